@@ -1,0 +1,77 @@
+package graph
+
+import (
+	"context"
+	"time"
+)
+
+// API is every Graph operation entra-link performs. *Client implements it;
+// consumers (internal/setup and friends) depend on this interface, or on a
+// narrower one of their own, never on msgraph-sdk-go.
+//
+// Error contract: every method returns nil or an error that errors.As-matches
+// *Error (status, Graph error code, message, request id) — never an SDK type.
+// NotFound/Conflict/… helpers classify it. Replication errors, 429 and 503
+// are retried inside the client (bounded, honouring Retry-After, under the
+// deadline of ctx and of Options.RetryDeadline); callers see only the final
+// result.
+type API interface {
+	// WhoAmI decodes the current access token's claims (no Graph call).
+	WhoAmI(ctx context.Context) (Identity, error)
+	// Organization is GET /organization (the caller's tenant).
+	Organization(ctx context.Context) (Organization, error)
+	// MyDirectoryRoles lists the signed-in identity's active directory roles:
+	// for a user GET /me/transitiveMemberOf/microsoft.graph.directoryRole,
+	// for an app-only token the role assignments of its service principal.
+	MyDirectoryRoles(ctx context.Context, id Identity) ([]DirectoryRole, error)
+
+	// ApplicationByAppID is GET /applications(appId='…'); *Error NotFound if absent.
+	ApplicationByAppID(ctx context.Context, appID string) (Application, error)
+	// ApplicationByID is GET /applications/{id}, including keyCredentials' keys.
+	ApplicationByID(ctx context.Context, objectID string) (Application, error)
+	// ApplicationsByTag lists applications carrying tag ($filter=tags/any(t:t eq '…')), all pages.
+	ApplicationsByTag(ctx context.Context, tag string) ([]Application, error)
+	// ApplicationsByName lists applications with exactly this display name, all pages.
+	ApplicationsByName(ctx context.Context, displayName string) ([]Application, error)
+	// CreateApplication is POST /applications.
+	CreateApplication(ctx context.Context, app Application) (Application, error)
+	// UpdateApplication is PATCH /applications/{id}.
+	UpdateApplication(ctx context.Context, objectID string, u ApplicationUpdate) error
+	// DeleteApplication is DELETE /applications/{id} (to the recycle bin).
+	DeleteApplication(ctx context.Context, objectID string) error
+	// AddPassword is POST /applications/{id}/addPassword; the result carries SecretText.
+	AddPassword(ctx context.Context, objectID, displayName string, end time.Time) (PasswordCredential, error)
+	// RemovePassword is POST /applications/{id}/removePassword.
+	RemovePassword(ctx context.Context, objectID, keyID string) error
+
+	// ServicePrincipalByAppID is GET /servicePrincipals(appId='…') with appRoles
+	// and oauth2PermissionScopes; *Error NotFound if absent.
+	ServicePrincipalByAppID(ctx context.Context, appID string) (ServicePrincipal, error)
+	// CreateServicePrincipal is POST /servicePrincipals {appId, tags}.
+	CreateServicePrincipal(ctx context.Context, appID string, tags []string) (ServicePrincipal, error)
+	// DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
+	DeleteServicePrincipal(ctx context.Context, objectID string) error
+
+	// AppRoleAssignments is GET /servicePrincipals/{id}/appRoleAssignments (granted to the SP), all pages.
+	AppRoleAssignments(ctx context.Context, principalID string) ([]AppRoleAssignment, error)
+	// AssignAppRole is POST /servicePrincipals/{resourceId}/appRoleAssignedTo.
+	AssignAppRole(ctx context.Context, a AppRoleAssignment) (AppRoleAssignment, error)
+	// DeleteAppRoleAssignment is DELETE /servicePrincipals/{resourceId}/appRoleAssignedTo/{id}.
+	DeleteAppRoleAssignment(ctx context.Context, resourceID, assignmentID string) error
+
+	// PermissionGrants is GET /oauth2PermissionGrants?$filter=clientId eq '…', all pages.
+	PermissionGrants(ctx context.Context, clientID string) ([]PermissionGrant, error)
+	// CreatePermissionGrant is POST /oauth2PermissionGrants.
+	CreatePermissionGrant(ctx context.Context, g PermissionGrant) (PermissionGrant, error)
+	// UpdatePermissionGrantScope is PATCH /oauth2PermissionGrants/{id} {scope}.
+	UpdatePermissionGrantScope(ctx context.Context, grantID, scope string) error
+	// DeletePermissionGrant is DELETE /oauth2PermissionGrants/{id}.
+	DeletePermissionGrant(ctx context.Context, grantID string) error
+
+	// RoleAssignments is GET /roleManagement/directory/roleAssignments?$filter=principalId eq '…', all pages.
+	RoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error)
+	// AssignDirectoryRole is POST /roleManagement/directory/roleAssignments (directoryScopeId "/").
+	AssignDirectoryRole(ctx context.Context, principalID, roleDefinitionID string) (RoleAssignment, error)
+	// DeleteRoleAssignment is DELETE /roleManagement/directory/roleAssignments/{id}.
+	DeleteRoleAssignment(ctx context.Context, assignmentID string) error
+}
