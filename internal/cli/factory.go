@@ -1,0 +1,27 @@
+// Package cli holds entra-link's cobra commands: one file per command,
+// flags → Options, help text; the work itself is done by internal/setup,
+// internal/profile and friends.
+package cli
+
+import (
+	"os"
+	"time"
+
+	"github.com/entra-link/entra-link/internal/iostreams"
+)
+
+// Factory carries the dependencies commands share. Tests replace fields.
+type Factory struct {
+	IO     *iostreams.IOStreams
+	Now    func() time.Time
+	Getenv func(string) string
+}
+
+// NewFactory returns the dependencies of a real process.
+func NewFactory() *Factory {
+	return &Factory{
+		IO:     iostreams.System(),
+		Now:    time.Now,
+		Getenv: os.Getenv,
+	}
+}

@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/profile"
+)
+
+// Sign-in methods (--auth).
+var authMethods = []string{"browser", "device-code", "azure-cli", "env", "managed-identity"}
+
+// TenantOptions are the flags of every command that talks to a tenant
+// (design.md §2, "Global").
+type TenantOptions struct {
+	Tenant        string
+	CloudName     string
+	AuthorityHost string
+	GraphEndpoint string
+	Auth          string
+	LoginClientID string
+	NoInput       bool
+	Output        string
+	OutputFile    string
+	Force         bool
+	Sandbox       bool
+	Verbose       bool
+
+	// Cloud is resolved by Validate.
+	Cloud cloud.Cloud
+}
+
+func (o *TenantOptions) register(cmd *cobra.Command, withOutput bool) {
+	fs := cmd.Flags()
+	fs.StringVar(&o.Tenant, "tenant", "", "target tenant: GUID or verified domain (env AZURE_TENANT_ID)")
+	fs.StringVar(&o.CloudName, "cloud", "global", "national cloud: global, usgov, usgov-dod or china (aliases public, gcc-high, dod, 21vianet)")
+	fs.StringVar(&o.AuthorityHost, "authority-host", "", "custom Entra sign-in host (https URL); overrides --cloud")
+	fs.StringVar(&o.GraphEndpoint, "graph-endpoint", "", "custom Microsoft Graph endpoint (https URL); overrides --cloud")
+	fs.StringVar(&o.Auth, "auth", "", "how to sign in: browser, device-code, azure-cli, env or managed-identity (default: browser on a desktop, else device-code)")
+	fs.StringVar(&o.LoginClientID, "login-client-id", "", "public client app to sign in through (default: Microsoft Graph Command Line Tools)")
+	fs.BoolVar(&o.NoInput, "no-input", false, "never prompt; a missing value is an error listing every missing flag (implied when stdin is not a terminal)")
+	fs.BoolVar(&o.Sandbox, "sandbox", false, "run against a local emulated tenant instead of a real one")
+	fs.BoolVar(&o.Verbose, "verbose", false, "log each step and HTTP request (method, URL, status, duration; secrets redacted) to stderr")
+	_ = cmd.RegisterFlagCompletionFunc("cloud", fixedCompletion(cloud.Names()...))
+	_ = cmd.RegisterFlagCompletionFunc("auth", fixedCompletion(authMethods...))
+	if withOutput {
+		fs.StringVarP(&o.Output, "output", "o", output.FormatText, "output format: text, json, env or handover")
+		fs.StringVar(&o.OutputFile, "output-file", "", "write the output to this file (mode 0600) instead of stdout")
+		fs.BoolVar(&o.Force, "force", false, "allow --output-file (and generated certificate files) to overwrite existing files")
+		_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(output.Formats...))
+	}
+}
+
+func fixedCompletion(values ...string) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// validate checks the tenant flags; fs tells which were given explicitly.
+func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
+	if o.Tenant == "" && f.Getenv != nil {
+		o.Tenant = strings.TrimSpace(f.Getenv("AZURE_TENANT_ID"))
+	}
+	if o.Tenant != "" && !profile.IsGUID(o.Tenant) && !isDomain(o.Tenant) {
+		return exit.UsageErrorf("invalid value %q for --tenant: want a tenant ID (GUID) or a verified domain such as contoso.onmicrosoft.com", o.Tenant)
+	}
+	if o.AuthorityHost != "" || o.GraphEndpoint != "" {
+		if o.AuthorityHost == "" || o.GraphEndpoint == "" {
+			return exit.UsageErrorf("--authority-host and --graph-endpoint go together: give both (custom clouds need the sign-in host and the Graph endpoint)")
+		}
+		if fs.Changed("cloud") {
+			return exit.UsageErrorf("--cloud cannot be combined with --authority-host/--graph-endpoint: the custom endpoints replace the cloud")
+		}
+		c, err := cloud.Custom(o.AuthorityHost, o.GraphEndpoint)
+		if err != nil {
+			return exit.UsageError(err)
+		}
+		o.Cloud = c
+	} else {
+		c, err := cloud.Lookup(o.CloudName)
+		if err != nil {
+			return exit.UsageError(err)
+		}
+		o.Cloud = c
+	}
+	if o.Auth != "" {
+		o.Auth = strings.ToLower(o.Auth)
+		if !slices.Contains(authMethods, o.Auth) {
+			return exit.UsageErrorf("invalid value %q for --auth: valid values are %s", o.Auth, strings.Join(authMethods, ", "))
+		}
+	}
+	if o.LoginClientID != "" && !profile.IsGUID(o.LoginClientID) {
+		return exit.UsageErrorf("invalid value %q for --login-client-id: want the application (client) ID of a public client app, a GUID", o.LoginClientID)
+	}
+	if o.Output != "" && !slices.Contains(output.Formats, o.Output) {
+		return exit.UsageErrorf("invalid value %q for --output: valid values are %s", o.Output, strings.Join(output.Formats, ", "))
+	}
+	if o.Sandbox && (o.AuthorityHost != "" || fs.Changed("auth") || o.LoginClientID != "") {
+		return exit.UsageErrorf("--sandbox signs in to the emulated tenant itself; it cannot be combined with --auth, --login-client-id or --authority-host")
+	}
+	if o.OutputFile != "" && !o.Force {
+		if _, err := os.Lstat(o.OutputFile); err == nil {
+			return exit.UsageErrorf("--output-file: %s already exists; add --force to replace it (it holds secrets, so entra-link never overwrites it silently)", o.OutputFile)
+		}
+	}
+	if !f.IO.IsStdinTTY() {
+		o.NoInput = true
+	}
+	f.IO.SetNeverPrompt(o.NoInput)
+	return nil
+}
+
+func isDomain(s string) bool {
+	if len(s) > 253 || !strings.Contains(s, ".") {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// AppSelector is --app-id / --name, used by the day-2 commands.
+type AppSelector struct {
+	AppID string
+	Name  string
+}
+
+func (a *AppSelector) register(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&a.AppID, "app-id", "", "application (client) ID of the app to "+what)
+	cmd.Flags().StringVar(&a.Name, "name", "", "display name of the entra-link app to "+what)
+}
+
+func (a *AppSelector) validate(noInput bool) error {
+	if a.AppID != "" && a.Name != "" {
+		return exit.UsageErrorf("give either --app-id or --name, not both")
+	}
+	if a.AppID != "" && !profile.IsGUID(a.AppID) {
+		return exit.UsageErrorf("invalid value %q for --app-id: want an application (client) ID, a GUID such as 00001111-aaaa-2222-bbbb-3333cccc4444", a.AppID)
+	}
+	if a.AppID == "" && a.Name == "" && noInput {
+		return exit.UsageError(&profile.MissingError{Missing: []profile.Missing{{Flag: "--app-id or --name", Description: "the app: its application (client) ID, or its display name"}}})
+	}
+	return nil
+}
+
+// notBuilt reports a feature that a later milestone delivers.
+func notBuilt(what string) error {
+	return exit.WithCode(exit.Failed, fmt.Errorf("%s is not built yet in this version of entra-link; nothing was changed", what))
+}

@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/entra-link/entra-link/internal/exit"
+)
+
+// Main runs entra-link with args and returns the process exit code.
+func Main(f *Factory, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, f, args)
+}
+
+// Run executes the command tree and maps the outcome to an exit code,
+// printing errors to stderr.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exit.OK
+	}
+	code := exit.Code(err)
+	if code == exit.Failed && IsUsageError(err) {
+		code = exit.Usage
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		code = exit.Cancelled
+	}
+	if !exit.IsSilent(err) {
+		fmt.Fprintf(f.IO.ErrOut, "entra-link: %v\n", err)
+	}
+	return code
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/entra-link/entra-link/internal/exit"
+)
+
+// NewRootCmd builds the whole command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "entra-link <command>",
+		Short: "Set up Microsoft Entra app registrations for SaaS products in one run",
+		Long: `entra-link does in one run what a SaaS vendor's setup guide makes a Microsoft Entra
+admin click through: it signs you in, creates the app registration and its service
+principal, adds a client secret or certificate, assigns the Microsoft Graph (and Exchange
+Online) permissions and directory roles, grants admin consent, and hands over the client ID,
+tenant ID and secret in the form the product wants.
+
+Built-in product profiles: relution, hire2retire, entitle, unify, roger365
+(see: entra-link profiles list). Any other product: --profile-file PATH.`,
+		Example: `  # See what would be done, without signing in
+  entra-link setup --profile entitle --dry-run
+
+  # Try the whole flow against a local emulated tenant
+  entra-link setup --profile entitle --sandbox
+
+  # Set up Relution for real (opens a browser to sign in)
+  entra-link setup --profile relution --server-url https://relution.contoso.com
+
+  # Renew a secret that is about to expire, keeping the old one until you switch
+  entra-link rotate-secret --name Relution`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exit.UsageError(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+	})
+	root.CompletionOptions.HiddenDefaultCmd = false
+
+	root.AddCommand(
+		NewCmdSetup(f, nil),
+		NewCmdRotateSecret(f, nil),
+		NewCmdVerify(f, nil),
+		NewCmdDelete(f, nil),
+		NewCmdProfiles(f),
+		NewCmdSandbox(f, nil),
+		NewCmdVersion(f),
+	)
+	return root
+}
+
+// IsUsageError recognises cobra's own usage errors (unknown command,
+// unknown flag, wrong argument count), which it returns as plain errors.
+func IsUsageError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *exit.Error
+	if errors.As(err, &e) {
+		return e.Code == exit.Usage
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most",
+		"invalid argument", "flag needs an argument", "required flag", "if any flags in the group", "none of the others can be"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// noArgs rejects positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return exit.UsageErrorf("%s takes no arguments, got %q (values are given with flags; see --help)", cmd.CommandPath(), args[0])
+	}
+	return nil
+}

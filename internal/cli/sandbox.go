@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/entra-link/entra-link/internal/exit"
+)
+
+// SandboxOptions are the flags of `entra-link sandbox`.
+type SandboxOptions struct {
+	f                *Factory
+	Listen           string
+	StateDir         string
+	Latency          time.Duration
+	ThrottleEvery    int
+	FailEvery        int
+	ReplicationDelay time.Duration
+	VerifiedDomains  []string
+}
+
+// NewCmdSandbox builds `entra-link sandbox`.
+func NewCmdSandbox(f *Factory, runF func(*SandboxOptions) error) *cobra.Command {
+	opts := &SandboxOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run a local emulated tenant (Entra sign-in + Microsoft Graph) for trying entra-link",
+		Long: `Run an emulated Microsoft Entra tenant on this machine: an Entra token endpoint and
+Microsoft Graph v1.0 over TLS, behaving as the real services document. Nothing here is a
+real tenant.
+
+It writes, in --state-dir:
+  ca.pem       the CA that signed the server certificate (trust it with SSL_CERT_FILE,
+               NODE_EXTRA_CA_CERTS or REQUESTS_CA_BUNDLE)
+  tenant.json  tenantId, tenantDomain, authorityHost, graphEndpoint and a bootstrap admin
+               service principal's clientId and clientSecret (Global Administrator)
+
+The same state directory keeps the same tenant, credentials and objects across restarts.
+The server certificate also covers the Microsoft sign-in and Graph host names of all four
+clouds, so unmodified Microsoft clients work against it when those names resolve to it.
+
+Every other command runs the same emulator in-process with --sandbox.`,
+		Example: `  entra-link sandbox --listen 127.0.0.1:8443 --state-dir ./sandbox
+
+  # Then, in another shell, point entra-link (or any MSAL client) at it:
+  export SSL_CERT_FILE=./sandbox/ca.pem
+  export AZURE_TENANT_ID=$(jq -r .tenantId sandbox/tenant.json)
+  export AZURE_CLIENT_ID=$(jq -r .clientId sandbox/tenant.json)
+  export AZURE_CLIENT_SECRET=$(jq -r .clientSecret sandbox/tenant.json)
+  entra-link setup --profile entitle --auth env \
+    --authority-host https://127.0.0.1:8443 --graph-endpoint https://127.0.0.1:8443
+
+  # Exercise retries: slow, throttled, flaky and eventually consistent
+  entra-link sandbox --state-dir ./sandbox --latency 100ms --throttle-every 7 --fail-every 11 --replication-delay 3s`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
+				return exit.UsageErrorf("invalid value %q for --listen: want HOST:PORT, e.g. 127.0.0.1:8443", opts.Listen)
+			}
+			if opts.StateDir == "" {
+				return exit.UsageErrorf("--state-dir is required: the directory for ca.pem, tenant.json and the tenant's objects")
+			}
+			if opts.Latency < 0 || opts.ReplicationDelay < 0 || opts.ThrottleEvery < 0 || opts.FailEvery < 0 {
+				return exit.UsageErrorf("fault flags must not be negative (--latency, --replication-delay, --throttle-every, --fail-every)")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return notBuilt("the sandbox server")
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8443", "address to listen on")
+	fl.StringVar(&opts.StateDir, "state-dir", "", "directory for the CA, tenant.json and the tenant's objects (required)")
+	fl.DurationVar(&opts.Latency, "latency", 0, "added latency per request, e.g. 100ms")
+	fl.IntVar(&opts.ThrottleEvery, "throttle-every", 0, "answer every Nth Graph request with 429 and Retry-After")
+	fl.IntVar(&opts.FailEvery, "fail-every", 0, "answer every Nth Graph request with 503")
+	fl.DurationVar(&opts.ReplicationDelay, "replication-delay", 0, "how long new objects stay invisible to other collections, e.g. 3s")
+	fl.StringArrayVar(&opts.VerifiedDomains, "verified-domain", nil, "extra verified domain of the tenant; repeatable")
+	_ = cmd.MarkFlagDirname("state-dir")
+	return cmd
+}

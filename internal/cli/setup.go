@@ -1,0 +1,259 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/internal/securefile"
+	"github.com/entra-link/entra-link/internal/setup"
+)
+
+// SetupOptions are the flags of `entra-link setup`.
+type SetupOptions struct {
+	f *Factory
+	TenantOptions
+
+	ProfileID       string
+	ProfileFile     string
+	Name            string
+	AppID           string
+	ServerURL       string
+	RedirectURIs    []string
+	Inputs          []string
+	Audience        string
+	Credential      string
+	SecretExpiry    string
+	CertificateFile string
+	CertificateOut  string
+	With            []string
+	Yes             bool
+	DryRun          bool
+
+	// Profile is loaded by validate.
+	Profile *profile.Profile
+}
+
+// NewCmdSetup builds `entra-link setup`. runF replaces the run in tests.
+func NewCmdSetup(f *Factory, runF func(*SetupOptions) error) *cobra.Command {
+	opts := &SetupOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Create or update the app registration for a product",
+		Long: `Create or update the Microsoft Entra app registration a product needs, in one run:
+
+  1. sign in as an admin (browser, device code, Azure CLI, environment or managed identity);
+  2. check, before changing anything, that you may do what the plan needs;
+  3. find the app entra-link made before (by its tags), or create it, with exactly the
+     product's permissions, redirect / identifier URIs and account type;
+  4. create its service principal (enterprise application);
+  5. add a client secret or a certificate;
+  6. grant admin consent for the permissions and assign the directory roles the product needs;
+  7. hand over the client ID, tenant ID and secret under the product's own labels.
+
+Running it again changes only what differs, and adds a credential only when the app has no
+valid one. The secret is shown once: it is delivered (printed or written with --output-file)
+even when a later step fails or you press Ctrl-C.
+
+Without flags, in a terminal, setup asks for what it needs. With --no-input (or when stdin
+is not a terminal) every missing value is an error that lists the flags to give.
+
+Products (built-in profiles): relution, hire2retire, entitle, unify, roger365.
+See what a profile does with: entra-link profiles show ID`,
+		Example: `  # Show the plan for Entitle without signing in or changing anything
+  entra-link setup --profile entitle --dry-run
+
+  # Entitle, for real; print only the Connection JSON Entitle asks for
+  entra-link setup --profile entitle --output handover
+
+  # Relution: the server URL becomes the app's identifier and redirect URI
+  entra-link setup --profile relution --server-url https://relution.contoso.com
+
+  # Hire2Retire with the certificate downloaded from Hire2Retire, Exchange Online included,
+  # in the US Government L5 (DoD) cloud
+  entra-link setup --profile hire2retire --certificate-file hire2retire.cer --with exchange --cloud usgov-dod
+
+  # Unify, multi-tenant, with its OAuth callback
+  entra-link setup --profile unify --audience multi-tenant --redirect-uri https://app.unifyapps.com/oauth/callback
+
+  # ROGER365.io in a runbook: no prompts, a 6-month secret, JSON written to a 0600 file
+  entra-link setup --profile roger365 --secret-expiry 6m --no-input --yes --output json --output-file roger365.json
+
+  # Any other product, from your own profile file
+  entra-link setup --profile-file ./myproduct.yaml --dry-run
+
+  # Try it all against a local emulated tenant
+  entra-link setup --profile entitle --sandbox`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.validate(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return setupRun(opts)
+		},
+	}
+	opts.TenantOptions.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.ProfileID, "profile", "p", "", "built-in product profile: "+strings.Join(profile.BuiltinIDs(), ", "))
+	fl.StringVar(&opts.ProfileFile, "profile-file", "", "profile file (YAML) for another product")
+	fl.StringVar(&opts.Name, "name", "", "app display name (default: the profile's)")
+	fl.StringVar(&opts.AppID, "app-id", "", "configure this existing app (application/client ID) instead of finding or creating one")
+	fl.StringVar(&opts.ServerURL, "server-url", "", "Relution server URL (becomes the identifier URI and redirect URI)")
+	fl.StringArrayVar(&opts.RedirectURIs, "redirect-uri", nil, "web redirect URI; repeat for several (Unify)")
+	fl.StringArrayVar(&opts.Inputs, "input", nil, "a profile input as ID=VALUE, for profile files; repeatable")
+	fl.StringVar(&opts.Audience, "audience", "", "sign-in audience: single-tenant or multi-tenant (default: the profile's)")
+	fl.StringVar(&opts.Credential, "credential", "", "credential to add: secret, certificate or none (default: the profile's)")
+	fl.StringVar(&opts.SecretExpiry, "secret-expiry", "", "client secret lifetime, e.g. 90d, 6m, 1y, 24m (default: the profile's; at most 2 years)")
+	fl.StringVar(&opts.CertificateFile, "certificate-file", "", "upload this certificate (PEM or DER .cer/.crt/.pem; public part only)")
+	fl.StringVar(&opts.CertificateOut, "certificate-out", "", "directory for a generated key pair (key 0600, certificate, PFX)")
+	fl.StringArrayVar(&opts.With, "with", nil, "optional profile feature, e.g. exchange (hire2retire); repeatable")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking for confirmation")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (works offline, without signing in)")
+	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
+	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(profile.BuiltinIDs()...))
+	_ = cmd.RegisterFlagCompletionFunc("audience", fixedCompletion(profile.AudienceSingleTenant, profile.AudienceMultiTenant))
+	_ = cmd.RegisterFlagCompletionFunc("credential", fixedCompletion(profile.CredentialSecret, profile.CredentialCertificate, profile.CredentialNone))
+	_ = cmd.RegisterFlagCompletionFunc("with", func(c *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if p, err := profile.Builtin(opts.ProfileID); err == nil {
+			return p.FeatureIDs(), cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.MarkFlagFilename("profile-file", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("certificate-file", "cer", "crt", "pem", "der")
+	_ = cmd.MarkFlagDirname("certificate-out")
+	return cmd
+}
+
+// validate checks everything that does not need the profile's inputs.
+func (o *SetupOptions) validate(cmd *cobra.Command) error {
+	if err := o.TenantOptions.validate(o.f, cmd.Flags()); err != nil {
+		return err
+	}
+	if o.DryRun && (o.Output == output.FormatEnv || o.Output == output.FormatHandover) {
+		return exit.UsageErrorf("--output %s needs the values of a real run; with --dry-run use --output text or json", o.Output)
+	}
+	if o.DryRun && o.Yes {
+		return exit.UsageErrorf("--dry-run and --yes contradict each other: a dry run applies nothing")
+	}
+	if o.ProfileFile != "" {
+		p, err := profile.LoadFile(o.ProfileFile)
+		if err != nil {
+			return exit.UsageError(fmt.Errorf("--profile-file: %w", err))
+		}
+		o.Profile = p
+	} else if o.ProfileID != "" {
+		p, err := profile.Builtin(o.ProfileID)
+		if err != nil {
+			return exit.UsageError(fmt.Errorf("--profile: %w", err))
+		}
+		o.Profile = p
+	}
+	for _, kv := range o.Inputs {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return exit.UsageErrorf("invalid value %q for --input: want ID=VALUE, e.g. --input tenant-url=https://example.com", kv)
+		}
+	}
+	return nil
+}
+
+// Request turns the flags into a profile request.
+func (o *SetupOptions) Request() profile.Request {
+	values := map[string][]string{}
+	if o.ServerURL != "" {
+		values["server-url"] = []string{o.ServerURL}
+	}
+	if len(o.RedirectURIs) > 0 {
+		values["redirect-uri"] = append([]string(nil), o.RedirectURIs...)
+	}
+	for _, kv := range o.Inputs {
+		k, v, _ := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		values[k] = append(values[k], v)
+	}
+	return profile.Request{
+		DisplayName:     o.Name,
+		AppID:           o.AppID,
+		Values:          values,
+		Audience:        o.Audience,
+		Credential:      o.Credential,
+		SecretExpiry:    o.SecretExpiry,
+		CertificateFile: o.CertificateFile,
+		CertificateOut:  o.CertificateOut,
+		Features:        o.With,
+	}
+}
+
+// missing lists every value still needed before setup can run unattended.
+func (o *SetupOptions) missing() []profile.Missing {
+	if o.Profile == nil {
+		return []profile.Missing{{Flag: "--profile", Description: "the product: " + strings.Join(profile.BuiltinIDs(), ", ") + " (or --profile-file PATH)"}}
+	}
+	return profile.MissingValues(o.Profile, o.Request())
+}
+
+func setupRun(o *SetupOptions) error {
+	if m := o.missing(); len(m) > 0 {
+		// The interactive wizard fills these when a terminal is available.
+		return exit.UsageError(&profile.MissingError{Missing: m})
+	}
+	spec, err := profile.Resolve(o.Profile, o.Request(), o.f.Now())
+	if err != nil {
+		return specError(err)
+	}
+	if o.DryRun {
+		res := setup.DryRunResult(spec, o.Cloud, o.f.Now())
+		return o.deliver(res)
+	}
+	return notBuilt("applying a setup to a tenant (sign-in and Graph)")
+}
+
+// specError maps profile resolution errors to usage errors.
+func specError(err error) error {
+	var me *profile.MissingError
+	var ie *profile.InvalidError
+	if errors.As(err, &me) || errors.As(err, &ie) {
+		return exit.UsageError(err)
+	}
+	return err
+}
+
+// deliver renders the result to stdout or --output-file.
+func (o *SetupOptions) deliver(r *output.Result) error {
+	return deliver(o.f, &o.TenantOptions, r)
+}
+
+func deliver(f *Factory, t *TenantOptions, r *output.Result) error {
+	var buf bytes.Buffer
+	st := output.Style{Color: f.IO.ColorEnabled() && f.IO.IsStdoutTTY() && t.OutputFile == ""}
+	format := t.Output
+	if format == "" {
+		format = output.FormatText
+	}
+	if err := output.Render(&buf, format, r, st, f.Now()); err != nil {
+		return err
+	}
+	if t.OutputFile != "" {
+		if err := securefile.WriteFile(t.OutputFile, buf.Bytes(), t.Force); err != nil {
+			if errors.Is(err, securefile.ErrExists) {
+				return exit.UsageError(fmt.Errorf("--output-file: %w (add --force to replace it)", err))
+			}
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Wrote %s (mode 0600).\n", t.OutputFile)
+		return nil
+	}
+	_, err := io.Copy(f.IO.Out, &buf)
+	return err
+}

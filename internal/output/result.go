@@ -1,0 +1,145 @@
+// Package output holds the result object every command reports
+// (design.md §4) and its renderers: text for people, json for scripts, env
+// for shells, and handover in the product's own format.
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// Formats accepted by --output.
+const (
+	FormatText     = "text"
+	FormatJSON     = "json"
+	FormatEnv      = "env"
+	FormatHandover = "handover"
+)
+
+// Formats lists the valid --output values.
+var Formats = []string{FormatText, FormatJSON, FormatEnv, FormatHandover}
+
+// Result is the outcome of setup / rotate-secret (and the plan of a dry run).
+// Field names are the contract of design.md §4.
+type Result struct {
+	Sandbox bool `json:"sandbox,omitempty"`
+	DryRun  bool `json:"dryRun,omitempty"`
+
+	Profile             string `json:"profile"`
+	Product             string `json:"-"`
+	Cloud               string `json:"cloud"`
+	TenantID            string `json:"tenantId,omitempty"`
+	TenantName          string `json:"tenantName,omitempty"`
+	TenantDomain        string `json:"tenantDomain,omitempty"`
+	DisplayName         string `json:"displayName"`
+	ClientID            string `json:"clientId,omitempty"`
+	ApplicationObjectID string `json:"applicationObjectId,omitempty"`
+	ServicePrincipalID  string `json:"servicePrincipalId,omitempty"`
+
+	ClientSecret          string     `json:"clientSecret,omitempty"`
+	ClientSecretKeyID     string     `json:"clientSecretKeyId,omitempty"`
+	ClientSecretExpiresAt *time.Time `json:"clientSecretExpiresAt,omitempty"`
+
+	CertificateThumbprint string     `json:"certificateThumbprint,omitempty"`
+	CertificateExpiresAt  *time.Time `json:"certificateExpiresAt,omitempty"`
+	// Files written for a generated certificate.
+	CertificateKeyPath  string `json:"certificateKeyPath,omitempty"`
+	CertificateCertPath string `json:"certificateCertPath,omitempty"`
+	CertificatePFXPath  string `json:"certificatePfxPath,omitempty"`
+
+	Permissions    []PermissionStatus `json:"permissions"`
+	DirectoryRoles []RoleStatus       `json:"directoryRoles"`
+	ConsentURL     string             `json:"consentUrl,omitempty"`
+	Handover       *Handover          `json:"handover,omitempty"`
+
+	// Plan is the ordered steps of a dry run.
+	Plan []Step `json:"plan,omitempty"`
+	// Steps are what a real run did, with each step's outcome.
+	Steps []Step `json:"steps,omitempty"`
+	// Warnings are things the user should know that did not stop the run.
+	Warnings []string `json:"warnings,omitempty"`
+	// Error is set when the run failed or was interrupted part-way.
+	Error string `json:"error,omitempty"`
+
+	// NextSteps are rendered in text output only.
+	NextSteps []string `json:"-"`
+	// HandoverFormat is the product's own format ("text" or "json").
+	HandoverFormat string `json:"-"`
+	// AuthorityHost is set for non-global clouds (env output).
+	AuthorityHost string `json:"-"`
+	// PortalURL links to the app in the cloud's portal (text output).
+	PortalURL string `json:"-"`
+}
+
+// PermissionStatus is one permission and whether it is consented.
+type PermissionStatus struct {
+	Resource    string `json:"resource"`
+	Type        string `json:"type"`
+	Name        string `json:"name"`
+	Consented   bool   `json:"consented"`
+	Description string `json:"-"`
+}
+
+// RoleStatus is one directory role and whether it is assigned.
+type RoleStatus struct {
+	Name     string `json:"name"`
+	Assigned bool   `json:"assigned"`
+}
+
+// Step statuses.
+const (
+	StepDone    = "done"
+	StepSkipped = "skipped" // nothing to do: already as desired
+	StepFailed  = "failed"
+	StepNotRun  = "not-run"
+	StepPending = "pending" // needs an admin action (consent URL)
+)
+
+// Step is one planned or performed action.
+type Step struct {
+	Action string `json:"action"`
+	Target string `json:"target"`
+	Status string `json:"status,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Handover is an ordered label → value map: the values the product needs
+// under the product's own labels, in the guide's order.
+type Handover struct {
+	Fields []HandoverField
+}
+
+// HandoverField is one labelled value.
+type HandoverField struct {
+	Label  string
+	Value  string
+	Secret bool
+}
+
+// MarshalJSON writes the fields as one object, keeping their order.
+func (h *Handover) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range h.Fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(f.Label)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// HasSecret reports whether the result carries a secret value.
+func (r *Result) HasSecret() bool { return r.ClientSecret != "" }
