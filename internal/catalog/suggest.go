@@ -29,6 +29,14 @@ func Suggest(name string, candidates []string, n int) []string {
 			}
 		}
 	}
+	// Names that share the first dotted segment (Device.* for Device.Foo)
+	// are the likelier intent.
+	first := strings.SplitN(lname, ".", 2)[0]
+	for i := range out {
+		if strings.Contains(lname, ".") && strings.SplitN(strings.ToLower(out[i].s), ".", 2)[0] == first {
+			out[i].score -= 3
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].score != out[j].score {
 			return out[i].score < out[j].score

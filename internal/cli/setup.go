@@ -204,9 +204,8 @@ func (o *SetupOptions) missing() []profile.Missing {
 }
 
 func setupRun(o *SetupOptions) error {
-	if m := o.missing(); len(m) > 0 {
-		// The interactive wizard fills these when a terminal is available.
-		return exit.UsageError(&profile.MissingError{Missing: m})
+	if o.Profile == nil {
+		return exit.UsageError(&profile.MissingError{Missing: o.missing()})
 	}
 	spec, err := profile.Resolve(o.Profile, o.Request(), o.f.Now())
 	if err != nil {

@@ -88,13 +88,17 @@ func Parse(data []byte, name string) (*Profile, error) {
 	// A second document in the same file is almost certainly a mistake.
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &FileError{File: name, Line: extra.Line, Msg: "a profile file holds one YAML document; found a second one (---)"}
+		line := extra.Line
+		if len(extra.Content) > 0 {
+			line = extra.Content[0].Line
+		}
+		return nil, &FileError{File: name, Line: line, Msg: "a profile file holds one YAML document; found a second one (---)"}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	w := &walker{file: name}
+	w := &walker{file: name, root: root}
 	p := w.profile(root)
 	if w.err != nil {
 		return nil, w.err
@@ -118,6 +122,7 @@ func yamlError(name string, err error) error {
 type walker struct {
 	file string
 	err  error
+	root *yaml.Node
 }
 
 func (w *walker) fail(n *yaml.Node, field, format string, a ...any) {
@@ -155,6 +160,7 @@ func (w *walker) mapping(n *yaml.Node, field string, allowed ...string) map[stri
 	if w.err != nil || n == nil {
 		return out
 	}
+	out[selfKey] = n
 	if n.Kind != yaml.MappingNode {
 		w.fail(n, field, "expected a mapping of %s, got %s", strings.Join(allowed, ", "), kindName(n))
 		return out
@@ -182,6 +188,21 @@ func (w *walker) mapping(n *yaml.Node, field string, allowed ...string) map[stri
 		out[key] = v
 	}
 	return out
+}
+
+// selfKey holds, in the map mapping returns, the mapping node itself, so
+// that a missing field can be reported at its parent's line.
+const selfKey = "\x00"
+
+// strIn reads m[key]; a missing required key is reported at m's line.
+func (w *walker) strIn(m map[string]*yaml.Node, key, field string, required bool) string {
+	if n, ok := m[key]; ok {
+		return w.str(n, field, required)
+	}
+	if required {
+		w.fail(m[selfKey], field, "is required")
+	}
+	return ""
 }
 
 func join(parent, key string) string {
@@ -274,14 +295,14 @@ func (w *walker) profile(root *yaml.Node) *Profile {
 	if w.err != nil {
 		return p
 	}
-	p.ID = w.str(m["id"], "id", true)
+	p.ID = w.strIn(m, "id", "id", true)
 	if w.err == nil && !idPattern.MatchString(p.ID) {
 		w.fail(m["id"], "id", "%q is not a valid profile id: use lower-case letters, digits and dashes (at most 40), e.g. my-product", p.ID)
 	}
-	p.Product = w.str(m["product"], "product", true)
-	p.Description = w.str(m["description"], "description", true)
-	p.Guide = w.str(m["guide"], "guide", false)
-	p.DisplayName = w.str(m["displayName"], "displayName", true)
+	p.Product = w.strIn(m, "product", "product", true)
+	p.Description = w.strIn(m, "description", "description", true)
+	p.Guide = w.strIn(m, "guide", "guide", false)
+	p.DisplayName = w.strIn(m, "displayName", "displayName", true)
 	if w.err == nil && len(p.DisplayName) > 120 {
 		w.fail(m["displayName"], "displayName", "is longer than 120 characters")
 	}
@@ -316,7 +337,7 @@ func (w *walker) audience(p *Profile, n *yaml.Node) {
 		return
 	}
 	m := w.mapping(n, "audience", "default", "choices")
-	if d := w.str(m["default"], "audience.default", false); d != "" {
+	if d := w.strIn(m, "default", "audience.default", false); d != "" {
 		p.Audience.Default = d
 		w.oneOf(m["default"], "audience.default", d, AudienceSingleTenant, AudienceMultiTenant)
 	}
@@ -345,7 +366,7 @@ var (
 func (w *walker) credential(p *Profile, n *yaml.Node) {
 	p.Credential = CredentialPolicy{Default: CredentialSecret, SecretExpiry: defaultSecretExpiry, MaxSecretExpiry: maxSecretExpiry}
 	m := w.mapping(n, "credential", "default", "allowed", "secretExpiry", "maxSecretExpiry")
-	if d := w.str(m["default"], "credential.default", false); d != "" {
+	if d := w.strIn(m, "default", "credential.default", false); d != "" {
 		p.Credential.Default = d
 		w.oneOf(m["default"], "credential.default", d, CredentialSecret, CredentialCertificate, CredentialNone)
 	}
@@ -391,11 +412,11 @@ func (w *walker) inputs(p *Profile, n *yaml.Node) {
 		field := fmt.Sprintf("inputs[%d]", i)
 		m := w.mapping(item, field, "id", "label", "help", "example", "type", "required", "verifiedDomain")
 		in := Input{
-			ID:      w.str(m["id"], field+".id", true),
-			Label:   w.str(m["label"], field+".label", true),
-			Help:    w.str(m["help"], field+".help", false),
-			Example: w.str(m["example"], field+".example", false),
-			Type:    w.str(m["type"], field+".type", false),
+			ID:      w.strIn(m, "id", field+".id", true),
+			Label:   w.strIn(m, "label", field+".label", true),
+			Help:    w.strIn(m, "help", field+".help", false),
+			Example: w.strIn(m, "example", field+".example", false),
+			Type:    w.strIn(m, "type", field+".type", false),
 		}
 		if w.err == nil && !idPattern.MatchString(in.ID) {
 			w.fail(m["id"], field+".id", "%q is not a valid input id: use lower-case letters, digits and dashes", in.ID)
@@ -429,7 +450,7 @@ func (w *walker) permissions(n *yaml.Node, field, feature string) []Permission {
 	for i, item := range w.list(n, field) {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		m := w.mapping(item, f, "resource", "application", "delegated")
-		resName := w.str(m["resource"], f+".resource", true)
+		resName := w.strIn(m, "resource", f+".resource", true)
 		if w.err != nil {
 			return out
 		}
@@ -499,9 +520,9 @@ func (w *walker) features(p *Profile, n *yaml.Node) {
 		f := fmt.Sprintf("features[%d]", i)
 		m := w.mapping(item, f, "id", "title", "description", "permissions", "directoryRoles")
 		feat := Feature{
-			ID:          w.str(m["id"], f+".id", true),
-			Title:       w.str(m["title"], f+".title", true),
-			Description: w.str(m["description"], f+".description", true),
+			ID:          w.strIn(m, "id", f+".id", true),
+			Title:       w.strIn(m, "title", f+".title", true),
+			Description: w.strIn(m, "description", f+".description", true),
 		}
 		if w.err == nil && !idPattern.MatchString(feat.ID) {
 			w.fail(m["id"], f+".id", "%q is not a valid feature id: use lower-case letters, digits and dashes", feat.ID)
@@ -529,7 +550,7 @@ func (w *walker) features(p *Profile, n *yaml.Node) {
 
 func (w *walker) handover(p *Profile, n *yaml.Node) {
 	m := w.mapping(n, "handover", "format", "fields", "nextSteps")
-	p.Handover.Format = w.str(m["format"], "handover.format", false)
+	p.Handover.Format = w.strIn(m, "format", "handover.format", false)
 	if p.Handover.Format == "" {
 		p.Handover.Format = "text"
 	}
@@ -537,7 +558,7 @@ func (w *walker) handover(p *Profile, n *yaml.Node) {
 	for i, item := range w.list(m["fields"], "handover.fields") {
 		f := fmt.Sprintf("handover.fields[%d]", i)
 		fm := w.mapping(item, f, "label", "value")
-		hf := HandoverField{Label: w.str(fm["label"], f+".label", true), Value: w.str(fm["value"], f+".value", true)}
+		hf := HandoverField{Label: w.strIn(fm, "label", f+".label", true), Value: w.strIn(fm, "value", f+".value", true)}
 		w.template(fm["value"], f+".value", hf.Value, p, true)
 		for _, have := range p.Handover.Fields {
 			if w.err == nil && have.Label == hf.Label {
@@ -547,7 +568,7 @@ func (w *walker) handover(p *Profile, n *yaml.Node) {
 		p.Handover.Fields = append(p.Handover.Fields, hf)
 	}
 	if w.err == nil && len(p.Handover.Fields) == 0 {
-		w.fail(n, "handover.fields", "a profile must say which values the product needs (at least one field)")
+		w.fail(w.root, "handover.fields", "a profile must say which values the product needs (at least one field)")
 	}
 	p.Handover.NextSteps, _ = w.strList(m["nextSteps"], "handover.nextSteps")
 }

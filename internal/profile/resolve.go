@@ -213,10 +213,6 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 			}
 		}
 	}
-	if m := MissingValues(p, r); len(m) > 0 {
-		return nil, &MissingError{Missing: m}
-	}
-
 	// Audience.
 	s.Audience = p.Audience.Default
 	if r.Audience != "" {
@@ -263,6 +259,9 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 	// Credential.
 	if err := resolveCredential(s, p, r, now); err != nil {
 		return nil, err
+	}
+	if m := MissingValues(p, r); len(m) > 0 {
+		return nil, &MissingError{Missing: m}
 	}
 
 	// URIs.
