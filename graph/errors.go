@@ -1,0 +1,224 @@
+package graph
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Error is the only error type the graph package returns (wrapped or not):
+// either a Graph error response (Status > 0) or a failure to get one
+// (Status 0: transport error, cancelled context, undecodable response, bad
+// input), in which case Err holds the cause and errors.Is/As see through it.
+//
+// Messages come from Graph's error body, never from a request or response
+// body of ours, so an Error never carries a secret.
+type Error struct {
+	// Op names the operation, e.g. "create service principal".
+	Op string
+	// Method and URL of the last attempt (query kept).
+	Method, URL string
+	// Status is the HTTP status of the last response; 0 if there was none.
+	Status int
+	// Code is Graph's error.code, e.g. Request_ResourceNotFound ("" if absent).
+	Code string
+	// Message is Graph's error.message ("" if absent).
+	Message string
+	// RequestID is Graph's request-id (header or innerError), for support cases.
+	RequestID string
+	// RetryAfter is the server's Retry-After, if it sent one.
+	RetryAfter time.Duration
+	// Attempts is how many HTTP attempts the client made before giving up.
+	Attempts int
+	// Err is the underlying cause when there was no usable HTTP response.
+	Err error
+
+	// details are the error.details[].code values (e.g. NoBackingApplicationObject).
+	details []string
+	// hasRetryAfter distinguishes "Retry-After: 0" from no header.
+	hasRetryAfter bool
+	// transport marks a failure to get any response (worth a retry when
+	// the request is repeatable).
+	transport bool
+}
+
+// Error renders "graph: <op>: <status> <code>: <message> (request-id …)".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("graph: ")
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	if e.Status == 0 {
+		if e.Err != nil {
+			b.WriteString(e.Err.Error())
+		} else if e.Message != "" {
+			b.WriteString(e.Message)
+		} else {
+			b.WriteString("request failed")
+		}
+		return b.String()
+	}
+	b.WriteString(strconv.Itoa(e.Status))
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	} else if t := http.StatusText(e.Status); t != "" {
+		b.WriteString(" ")
+		b.WriteString(t)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request-id ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying cause (nil for Graph error responses).
+func (e *Error) Unwrap() error { return e.Err }
+
+func asError(err error) (*Error, bool) {
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge, true
+	}
+	return nil, false
+}
+
+// StatusOf returns the HTTP status of a Graph error, or 0.
+func StatusOf(err error) int {
+	if ge, ok := asError(err); ok {
+		return ge.Status
+	}
+	return 0
+}
+
+// IsNotFound reports a 404 (the object does not exist, or not yet everywhere).
+func IsNotFound(err error) bool { return StatusOf(err) == http.StatusNotFound }
+
+// IsForbidden reports a 403: the signed-in identity lacks a permission or role.
+func IsForbidden(err error) bool { return StatusOf(err) == http.StatusForbidden }
+
+// IsThrottled reports a 429 that outlasted the client's retries.
+func IsThrottled(err error) bool { return StatusOf(err) == http.StatusTooManyRequests }
+
+// IsConflict reports that the object being created already exists: a 409
+// (service principal for the appId, oauth2PermissionGrant for the pair), or
+// the 400s Graph answers instead for a duplicate app role assignment
+// ("Permission being assigned already exists on the object") and directory
+// role assignment ("A conflicting object with one or more of the specified
+// property values is present in the directory"). Callers re-read the
+// existing object; after a retried POST this is how "my first attempt
+// landed after all" shows up.
+func IsConflict(err error) bool {
+	ge, ok := asError(err)
+	if !ok {
+		return false
+	}
+	switch ge.Status {
+	case http.StatusConflict:
+		return true
+	case http.StatusBadRequest:
+		m := strings.ToLower(ge.Message)
+		return strings.Contains(m, "already exists") || strings.Contains(m, "conflicting object")
+	}
+	return false
+}
+
+// odataError is Graph's error body. Older directory endpoints used
+// "odata.error" with message {"lang","value"}; both are accepted.
+type odataError struct {
+	Code       string          `json:"code"`
+	Message    json.RawMessage `json:"message"`
+	InnerError *struct {
+		RequestID string `json:"request-id"`
+	} `json:"innerError"`
+	Details []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"details"`
+}
+
+// parseErrorBody decodes what it can of an error body; it never fails.
+func parseErrorBody(body []byte) (code, message, requestID string, detailCodes []string) {
+	var env map[string]json.RawMessage
+	if json.Unmarshal(body, &env) != nil {
+		return "", "", "", nil
+	}
+	raw, ok := env["error"]
+	if !ok {
+		raw, ok = env["odata.error"]
+	}
+	if !ok {
+		return "", "", "", nil
+	}
+	var oe odataError
+	if json.Unmarshal(raw, &oe) != nil {
+		return "", "", "", nil
+	}
+	code = oe.Code
+	if len(oe.Message) > 0 {
+		var s string
+		if json.Unmarshal(oe.Message, &s) == nil {
+			message = s
+		} else {
+			var lv struct {
+				Value string `json:"value"`
+			}
+			if json.Unmarshal(oe.Message, &lv) == nil {
+				message = lv.Value
+			}
+		}
+	}
+	if oe.InnerError != nil {
+		requestID = oe.InnerError.RequestID
+	}
+	for _, d := range oe.Details {
+		if d.Code != "" {
+			detailCodes = append(detailCodes, d.Code)
+		}
+	}
+	return code, message, requestID, detailCodes
+}
+
+// maxRetryAfter bounds absurd Retry-After values; the retry deadline
+// decides whether the client waits at all.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads Retry-After as (fractional) seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 || secs != secs { // negative or NaN
+			return 0, false
+		}
+		if secs > maxRetryAfter.Seconds() { // also keeps the conversion from overflowing
+			return maxRetryAfter, true
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}

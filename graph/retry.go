@@ -1,0 +1,313 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	jsonser "github.com/microsoft/kiota-serialization-json-go"
+)
+
+// Retry policy — the one place entra-link retries Graph calls (kiota's own
+// RetryHandler is not installed, so nothing retries twice):
+//
+//   - 429 Too Many Requests is always retried: Graph rejected the request
+//     before doing anything.
+//   - 503 Service Unavailable, 504 Gateway Timeout and transport errors
+//     (connection reset, timeout) are retried only for requests that are
+//     safe to repeat: reads, PATCH, DELETE, and creates whose duplicate
+//     Graph rejects (service principal per appId, app role assignment,
+//     permission grant, directory role assignment). Such a request may have
+//     succeeded before the failure; its retry then gets "already exists",
+//     which is returned as is (IsConflict) so the caller re-reads the object.
+//     POST /applications and addPassword are never repeated after an
+//     ambiguous failure: a repeat would create a second app or a second
+//     secret nobody knows about.
+//   - Replication errors are retried only for operations where they mean
+//     "an object created a moment ago is not visible here yet": creating the
+//     service principal right after the app; app role assignments, grants
+//     and directory roles right after the service principal; PATCH and
+//     addPassword right after the app. A GET's 404 means "absent" and is
+//     never retried. The exact codes and messages per operation are in the
+//     replication predicates below.
+//
+// Waits honour Retry-After (seconds, fractional seconds, or an HTTP date);
+// otherwise they back off exponentially from RetryBaseDelay, doubling up to
+// RetryMaxDelay, with jitter (each wait is 50–100 % of its step). A retry is
+// only started if its wait ends within RetryDeadline of the operation's
+// start (and before ctx's deadline); an in-flight request is never cut off
+// by RetryDeadline, only by ctx. At most defaultMaxAttempts attempts.
+type retryPolicy struct {
+	// repeatable: repeating the request after an ambiguous failure (503,
+	// 504, transport error) cannot create a duplicate.
+	repeatable bool
+	// replicated reports whether an error means "not replicated yet" for
+	// this operation; nil means replication errors are final.
+	replicated func(*Error) bool
+}
+
+const defaultMaxAttempts = 12
+
+type retryConfig struct {
+	deadline    time.Duration
+	base, max   time.Duration
+	maxAttempts int
+}
+
+var (
+	readPolicy       = retryPolicy{repeatable: true}
+	idempotentPolicy = retryPolicy{repeatable: true}
+)
+
+// messageHas reports whether Graph's message contains any of the phrases
+// (case-insensitive).
+func messageHas(e *Error, phrases ...string) bool {
+	m := strings.ToLower(e.Message)
+	for _, p := range phrases {
+		if strings.Contains(m, strings.ToLower(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDetail(e *Error, code string) bool {
+	for _, d := range e.details {
+		if strings.EqualFold(d, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// Phrases Graph uses while a new object has not replicated to the replica
+// serving the request. Sources: terraform-provider-azuread / hamilton
+// (odata.ErrorResourceDoesNotExist, ErrorServicePrincipalInvalidAppId,
+// ErrorServicePrincipalAppInOtherTenant, ErrorNotValidReferenceUpdate),
+// azure-cli create-for-rbac, msgraph-bicep-types#193, msgraph-sdk-dotnet#3108.
+const (
+	phraseDoesNotExist     = "does not exist or one of its queried reference-property objects are not present"
+	phraseNoBackingApp     = "does not reference a valid application object"
+	phraseAppInOtherTenant = "backing application of the service principal being created must in the local tenant"
+	phraseNotValidRef      = "Not a valid reference update"
+	phraseRoleNotFound     = "Permission being assigned was not found on application"
+)
+
+// objectNotReplicated: the object addressed by the URL (just created) is
+// not visible yet — PATCH/addPassword right after POST /applications.
+func objectNotReplicated(e *Error) bool { return e.Status == http.StatusNotFound }
+
+// appNotReplicated: POST /servicePrincipals right after POST /applications.
+func appNotReplicated(e *Error) bool {
+	switch e.Status {
+	case http.StatusNotFound:
+		return true
+	case http.StatusBadRequest:
+		return hasDetail(e, "NoBackingApplicationObject") || messageHas(e, phraseNoBackingApp, phraseDoesNotExist)
+	case http.StatusForbidden:
+		// Graph's check for Application.ReadWrite.OwnedBy callers answers
+		// this while the new app is not visible to it yet.
+		return messageHas(e, phraseAppInOtherTenant)
+	}
+	return false
+}
+
+// principalNotReplicated: app role assignment, grant or directory role
+// assignment naming a service principal created a moment ago.
+func principalNotReplicated(e *Error) bool {
+	switch e.Status {
+	case http.StatusNotFound:
+		return true
+	case http.StatusBadRequest:
+		return messageHas(e, phraseDoesNotExist, phraseNotValidRef, phraseRoleNotFound)
+	}
+	return false
+}
+
+// send runs one operation: it builds a fresh request per attempt (so no
+// header or body state leaks between attempts), sends it, and retries per
+// policy. factory == nil means "no content expected".
+func (c *Client) send(ctx context.Context, op string, p retryPolicy,
+	build func(ctx context.Context) (*abs.RequestInformation, error),
+	factory absser.ParsableFactory) (absser.Parsable, error) {
+
+	start := time.Now()
+	deadline := start.Add(c.retry.deadline)
+	for attempt := 1; ; attempt++ {
+		res, err := c.attempt(withAttempt(ctx, attempt), build, factory)
+		if err == nil {
+			return res, nil
+		}
+		ge := toError(op, err)
+		ge.Attempts = attempt
+		if ctx.Err() != nil {
+			return nil, ge
+		}
+		wait, retry := c.decide(ge, p, attempt)
+		if !retry || time.Now().Add(wait).After(deadline) {
+			return nil, ge
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+			return nil, ge
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			ge.Err = errors.Join(ge.Err, ctx.Err())
+			return nil, ge
+		case <-t.C:
+		}
+	}
+}
+
+// decide returns whether and after how long to retry.
+func (c *Client) decide(e *Error, p retryPolicy, attempt int) (time.Duration, bool) {
+	if attempt >= c.retry.maxAttempts {
+		return 0, false
+	}
+	retry := false
+	switch {
+	case e.Status == http.StatusTooManyRequests:
+		retry = true
+	case e.Status == http.StatusServiceUnavailable, e.Status == http.StatusGatewayTimeout:
+		retry = p.repeatable
+	case e.Status == 0:
+		retry = p.repeatable && e.transport
+	case p.replicated != nil:
+		retry = p.replicated(e)
+	}
+	if !retry {
+		return 0, false
+	}
+	if e.hasRetryAfter {
+		return e.RetryAfter, true
+	}
+	return c.backoff(attempt), true
+}
+
+// backoff is the wait after failed attempt n (1-based): base·2^(n-1),
+// capped, then jittered to 50–100 % so parallel callers spread out.
+func (c *Client) backoff(n int) time.Duration {
+	d := c.retry.base
+	for i := 1; i < n && d < c.retry.max; i++ {
+		d *= 2
+	}
+	if d > c.retry.max {
+		d = c.retry.max
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// attempt sends the request once. A response handler takes over response
+// processing from kiota so that error bodies of any shape (empty, HTML from
+// a gateway, legacy "odata.error") become *Error with status and headers
+// intact, and kiota's ODataError (whose Error() panics on a body without a
+// message) never appears.
+func (c *Client) attempt(ctx context.Context,
+	build func(ctx context.Context) (*abs.RequestInformation, error),
+	factory absser.ParsableFactory) (absser.Parsable, error) {
+
+	ri, err := build(ctx)
+	if err != nil {
+		return nil, &buildError{err: err}
+	}
+	h := abs.NewRequestHandlerOption()
+	h.SetResponseHandler(func(response any, _ abs.ErrorMappings) (any, error) {
+		return handleResponse(response, factory)
+	})
+	ri.AddRequestOptions([]abs.RequestOption{h})
+	if factory == nil {
+		return nil, c.adapter.SendNoContent(ctx, ri, nil)
+	}
+	return c.adapter.Send(ctx, ri, factory, nil)
+}
+
+// maxBody bounds what is read from one response (Graph pages are far smaller).
+const maxBody = 64 << 20
+
+func handleResponse(response any, factory absser.ParsableFactory) (any, error) {
+	resp, ok := response.(*http.Response)
+	if !ok || resp == nil {
+		return nil, errors.New("no HTTP response")
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, httpError(resp, body)
+	}
+	if readErr != nil {
+		return nil, &decodeError{fmt.Errorf("read %d response: %w", resp.StatusCode, readErr)}
+	}
+	if factory == nil || resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	node, err := jsonser.NewJsonParseNode(body)
+	if err != nil {
+		return nil, &decodeError{fmt.Errorf("decode %d response: %w", resp.StatusCode, err)}
+	}
+	v, err := node.GetObjectValue(factory)
+	if err != nil {
+		return nil, &decodeError{fmt.Errorf("decode %d response: %w", resp.StatusCode, err)}
+	}
+	return v, nil
+}
+
+func httpError(resp *http.Response, body []byte) *Error {
+	code, msg, reqID, details := parseErrorBody(body)
+	e := &Error{Status: resp.StatusCode, Code: code, Message: msg, RequestID: reqID, details: details}
+	if e.RequestID == "" {
+		e.RequestID = resp.Header.Get("request-id")
+	}
+	if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		e.RetryAfter, e.hasRetryAfter = ra, true
+	}
+	if resp.Request != nil && resp.Request.URL != nil {
+		e.Method, e.URL = resp.Request.Method, resp.Request.URL.String()
+	}
+	return e
+}
+
+// buildError and decodeError classify failures that happened before a
+// request was sent or after a 2xx arrived: neither is worth a retry.
+type buildError struct{ err error }
+
+func (e *buildError) Error() string { return "build request: " + e.err.Error() }
+func (e *buildError) Unwrap() error { return e.err }
+
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// toError turns whatever the adapter returned into *Error.
+func toError(op string, err error) *Error {
+	var ge *Error
+	if errors.As(err, &ge) {
+		cp := *ge
+		cp.Op = op
+		return &cp
+	}
+	e := &Error{Op: op, Err: err}
+	var ue *url.Error
+	var be *buildError
+	var de *decodeError
+	var se *signInError
+	switch {
+	case errors.As(err, &be), errors.As(err, &de), errors.As(err, &se):
+	case errors.As(err, &ue):
+		e.Method, e.URL = strings.ToUpper(ue.Op), ue.URL
+		e.transport = !errors.Is(err, context.Canceled)
+	}
+	return e
+}

@@ -1,0 +1,162 @@
+package graph
+
+import (
+	"context"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
+	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipalswithappid"
+)
+
+var servicePrincipalSelect = []string{"id", "appId", "displayName", "tags", "appRoles", "oauth2PermissionScopes"}
+
+func (c *Client) servicePrincipals() *serviceprincipals.ServicePrincipalsRequestBuilder {
+	return serviceprincipals.NewServicePrincipalsRequestBuilderInternal(map[string]string{}, c.adapter)
+}
+
+// ServicePrincipalByAppID is GET /servicePrincipals(appId='…') with appRoles
+// and oauth2PermissionScopes. A 404 means the tenant has no service
+// principal for that app and is returned at once (IsNotFound).
+func (c *Client) ServicePrincipalByAppID(ctx context.Context, appID string) (ServicePrincipal, error) {
+	const op = "get service principal by appId"
+	if _, err := parseUUID("appId", appID); err != nil {
+		return ServicePrincipal{}, &Error{Op: op, Err: err}
+	}
+	res, err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+		b := serviceprincipalswithappid.NewServicePrincipalsWithAppIdRequestBuilderInternal(map[string]string{}, c.adapter, ptr(appID))
+		return b.ToGetRequestInformation(ctx, &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetRequestConfiguration{
+			QueryParameters: &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetQueryParameters{Select: servicePrincipalSelect},
+		})
+	}, models.CreateServicePrincipalFromDiscriminatorValue)
+	if err != nil {
+		return ServicePrincipal{}, err
+	}
+	m, ok := res.(models.ServicePrincipalable)
+	if !ok || m == nil {
+		return ServicePrincipal{}, &Error{Op: op, Message: "Graph returned no service principal"}
+	}
+	return fromServicePrincipal(m), nil
+}
+
+// CreateServicePrincipal is POST /servicePrincipals {appId, tags}. Right
+// after CreateApplication Graph may not see the app yet ("The appId '…' of
+// the service principal does not reference a valid application object");
+// that is retried. If a retried attempt finds the principal already there
+// (409, IsConflict), the caller reads it with ServicePrincipalByAppID.
+func (c *Client) CreateServicePrincipal(ctx context.Context, appID string, tags []string) (ServicePrincipal, error) {
+	const op = "create service principal"
+	if _, err := parseUUID("appId", appID); err != nil {
+		return ServicePrincipal{}, &Error{Op: op, Err: err}
+	}
+	body := models.NewServicePrincipal()
+	body.SetAppId(ptr(appID))
+	if len(tags) > 0 {
+		body.SetTags(tags)
+	}
+	res, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: appNotReplicated},
+		func(ctx context.Context) (*abs.RequestInformation, error) {
+			return c.servicePrincipals().ToPostRequestInformation(ctx, body, nil)
+		}, models.CreateServicePrincipalFromDiscriminatorValue)
+	if err != nil {
+		return ServicePrincipal{}, err
+	}
+	m, ok := res.(models.ServicePrincipalable)
+	if !ok || m == nil {
+		return ServicePrincipal{}, &Error{Op: op, Message: "Graph returned no service principal"}
+	}
+	return fromServicePrincipal(m), nil
+}
+
+// DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
+func (c *Client) DeleteServicePrincipal(ctx context.Context, objectID string) error {
+	const op = "delete service principal"
+	if _, err := parseUUID("service principal object id", objectID); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	_, err := c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.servicePrincipals().ByServicePrincipalId(objectID).ToDeleteRequestInformation(ctx, nil)
+	}, nil)
+	return err
+}
+
+// AppRoleAssignments is GET /servicePrincipals/{id}/appRoleAssignments: the
+// app roles granted to the service principal, all pages.
+func (c *Client) AppRoleAssignments(ctx context.Context, principalID string) ([]AppRoleAssignment, error) {
+	const op = "list app role assignments"
+	if _, err := parseUUID("service principal object id", principalID); err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	first := func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.servicePrincipals().ByServicePrincipalId(principalID).AppRoleAssignments().ToGetRequestInformation(ctx, nil)
+	}
+	items, err := listAll(ctx, c, op, first, nil, models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue,
+		func(p absser.Parsable) []models.AppRoleAssignmentable {
+			if r, ok := p.(models.AppRoleAssignmentCollectionResponseable); ok {
+				return r.GetValue()
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AppRoleAssignment, 0, len(items))
+	for _, m := range items {
+		if m != nil {
+			out = append(out, fromAppRoleAssignment(m))
+		}
+	}
+	return out, nil
+}
+
+// AssignAppRole is POST /servicePrincipals/{resourceId}/appRoleAssignedTo
+// (admin consent for one application permission). Replication errors about
+// a just-created principal are retried; a duplicate comes back as
+// IsConflict ("Permission being assigned already exists on the object").
+func (c *Client) AssignAppRole(ctx context.Context, a AppRoleAssignment) (AppRoleAssignment, error) {
+	const op = "assign app role"
+	principal, err := parseUUID("principal id", a.PrincipalID)
+	if err != nil {
+		return AppRoleAssignment{}, &Error{Op: op, Err: err}
+	}
+	resource, err := parseUUID("resource id", a.ResourceID)
+	if err != nil {
+		return AppRoleAssignment{}, &Error{Op: op, Err: err}
+	}
+	role, err := parseUUID("app role id", a.AppRoleID)
+	if err != nil {
+		return AppRoleAssignment{}, &Error{Op: op, Err: err}
+	}
+	body := models.NewAppRoleAssignment()
+	body.SetPrincipalId(principal)
+	body.SetResourceId(resource)
+	body.SetAppRoleId(role)
+	res, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
+		func(ctx context.Context) (*abs.RequestInformation, error) {
+			return c.servicePrincipals().ByServicePrincipalId(resource.String()).AppRoleAssignedTo().ToPostRequestInformation(ctx, body, nil)
+		}, models.CreateAppRoleAssignmentFromDiscriminatorValue)
+	if err != nil {
+		return AppRoleAssignment{}, err
+	}
+	m, ok := res.(models.AppRoleAssignmentable)
+	if !ok || m == nil {
+		return AppRoleAssignment{}, &Error{Op: op, Message: "Graph returned no app role assignment"}
+	}
+	return fromAppRoleAssignment(m), nil
+}
+
+// DeleteAppRoleAssignment is DELETE /servicePrincipals/{resourceId}/appRoleAssignedTo/{id}.
+func (c *Client) DeleteAppRoleAssignment(ctx context.Context, resourceID, assignmentID string) error {
+	const op = "delete app role assignment"
+	if _, err := parseUUID("resource id", resourceID); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	if assignmentID == "" {
+		return &Error{Op: op, Message: "no assignment id"}
+	}
+	_, err := c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.servicePrincipals().ByServicePrincipalId(resourceID).AppRoleAssignedTo().ByAppRoleAssignmentId(assignmentID).ToDeleteRequestInformation(ctx, nil)
+	}, nil)
+	return err
+}
