@@ -11,7 +11,7 @@ func TestGraphCatalogueMatchesIDsJSON(t *testing.T) {
 	// sources) must agree with the full catalogue we embed.
 	var ids struct {
 		ResourceApps map[string]struct {
-			AppID    string                       `json:"appId"`
+			AppID    string                         `json:"appId"`
 			AppRoles map[string]struct{ ID string } `json:"appRoles"`
 			Scopes   map[string]struct{ ID string } `json:"oauth2PermissionScopes"`
 		} `json:"resourceApps"`

@@ -41,7 +41,7 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exit.UsageError(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+		return exit.UsageError(fmt.Errorf("%w (run '%s --help' for usage)", err, c.CommandPath()))
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
 

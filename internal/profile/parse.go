@@ -48,7 +48,7 @@ func LoadFile(path string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read profile file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: nothing to lose on close
 	data, err := io.ReadAll(io.LimitReader(f, maxProfileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read profile file %s: %w", path, err)
