@@ -144,7 +144,7 @@ func Load(path string, now time.Time) (*Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read certificate %s: %w", path, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: a close error loses nothing
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read certificate %s: %w", path, err)

@@ -181,7 +181,7 @@ func linkNoReplace(tmp, path string) error {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("move into place: %w (hard link failed too: %v)", err, lerr)
+		return fmt.Errorf("move into place: %w (hard link failed too: %w)", err, lerr)
 	}
 	return nil
 }
