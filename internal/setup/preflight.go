@@ -1,0 +1,397 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/catalog"
+	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/profile"
+)
+
+// Built-in role template ids that decide what an identity may do.
+const (
+	roleGlobalAdmin      = "62e90394-69f5-4237-9190-012177145e10"
+	rolePrivilegedRole   = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+	roleAppAdmin         = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+	roleCloudAppAdmin    = "158c047a-c907-4556-b7ef-446551a6b5f7"
+	roleAppDeveloper     = "cf1c38e5-3621-4004-a7cb-879624dced7c"
+	scopeApplications    = "Application.ReadWrite.All"
+	scopeAppOwnedBy      = "Application.ReadWrite.OwnedBy"
+	scopeAppRoleAssign   = "AppRoleAssignment.ReadWrite.All"
+	scopeDelegatedGrants = "DelegatedPermissionGrant.ReadWrite.All"
+	scopeRoleManagement  = "RoleManagement.ReadWrite.Directory"
+	scopeDirectoryRW     = "Directory.ReadWrite.All"
+)
+
+// Env is what the engine needs from outside.
+type Env struct {
+	Graph graph.API
+	Cloud cloud.Cloud
+	Now   func() time.Time
+	// Progress receives each step as it starts and ends; nil = silent.
+	Progress func(Event)
+	// OnSecret is called as soon as a credential whose secret part exists
+	// only in this process has been created (client secret), before any
+	// further step runs, so the caller can persist it.
+	OnSecret func(*output.Result)
+}
+
+// Event is one progress report.
+type Event struct {
+	Action string
+	Target string
+	// Status is "running" while the step runs, then one of the output.Step* statuses.
+	Status string
+	Detail string
+}
+
+// StatusRunning marks a step that has started.
+const StatusRunning = "running"
+
+func (e *Env) emit(ev Event) {
+	if e.Progress != nil {
+		e.Progress(ev)
+	}
+}
+
+// Tenant is what preflight learned about the tenant and the signed-in identity.
+type Tenant struct {
+	Org      graph.Organization
+	Identity graph.Identity
+	// RoleNames are the identity's directory roles, by name.
+	RoleNames []string
+	roleIDs   []string
+	// Resources are the resource APIs' service principals, by appId.
+	Resources map[string]graph.ServicePrincipal
+	// App is the existing app to configure, or nil.
+	App *graph.Application
+	// Lookalikes are apps with the same display name that entra-link did not create.
+	Lookalikes []graph.Application
+	Can        Capabilities
+}
+
+// Capabilities says what the signed-in identity may do.
+type Capabilities struct {
+	CreateApps     bool
+	ConsentGraph   bool // application permissions of Microsoft Graph
+	ConsentOther   bool // application permissions of other resources
+	GrantDelegated bool
+	AssignRoles    bool
+}
+
+func hasAny(have []string, want ...string) bool {
+	for _, w := range want {
+		for _, h := range have {
+			if strings.EqualFold(h, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// capabilities derives what id may do from its token claims and roles.
+func capabilities(id graph.Identity, roleIDs []string) Capabilities {
+	var c Capabilities
+	if id.AppOnly {
+		// App-only: application permissions, or directory roles held by the
+		// service principal itself.
+		c.CreateApps = hasAny(id.Roles, scopeApplications, scopeAppOwnedBy, scopeDirectoryRW) || hasAny(roleIDs, roleGlobalAdmin, roleAppAdmin, roleCloudAppAdmin)
+		c.ConsentGraph = hasAny(id.Roles, scopeAppRoleAssign) || hasAny(roleIDs, roleGlobalAdmin, rolePrivilegedRole)
+		c.ConsentOther = c.ConsentGraph || hasAny(roleIDs, roleAppAdmin, roleCloudAppAdmin)
+		c.GrantDelegated = hasAny(id.Roles, scopeDelegatedGrants, scopeDirectoryRW) || hasAny(roleIDs, roleGlobalAdmin, rolePrivilegedRole, roleAppAdmin, roleCloudAppAdmin)
+		c.AssignRoles = hasAny(id.Roles, scopeRoleManagement) || hasAny(roleIDs, roleGlobalAdmin, rolePrivilegedRole)
+		return c
+	}
+	// Delegated: the scope must have been consented for the sign-in client,
+	// and the user must hold a role that allows the action.
+	c.CreateApps = hasAny(id.Scopes, scopeApplications, scopeDirectoryRW)
+	c.ConsentGraph = hasAny(id.Scopes, scopeAppRoleAssign) && hasAny(roleIDs, roleGlobalAdmin, rolePrivilegedRole)
+	c.ConsentOther = hasAny(id.Scopes, scopeAppRoleAssign) && hasAny(roleIDs, roleGlobalAdmin, rolePrivilegedRole, roleAppAdmin, roleCloudAppAdmin)
+	c.GrantDelegated = hasAny(id.Scopes, scopeDelegatedGrants, scopeDirectoryRW) && hasAny(roleIDs, roleGlobalAdmin, rolePrivilegedRole, roleAppAdmin, roleCloudAppAdmin)
+	c.AssignRoles = hasAny(id.Scopes, scopeRoleManagement) && hasAny(roleIDs, roleGlobalAdmin, rolePrivilegedRole)
+	return c
+}
+
+// Shortfalls lists, in words, what the plan needs that the identity lacks.
+func (t *Tenant) Shortfalls(s *profile.Spec) []string {
+	var out []string
+	have := "no directory role"
+	if len(t.RoleNames) > 0 {
+		have = strings.Join(t.RoleNames, ", ")
+	}
+	who := "you have " + have
+	if t.Identity.AppOnly {
+		who = fmt.Sprintf("the signed-in app has %s and application permissions %s", have, listOrNone(t.Identity.Roles))
+	}
+	needGraph, needOther, needDelegated := false, false, false
+	for _, p := range s.Permissions {
+		switch {
+		case p.Type == catalog.Delegated:
+			needDelegated = true
+		case p.ResourceAppID == catalog.GraphAppID:
+			needGraph = true
+		default:
+			needOther = true
+		}
+	}
+	if needGraph && !t.Can.ConsentGraph {
+		out = append(out, "consent to Microsoft Graph application permissions needs Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeAppRoleAssign)+"; "+who)
+	}
+	if needOther && !t.Can.ConsentOther {
+		out = append(out, "consent to application permissions needs Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeAppRoleAssign)+"; "+who)
+	}
+	if needDelegated && !t.Can.GrantDelegated {
+		out = append(out, "tenant-wide consent to delegated permissions needs Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeDelegatedGrants)+"; "+who)
+	}
+	if len(s.Roles) > 0 && !t.Can.AssignRoles {
+		out = append(out, "assigning directory roles needs Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeRoleManagement)+"; "+who)
+	}
+	return out
+}
+
+func appOnlyHint(t *Tenant, perm string) string {
+	if t.Identity.AppOnly {
+		return " (or, for an app, the " + perm + " application permission)"
+	}
+	return ""
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	c := append([]string(nil), s...)
+	sort.Strings(c)
+	return strings.Join(c, ", ")
+}
+
+// UsageError is a problem with the user's input discovered against the
+// tenant (e.g. an unverified domain, an ambiguous app name): nothing was changed.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ForbiddenError means the identity may not do what the plan needs at all
+// (it cannot create or change the app): nothing was changed.
+type ForbiddenError struct{ Msg string }
+
+func (e *ForbiddenError) Error() string { return e.Msg }
+
+// Preflight reads, in one round of concurrent requests, everything setup
+// needs to know before changing anything: the tenant, the identity's roles,
+// the existing app and the resource service principals.
+func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) {
+	id, err := env.Graph.WhoAmI(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tenant{Identity: id, Resources: map[string]graph.ServicePrincipal{}}
+	env.emit(Event{Action: "preflight", Target: "tenant, your roles, existing app", Status: StatusRunning})
+
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	fail := func(what string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, fmt.Errorf("%s: %w", what, err))
+	}
+	goDo := func(fn func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn() }()
+	}
+	goDo(func() {
+		org, err := env.Graph.Organization(ctx)
+		if err != nil {
+			fail("reading the tenant (/organization)", err)
+			return
+		}
+		mu.Lock()
+		t.Org = org
+		mu.Unlock()
+	})
+	goDo(func() {
+		roles, err := env.Graph.MyDirectoryRoles(ctx, id)
+		if err != nil {
+			// Not knowing the roles must not block a run the token allows.
+			return
+		}
+		mu.Lock()
+		for _, r := range roles {
+			t.roleIDs = append(t.roleIDs, r.RoleTemplateID)
+			name := r.DisplayName
+			if cr, ok := catalog.RoleByTemplateID(r.RoleTemplateID); ok {
+				name = cr.Name
+			}
+			t.RoleNames = append(t.RoleNames, name)
+		}
+		mu.Unlock()
+	})
+	resources := map[string]bool{}
+	for _, p := range s.Permissions {
+		resources[p.ResourceAppID] = true
+	}
+	for appID := range resources {
+		goDo(func() {
+			sp, err := env.Graph.ServicePrincipalByAppID(ctx, appID)
+			if err != nil {
+				if graph.IsNotFound(err) {
+					return // created on apply
+				}
+				fail("looking up the "+resourceName(appID)+" service principal", err)
+				return
+			}
+			mu.Lock()
+			t.Resources[appID] = sp
+			mu.Unlock()
+		})
+	}
+	var tagged, named []graph.Application
+	if s.AppID != "" {
+		goDo(func() {
+			app, err := env.Graph.ApplicationByAppID(ctx, s.AppID)
+			if err != nil {
+				if graph.IsNotFound(err) {
+					fail("--app-id", &UsageError{Msg: fmt.Sprintf("--app-id %s: no application with this application (client) ID exists in the tenant", s.AppID)})
+					return
+				}
+				fail("looking up --app-id "+s.AppID, err)
+				return
+			}
+			mu.Lock()
+			t.App = &app
+			mu.Unlock()
+		})
+	} else {
+		goDo(func() {
+			apps, err := env.Graph.ApplicationsByTag(ctx, profile.TagProfilePrefix+s.Profile.ID)
+			if err != nil {
+				fail("looking for the app entra-link made", err)
+				return
+			}
+			mu.Lock()
+			tagged = apps
+			mu.Unlock()
+		})
+		goDo(func() {
+			apps, err := env.Graph.ApplicationsByName(ctx, s.DisplayName)
+			if err != nil {
+				fail("looking for apps named "+s.DisplayName, err)
+				return
+			}
+			mu.Lock()
+			named = apps
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		// A usage problem (bad --app-id) is the most useful thing to report.
+		for _, e := range errs {
+			var ue *UsageError
+			if errors.As(e, &ue) {
+				return nil, ue
+			}
+		}
+		return nil, errors.Join(errs...)
+	}
+
+	if s.AppID == "" {
+		var mine []graph.Application
+		for _, a := range tagged {
+			if strings.EqualFold(a.DisplayName, s.DisplayName) {
+				mine = append(mine, a)
+			}
+		}
+		switch len(mine) {
+		case 0:
+		case 1:
+			t.App = &mine[0]
+		default:
+			ids := make([]string, 0, len(mine))
+			for _, a := range mine {
+				ids = append(ids, a.AppID)
+			}
+			return nil, &UsageError{Msg: fmt.Sprintf("%d apps named %q were made by entra-link for profile %s (%s); say which one with --app-id",
+				len(mine), s.DisplayName, s.Profile.ID, strings.Join(ids, ", "))}
+		}
+		for _, a := range named {
+			if !slices.Contains(a.Tags, profile.Tag) {
+				t.Lookalikes = append(t.Lookalikes, a)
+			}
+		}
+	}
+
+	// Entra accepts an https identifier URI only on a verified domain (or a
+	// subdomain of one): say so now rather than fail half-way.
+	for _, h := range s.VerifiedDomainHosts {
+		if !verifiedHost(t.Org, h) {
+			names := make([]string, 0, len(t.Org.VerifiedDomains))
+			for _, d := range t.Org.VerifiedDomains {
+				names = append(names, d.Name)
+			}
+			return nil, &UsageError{Msg: fmt.Sprintf("%s is not a verified domain of the tenant %s, and Entra only accepts an https Application ID URI on a verified domain (or a subdomain of one). Verified domains: %s. Verify the domain (Entra admin center > Domain names) or use a server URL on one of these; nothing was changed.",
+				h, tenantLabel(t.Org), strings.Join(names, ", "))}
+		}
+	}
+	t.Can = capabilities(t.Identity, t.roleIDs)
+	if !t.Can.CreateApps {
+		what := "create or change app registrations"
+		need := "Application Administrator, Cloud Application Administrator or Global Administrator, signed in with the Application.ReadWrite.All scope"
+		if t.Identity.AppOnly {
+			need = "the Application.ReadWrite.All application permission"
+		}
+		have := "no directory role"
+		if len(t.RoleNames) > 0 {
+			have = strings.Join(t.RoleNames, ", ")
+		}
+		return nil, &ForbiddenError{Msg: fmt.Sprintf("the signed-in identity cannot %s: that needs %s; it has %s. Nothing was changed.", what, need, have)}
+	}
+	env.emit(Event{Action: "preflight", Target: fmt.Sprintf("signed in as %s to %s", identityLabel(t.Identity), tenantLabel(t.Org)), Status: "done"})
+	return t, nil
+}
+
+// verifiedHost reports whether host is a verified domain of org or a subdomain of one.
+func verifiedHost(org graph.Organization, host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, d := range org.VerifiedDomains {
+		n := strings.ToLower(d.Name)
+		if host == n || strings.HasSuffix(host, "."+n) {
+			return true
+		}
+	}
+	return false
+}
+
+func tenantLabel(org graph.Organization) string {
+	if d := org.InitialDomain(); d != "" {
+		return fmt.Sprintf("%s (%s)", org.DisplayName, d)
+	}
+	return org.DisplayName
+}
+
+func identityLabel(id graph.Identity) string {
+	if id.Name != "" {
+		return id.Name
+	}
+	return id.ObjectID
+}
+
+func resourceName(appID string) string {
+	if r := catalog.ResourceByAppID(appID); r != nil {
+		return r.DisplayName
+	}
+	return appID
+}
