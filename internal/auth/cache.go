@@ -1,0 +1,103 @@
+package auth
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// expiryMargin renews a cached token this long before it expires, so a
+// token never runs out in the middle of a request.
+const expiryMargin = 5 * time.Minute
+
+// cachingCredential keeps one token per scope set for the life of the
+// process and lets only one caller sign in at a time per scope set: setup
+// sends independent requests in parallel, and without this each would start
+// its own sign-in (a second browser tab, a second device code, another
+// `az` process). azidentity's MSAL-based credentials cache in memory too,
+// but the Azure CLI credential spawns `az` on every call.
+type cachingCredential struct {
+	inner     azcore.TokenCredential
+	hints     hintContext
+	mapScopes func([]string) []string // nil = as requested
+	now       func() time.Time        // tests
+
+	mu      sync.Mutex
+	entries map[string]*cacheEntry
+}
+
+type cacheEntry struct {
+	lock chan struct{} // 1-slot semaphore: held while fetching
+	tok  azcore.AccessToken
+}
+
+// GetToken implements azcore.TokenCredential.
+func (c *cachingCredential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	if c.mapScopes != nil {
+		o.Scopes = c.mapScopes(o.Scopes)
+	}
+	if o.Claims != "" {
+		// A claims challenge demands a fresh token; never serve it from cache.
+		tok, err := c.inner.GetToken(ctx, o)
+		return tok, c.hints.explain(err)
+	}
+	e := c.entry(cacheKey(o))
+	select {
+	case e.lock <- struct{}{}:
+	case <-ctx.Done():
+		return azcore.AccessToken{}, c.hints.explain(ctx.Err())
+	}
+	defer func() { <-e.lock }()
+	if c.fresh(e.tok) {
+		return e.tok, nil
+	}
+	tok, err := c.inner.GetToken(ctx, o)
+	if err != nil {
+		return azcore.AccessToken{}, c.hints.explain(err)
+	}
+	e.tok = tok
+	return tok, nil
+}
+
+func (c *cachingCredential) entry(key string) *cacheEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		e = &cacheEntry{lock: make(chan struct{}, 1)}
+		c.entries[key] = e
+	}
+	return e
+}
+
+func (c *cachingCredential) fresh(t azcore.AccessToken) bool {
+	if t.Token == "" {
+		return false
+	}
+	now := time.Now()
+	if c.now != nil {
+		now = c.now()
+	}
+	if !t.RefreshOn.IsZero() && !now.Before(t.RefreshOn) {
+		return false
+	}
+	return now.Add(expiryMargin).Before(t.ExpiresOn)
+}
+
+func cacheKey(o policy.TokenRequestOptions) string {
+	s := append([]string(nil), o.Scopes...)
+	for i := range s {
+		s[i] = strings.ToLower(s[i])
+	}
+	sort.Strings(s)
+	cae := "0"
+	if o.EnableCAE {
+		cae = "1"
+	}
+	return o.TenantID + "\x00" + cae + "\x00" + strings.Join(s, " ")
+}
