@@ -1,0 +1,108 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// reqInfo collects what the request log records about one request.
+type reqInfo struct {
+	kind  string
+	fault string
+}
+
+// statusWriter remembers the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// serveHTTP routes by path whatever the Host: /v1.0 is Graph, /_sandbox is
+// inspection, everything else is the login (authority) service.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	info := &reqInfo{}
+	s.mu.Lock()
+	latency := s.faults.Latency
+	s.mu.Unlock()
+	path := r.URL.Path
+	switch {
+	case strings.HasPrefix(path, "/_sandbox/"):
+		info.kind = "sandbox"
+		s.serveInspect(sw, r)
+	default:
+		if latency > 0 {
+			timer := time.NewTimer(latency)
+			select {
+			case <-r.Context().Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+		}
+		switch {
+		case path == "/v1.0" || strings.HasPrefix(path, "/v1.0/"):
+			info.kind = "graph"
+			s.serveGraph(sw, r, info)
+		case path == "/beta" || strings.HasPrefix(path, "/beta/"):
+			info.kind = "graph"
+			writeJSON(sw, http.StatusBadRequest, map[string]any{"error": map[string]any{
+				"code": "BadRequest", "message": "The entra-link sandbox serves Microsoft Graph v1.0 only.",
+				"innerError": map[string]any{"date": errorDate(time.Now()), "request-id": newGUID()},
+			}})
+		default:
+			info.kind = "token"
+			s.serveLogin(sw, r, info)
+		}
+	}
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	if info.kind == "sandbox" {
+		// The inspection API is not part of the tenant's traffic.
+		return
+	}
+	s.record(RequestRecord{
+		Time: start, Method: r.Method, Host: r.Host, Path: r.URL.RequestURI(), Status: sw.status,
+		Duration: time.Since(start), Kind: info.kind, Fault: info.fault,
+	})
+}
+
+func (s *Server) record(rec RequestRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records = append(s.records, rec)
+	if len(s.records) > maxRecords {
+		s.records = append([]RequestRecord(nil), s.records[len(s.records)-maxRecords:]...)
+	}
+	if s.opts.Log != nil {
+		fault := ""
+		if rec.Fault != "" {
+			fault = " fault=" + rec.Fault
+		}
+		fmt.Fprintf(s.opts.Log, "%s %s https://%s%s %d %s%s\n", rec.Time.UTC().Format(time.RFC3339), rec.Method, rec.Host, rec.Path, rec.Status, rec.Duration.Round(time.Microsecond), fault)
+	}
+}
+
+func (s *Server) logf(format string, a ...any) {
+	if s.opts.Log != nil {
+		fmt.Fprintf(s.opts.Log, format+"\n", a...)
+	}
+}

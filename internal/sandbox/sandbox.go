@@ -1,0 +1,492 @@
+// Package sandbox is entra-link's emulated Entra tenant: an Entra token
+// endpoint (MSAL-compatible discovery, client credentials with secrets and
+// certificates, device code) and the slice of Microsoft Graph v1.0 that
+// entra-link uses, served over TLS with the real Graph wire formats, error
+// bodies and permission checks, plus faults (latency, throttling, 503s,
+// replication delay) and an inspection API. It is the test bed of every
+// integration test and the engine of `entra-link sandbox` and `--sandbox`
+// (design.md §5).
+//
+// The package uses only the standard library on the wire; it must never
+// import graph/ or msgraph-sdk-go.
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/entra-link/entra-link/internal/catalog"
+	"github.com/entra-link/entra-link/internal/cloud"
+)
+
+// Options configures a sandbox tenant.
+type Options struct {
+	// StateDir holds the persistent state (CA, certificates, tenant.json,
+	// state.json). "" means a temporary directory removed on Close.
+	StateDir string
+	// Listen is the address to listen on; default "127.0.0.1:0".
+	Listen string
+	// Latency is added to every request.
+	Latency time.Duration
+	// ThrottleEvery makes every Nth Graph request fail with 429 and
+	// Retry-After (Graph's throttling body). 0 disables.
+	ThrottleEvery int
+	// FailEvery makes every Nth Graph request fail with 503. 0 disables.
+	FailEvery int
+	// ReplicationDelay hides new objects from other collections (and new
+	// credentials from the token endpoint) for this long after creation.
+	ReplicationDelay time.Duration
+	// VerifiedDomains are verified domains in addition to the initial
+	// <name>.onmicrosoft.com and contoso.com.
+	VerifiedDomains []string
+	// Log receives one line per request (never secrets or tokens).
+	Log io.Writer
+}
+
+// Faults are the fault settings that can change at run time.
+type Faults struct {
+	Latency          time.Duration `json:"latency"`
+	ThrottleEvery    int           `json:"throttleEvery"`
+	FailEvery        int           `json:"failEvery"`
+	ReplicationDelay time.Duration `json:"replicationDelay"`
+	// RetryAfter is the Retry-After sent with throttled and failed
+	// responses; zero means one second.
+	RetryAfter time.Duration `json:"retryAfter"`
+}
+
+// Rule injects failures: the next Times requests that match Method, Path
+// and ClientID are answered with Status and Body instead of being served.
+type Rule struct {
+	// Method matches the HTTP method; "" matches any.
+	Method string `json:"method,omitempty"`
+	// Path is a regular expression matched against the request path
+	// (for Graph without the /v1.0 prefix, e.g. `^/servicePrincipals$`;
+	// token requests are matched on their full path). "" matches any.
+	Path string `json:"path,omitempty"`
+	// ClientID restricts a rule to token requests of this client_id.
+	ClientID string `json:"clientId,omitempty"`
+	// Times is how many matching requests fail; 0 means 1.
+	Times int `json:"times,omitempty"`
+	// Status is the HTTP status to answer with (default 500).
+	Status int `json:"status,omitempty"`
+	// Body is the JSON body. Empty means a Graph error body (Graph paths)
+	// or an AADSTS body (token paths) fitting Status.
+	Body json.RawMessage `json:"body,omitempty"`
+	// Headers are added to the response (e.g. Retry-After).
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// RequestRecord is one request the sandbox answered.
+type RequestRecord struct {
+	Time     time.Time     `json:"time"`
+	Method   string        `json:"method"`
+	Host     string        `json:"host"`
+	Path     string        `json:"path"` // path and query
+	Status   int           `json:"status"`
+	Duration time.Duration `json:"duration"`
+	// Kind is "graph", "token" (any login endpoint), "batch-item" or "sandbox".
+	Kind string `json:"kind"`
+	// Fault names the injected fault when one decided the answer:
+	// "throttle", "fail", "inject" or "replication".
+	Fault string `json:"fault,omitempty"`
+}
+
+// TenantInfo is what tenant.json holds.
+type TenantInfo struct {
+	TenantID      string `json:"tenantId"`
+	TenantDomain  string `json:"tenantDomain"`
+	DisplayName   string `json:"displayName"`
+	AuthorityHost string `json:"authorityHost"`
+	GraphEndpoint string `json:"graphEndpoint"`
+	ClientID      string `json:"clientId"`
+	ClientSecret  string `json:"clientSecret"`
+}
+
+// maxRecords bounds the request log of a long-running sandbox.
+const maxRecords = 10000
+
+// Server is a running sandbox tenant.
+type Server struct {
+	opts    Options
+	dir     string
+	tempDir bool
+
+	ca      *keyPair
+	tlsCert *keyPair
+	signing *keyPair
+
+	ln   net.Listener
+	srv  *http.Server
+	addr string // host:port the sandbox listens on
+	url  string
+
+	mu              sync.Mutex
+	t               *tenant
+	bootstrapSecret string
+	faults          Faults
+	rules           []*activeRule
+	graphCount      int
+	records         []RequestRecord
+	deviceCodes     map[string]*deviceCode
+	signInUser      string // object id of the user device-code sign-ins approve as
+
+	closeOnce sync.Once
+	closeErr  error
+	serveErr  chan error
+}
+
+// Start creates or loads the tenant in o.StateDir and starts serving.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, serveErr: make(chan error, 1)}
+	s.faults = Faults{Latency: o.Latency, ThrottleEvery: o.ThrottleEvery, FailEvery: o.FailEvery, ReplicationDelay: o.ReplicationDelay}
+	if s.dir == "" {
+		d, err := os.MkdirTemp("", "entra-link-sandbox-")
+		if err != nil {
+			return nil, fmt.Errorf("create sandbox state directory: %w", err)
+		}
+		s.dir, s.tempDir = d, true
+	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create sandbox state directory: %w", err)
+	}
+	if err := s.init(ctx); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context) error {
+	host, _, err := net.SplitHostPort(s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("invalid listen address %q: %w", s.opts.Listen, err)
+	}
+	if s.ca, err = loadOrCreateCA(s.dir); err != nil {
+		return err
+	}
+	if s.tlsCert, err = loadOrCreateServerCert(s.dir, s.ca, host); err != nil {
+		return err
+	}
+	if s.signing, err = loadOrCreateSigningKey(s.dir); err != nil {
+		return err
+	}
+	if err := s.loadOrCreateTenant(); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
+	}
+	s.ln = ln
+	s.addr = ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		// A wildcard listener is reached through loopback.
+		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	s.url = "https://" + s.addr
+	if err := s.writeTenantFile(); err != nil {
+		ln.Close()
+		return err
+	}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{s.tlsCert.tlsCertificate()}}
+	s.srv = &http.Server{
+		Handler:           http.HandlerFunc(s.serveHTTP),
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          nil,
+	}
+	go func() {
+		err := s.srv.ServeTLS(ln, "", "")
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.serveErr <- err
+	}()
+	return nil
+}
+
+func (s *Server) loadOrCreateTenant() error {
+	t, err := loadTenant(s.dir)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		t, s.bootstrapSecret = newTenant(s.opts.VerifiedDomains)
+		if err := saveTenant(s.dir, t); err != nil {
+			return err
+		}
+	} else {
+		var info TenantInfo
+		b, err := os.ReadFile(filepath.Join(s.dir, tenantFile))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", filepath.Join(s.dir, tenantFile), err)
+		}
+		if err := json.Unmarshal(b, &info); err != nil {
+			return fmt.Errorf("decode %s: %w", filepath.Join(s.dir, tenantFile), err)
+		}
+		if info.TenantID != t.TenantID {
+			return fmt.Errorf("%s belongs to tenant %s but state.json holds tenant %s", filepath.Join(s.dir, tenantFile), info.TenantID, t.TenantID)
+		}
+		s.bootstrapSecret = info.ClientSecret
+		if merged := mergeDomains(t.ExtraDomains, s.opts.VerifiedDomains); len(merged) != len(t.ExtraDomains) {
+			t.ExtraDomains = merged
+			if err := saveTenant(s.dir, t); err != nil {
+				return err
+			}
+		}
+	}
+	s.t = t
+	s.signInUser = t.AdminUserID
+	return nil
+}
+
+// writeTenantFile writes tenant.json (0600: it holds the bootstrap secret,
+// by contract the one secret the sandbox keeps in clear).
+func (s *Server) writeTenantFile() error {
+	b, err := json.MarshalIndent(s.Tenant(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode tenant.json: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(s.dir, tenantFile), append(b, '\n'), 0o600)
+}
+
+// URL is the sandbox's own base URL, https://127.0.0.1:PORT. It serves both
+// the authority (login) endpoints and Graph (/v1.0).
+func (s *Server) URL() string { return s.url }
+
+// StateDir is the directory holding ca.pem, tenant.json and state.json.
+func (s *Server) StateDir() string { return s.dir }
+
+// Tenant describes the tenant and its bootstrap admin credentials.
+func (s *Server) Tenant() TenantInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return TenantInfo{
+		TenantID:      s.t.TenantID,
+		TenantDomain:  s.t.InitialDomain,
+		DisplayName:   s.t.DisplayName,
+		AuthorityHost: s.url,
+		GraphEndpoint: s.url,
+		ClientID:      s.t.BootstrapAppID,
+		ClientSecret:  s.bootstrapSecret,
+	}
+}
+
+// CACertPEM is the PEM of the CA that signed the server certificate.
+func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.ca.certPEM...) }
+
+// Transport returns an HTTP transport that trusts the sandbox CA and dials
+// the sandbox both for its own address and for every Microsoft login and
+// Graph host of the four national clouds (cloud.KnownHosts), keeping the
+// real Host header and TLS server name. Any other host is refused, so a
+// client configured with real cloud URLs reaches the sandbox and nothing else.
+func (s *Server) Transport() *http.Transport {
+	pool := x509.NewCertPool()
+	pool.AddCert(s.ca.cert)
+	known := map[string]bool{}
+	for _, h := range cloud.KnownHosts() {
+		known[strings.ToLower(h)] = true
+	}
+	sandboxAddr := s.addr
+	_, port, _ := net.SplitHostPort(sandboxAddr)
+	var d net.Dialer
+	return &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, p, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, fmt.Errorf("sandbox transport: %w", err)
+			}
+			host = strings.ToLower(host)
+			switch {
+			case known[host] && p == "443":
+			case (host == "127.0.0.1" || host == "localhost" || host == "::1") && p == port:
+			default:
+				return nil, fmt.Errorf("sandbox transport: refusing to dial %s: not a Microsoft login or Graph host, nor the sandbox", addr)
+			}
+			return d.DialContext(ctx, "tcp", sandboxAddr)
+		},
+		TLSClientConfig:       &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:     true,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// Requests returns the requests answered so far, oldest first.
+func (s *Server) Requests() []RequestRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]RequestRecord(nil), s.records...)
+}
+
+// SetFaults replaces the fault settings.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+	s.graphCount = 0
+}
+
+// CurrentFaults returns the fault settings in effect.
+func (s *Server) CurrentFaults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// Inject adds a failure rule (see Rule). Rules are consulted in order.
+func (s *Server) Inject(r Rule) {
+	ar, err := newActiveRule(r)
+	if err != nil {
+		// An invalid pattern can only come from a test or the inspection
+		// API; match nothing rather than everything.
+		ar = &activeRule{Rule: r, never: true}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = append(s.rules, ar)
+}
+
+// CreatePrincipal seeds an application and service principal with a secret,
+// the given Microsoft Graph application permissions (by name, consented) and
+// directory roles (by name), and returns its client id and secret. The
+// objects are immediately usable (not subject to the replication delay).
+func (s *Server) CreatePrincipal(ctx context.Context, name string, graphAppRoles []string, directoryRoles []string) (clientID, secret string, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clientID, secret, err = s.t.createPrincipal(name, graphAppRoles, directoryRoles, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return "", "", fmt.Errorf("create sandbox principal %q: %w", name, err)
+	}
+	if err := saveTenant(s.dir, s.t); err != nil {
+		return "", "", err
+	}
+	return clientID, secret, nil
+}
+
+// CreateUser adds a member user <name>@<initial domain> holding the given
+// directory roles (by name) and returns its object id and user principal name.
+func (s *Server) CreateUser(ctx context.Context, name string, directoryRoles []string) (userID, upn string, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
+	var templates []string
+	for _, r := range directoryRoles {
+		role, err := catalog.LookupRole(r)
+		if err != nil {
+			return "", "", fmt.Errorf("create sandbox user %q: %w", name, err)
+		}
+		templates = append(templates, role.TemplateID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	upn = strings.ToLower(name) + "@" + s.t.InitialDomain
+	if s.t.userByUPN(upn) != nil {
+		return "", "", fmt.Errorf("create sandbox user: %s already exists", upn)
+	}
+	created := time.Now().Add(-24 * time.Hour)
+	userID = newGUID()
+	s.t.Users[userID] = &user{Props: newUserProps(userID, name, name, "", upn, time.Now()), Created: created, Seq: s.t.seq()}
+	for _, tmpl := range templates {
+		s.t.addRoleAssignment(tmpl, userID, "/", created)
+	}
+	if err := saveTenant(s.dir, s.t); err != nil {
+		return "", "", err
+	}
+	return userID, upn, nil
+}
+
+// SignInAs makes later device-code sign-ins approve as the user with this
+// user principal name (default: the seeded admin@<initial domain>).
+func (s *Server) SignInAs(upn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.t.userByUPN(upn)
+	if u == nil {
+		return fmt.Errorf("sandbox: no user %q", upn)
+	}
+	s.signInUser = str(u.Props, "id")
+	return nil
+}
+
+// Close stops the server; a temporary state directory is removed.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		if s.srv != nil {
+			// In-flight requests get a moment to finish; idle HTTP/2
+			// connections would otherwise hold Shutdown for the protocol's
+			// one-second GOAWAY grace, so whatever remains is closed.
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			if err := s.srv.Shutdown(ctx); err != nil {
+				s.srv.Close()
+			}
+			if err := <-s.serveErr; err != nil && s.closeErr == nil {
+				s.closeErr = fmt.Errorf("sandbox server: %w", err)
+			}
+		}
+		s.cleanup()
+	})
+	return s.closeErr
+}
+
+func (s *Server) cleanup() {
+	if s.tempDir {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// Serve runs a sandbox until ctx is cancelled, printing a banner to stdout
+// (the URL, the tenant, where ca.pem and tenant.json are; never the secret).
+// It is what `entra-link sandbox` runs.
+func Serve(ctx context.Context, o Options, stdout io.Writer) error {
+	if o.StateDir == "" {
+		return errors.New("sandbox: a state directory is required (--state-dir)")
+	}
+	s, err := Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	info := s.Tenant()
+	f := s.CurrentFaults()
+	fmt.Fprintf(stdout, "entra-link sandbox: emulated Entra tenant listening on %s\n", s.URL())
+	fmt.Fprintf(stdout, "  tenant          %s (%s, %s)\n", info.TenantID, info.TenantDomain, info.DisplayName)
+	fmt.Fprintf(stdout, "  authority host  %s\n", info.AuthorityHost)
+	fmt.Fprintf(stdout, "  graph endpoint  %s/v1.0\n", info.GraphEndpoint)
+	fmt.Fprintf(stdout, "  CA certificate  %s  (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE)\n", filepath.Join(s.dir, caCertFile))
+	fmt.Fprintf(stdout, "  credentials     %s  (bootstrap admin %s, Global Administrator)\n", filepath.Join(s.dir, tenantFile), info.ClientID)
+	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code is approved automatically)\n", info.TenantDomain)
+	fmt.Fprintf(stdout, "  inspect         %s/_sandbox/state  %s/_sandbox/requests\n", s.URL(), s.URL())
+	if f != (Faults{}) {
+		fmt.Fprintf(stdout, "  faults          latency=%s throttle-every=%d fail-every=%d replication-delay=%s\n", f.Latency, f.ThrottleEvery, f.FailEvery, f.ReplicationDelay)
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
+	select {
+	case <-ctx.Done():
+	case err := <-s.serveErr:
+		s.serveErr <- err // let Close see it
+	}
+	return s.Close()
+}
