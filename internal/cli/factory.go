@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"net/http"
 	"os"
 	"time"
 
@@ -15,6 +16,9 @@ type Factory struct {
 	IO     *iostreams.IOStreams
 	Now    func() time.Time
 	Getenv func(string) string
+	// Transport, when set, carries every HTTP request (sign-in and Graph);
+	// tests route it to an in-process sandbox.
+	Transport http.RoundTripper
 }
 
 // NewFactory returns the dependencies of a real process.

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/sandbox"
 )
 
 // SandboxOptions are the flags of `entra-link sandbox`.
@@ -68,7 +69,10 @@ Every other command runs the same emulator in-process with --sandbox.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return notBuilt("the sandbox server")
+			return sandbox.Serve(cmd.Context(), sandbox.Options{
+				StateDir: opts.StateDir, Listen: opts.Listen, Latency: opts.Latency, ThrottleEvery: opts.ThrottleEvery,
+				FailEvery: opts.FailEvery, ReplicationDelay: opts.ReplicationDelay, VerifiedDomains: opts.VerifiedDomains,
+			}, f.IO.Out)
 		},
 	}
 	fl := cmd.Flags()

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,7 +13,6 @@ import (
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/securefile"
-	"github.com/entra-link/entra-link/internal/setup"
 )
 
 // SetupOptions are the flags of `entra-link setup`.
@@ -36,6 +35,9 @@ type SetupOptions struct {
 	With            []string
 	Yes             bool
 	DryRun          bool
+	NewCredential   bool
+
+	ctx context.Context
 
 	// Profile is loaded by validate.
 	Profile *profile.Profile
@@ -96,6 +98,7 @@ See what a profile does with: entra-link profiles show ID`,
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
+			opts.ctx = cmd.Context()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -118,6 +121,7 @@ See what a profile does with: entra-link profiles show ID`,
 	fl.StringVar(&opts.CertificateOut, "certificate-out", "", "directory for a generated key pair (key 0600, certificate, PFX)")
 	fl.StringArrayVar(&opts.With, "with", nil, "optional profile feature, e.g. exchange (hire2retire); repeatable")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking for confirmation")
+	fl.BoolVar(&opts.NewCredential, "new-credential", false, "add a new secret or certificate even if the app has a valid one")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (works offline, without signing in)")
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(profile.BuiltinIDs()...))
@@ -203,21 +207,6 @@ func (o *SetupOptions) missing() []profile.Missing {
 	return profile.MissingValues(o.Profile, o.Request())
 }
 
-func setupRun(o *SetupOptions) error {
-	if o.Profile == nil {
-		return exit.UsageError(&profile.MissingError{Missing: o.missing()})
-	}
-	spec, err := profile.Resolve(o.Profile, o.Request(), o.f.Now())
-	if err != nil {
-		return specError(err)
-	}
-	if o.DryRun {
-		res := setup.DryRunResult(spec, o.Cloud, o.f.Now())
-		return o.deliver(res)
-	}
-	return notBuilt("applying a setup to a tenant (sign-in and Graph)")
-}
-
 // specError maps profile resolution errors to usage errors.
 func specError(err error) error {
 	var me *profile.MissingError
@@ -234,25 +223,34 @@ func (o *SetupOptions) deliver(r *output.Result) error {
 }
 
 func deliver(f *Factory, t *TenantOptions, r *output.Result) error {
-	var buf bytes.Buffer
-	st := output.Style{Color: f.IO.ColorEnabled() && f.IO.IsStdoutTTY() && t.OutputFile == ""}
-	format := t.Output
-	if format == "" {
-		format = output.FormatText
-	}
-	if err := output.Render(&buf, format, r, st, f.Now()); err != nil {
+	data, err := render(f, t, r, t.OutputFile == "")
+	if err != nil {
 		return err
 	}
 	if t.OutputFile != "" {
-		if err := securefile.WriteFile(t.OutputFile, buf.Bytes(), t.Force); err != nil {
+		if err := securefile.WriteFile(t.OutputFile, data, t.Force); err != nil {
 			if errors.Is(err, securefile.ErrExists) {
-				return exit.UsageError(fmt.Errorf("--output-file: %w (add --force to replace it)", err))
+				return exit.UsageError(fmt.Errorf("--output-file: %w", err))
 			}
 			return err
 		}
 		fmt.Fprintf(f.IO.ErrOut, "Wrote %s (mode 0600).\n", t.OutputFile)
 		return nil
 	}
-	_, err := io.Copy(f.IO.Out, &buf)
+	_, err = f.IO.Out.Write(data)
 	return err
+}
+
+// render formats r as --output says; colour only for a terminal stdout.
+func render(f *Factory, t *TenantOptions, r *output.Result, toStdout bool) ([]byte, error) {
+	var buf bytes.Buffer
+	st := output.Style{Color: toStdout && f.IO.ColorEnabled() && f.IO.IsStdoutTTY()}
+	format := t.Output
+	if format == "" {
+		format = output.FormatText
+	}
+	if err := output.Render(&buf, format, r, st, f.Now()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -197,7 +197,7 @@ func TestOutputFileRefusesOverwrite(t *testing.T) {
 func TestDryRunGolden(t *testing.T) {
 	cases := map[string][]string{
 		"relution":             {"--profile", "relution", "--server-url", "https://relution.contoso.com"},
-		"hire2retire":          {"--profile", "hire2retire", "--certificate-file", "hire2retire.cer"},
+		"hire2retire":          {"--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer"},
 		"hire2retire-exchange": {"--profile", "hire2retire", "--certificate-out", "./certs", "--with", "exchange", "--cloud", "usgov-dod"},
 		"entitle":              {"--profile", "entitle"},
 		"unify":                {"--profile", "unify", "--redirect-uri", "https://app.unifyapps.com/oauth/callback", "--audience", "multi-tenant"},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 )
@@ -84,10 +85,7 @@ func RenderEnv(w io.Writer, r *Result) error {
 }
 
 func (r *Result) certificateEnvPath() string {
-	if r.CertificatePFXPath != "" {
-		return r.CertificatePFXPath
-	}
-	return r.CertificateKeyPath
+	return r.CertificateBundlePath
 }
 
 // shellQuote quotes v for POSIX shells and dotenv files when needed.
@@ -230,7 +228,7 @@ func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
 		}
 	}
 	if r.ClientSecret != "" && r.ClientSecretExpiresAt != nil {
-		days := int(r.ClientSecretExpiresAt.Sub(now).Hours() / 24)
+		days := int(math.Round(r.ClientSecretExpiresAt.Sub(now).Hours() / 24))
 		fmt.Fprintf(b, "\n%s The client secret is shown only this once: store it now. It expires on %s (in %d days).\n",
 			st.Yellow("!"), r.ClientSecretExpiresAt.Format("2006-01-02"), days)
 	}
@@ -240,7 +238,7 @@ func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
 			fmt.Fprintf(b, " (expires %s)", r.CertificateExpiresAt.Format("2006-01-02"))
 		}
 		b.WriteByte('\n')
-		for _, p := range []string{r.CertificateKeyPath, r.CertificateCertPath, r.CertificatePFXPath} {
+		for _, p := range []string{r.CertificateKeyPath, r.CertificateCertPath, r.CertificatePFXPath, r.CertificateBundlePath} {
 			if p != "" {
 				fmt.Fprintf(b, "  wrote %s\n", p)
 			}

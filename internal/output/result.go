@@ -47,6 +47,9 @@ type Result struct {
 	CertificateKeyPath  string `json:"certificateKeyPath,omitempty"`
 	CertificateCertPath string `json:"certificateCertPath,omitempty"`
 	CertificatePFXPath  string `json:"certificatePfxPath,omitempty"`
+	// CertificateBundlePath holds certificate + key in one PEM, the form
+	// azidentity reads from AZURE_CLIENT_CERTIFICATE_PATH.
+	CertificateBundlePath string `json:"certificateBundlePath,omitempty"`
 
 	Permissions    []PermissionStatus `json:"permissions"`
 	DirectoryRoles []RoleStatus       `json:"directoryRoles"`

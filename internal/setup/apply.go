@@ -585,9 +585,10 @@ func (r *applyRun) ensureCertificate(ctx context.Context) {
 		}
 		r.mu.Lock()
 		r.res.CertificateKeyPath, r.res.CertificateCertPath, r.res.CertificatePFXPath = w.KeyPath, w.CertPath, w.PFXPath
+		r.res.CertificateBundlePath = w.BundlePath
 		r.mu.Unlock()
 		cert = &kp.Certificate
-		r.step(action, s.CertificateOut, output.StepDone, "wrote "+w.KeyPath+" (0600), "+w.CertPath+", "+w.PFXPath)
+		r.step(action, s.CertificateOut, output.StepDone, "wrote "+w.KeyPath+" (0600), "+w.CertPath+", "+w.PFXPath+", "+w.BundlePath)
 		action = ActUploadCertificate
 	}
 

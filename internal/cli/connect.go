@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/auth"
+	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/sandbox"
+)
+
+// connection is a signed-in Graph client for one run.
+type connection struct {
+	Graph   graph.API
+	Cloud   cloud.Cloud
+	Sandbox *sandbox.Server
+	close   func()
+}
+
+func (c *connection) Close() {
+	if c.close != nil {
+		c.close()
+	}
+}
+
+// sandboxDir is where --sandbox keeps its tenant, so that a setup, a
+// verify and a rotate-secret in a row see the same tenant.
+func sandboxDir(f *Factory) (string, error) {
+	if d := f.Getenv("ENTRA_LINK_SANDBOX_DIR"); d != "" {
+		return d, nil
+	}
+	if d := f.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "entra-link", "sandbox"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find a directory for the sandbox tenant (set ENTRA_LINK_SANDBOX_DIR): %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "entra-link", "sandbox"), nil
+}
+
+// connect signs in (or starts the in-process sandbox) and returns a Graph client.
+func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, error) {
+	conn := &connection{Cloud: o.Cloud}
+	transport := f.Transport
+	authOpts := auth.Options{
+		Method:        o.Auth,
+		Tenant:        o.Tenant,
+		Cloud:         o.Cloud,
+		LoginClientID: o.LoginClientID,
+		Getenv:        f.Getenv,
+		DeviceCodePrompt: func(_ context.Context, message string) error {
+			_, err := fmt.Fprintln(f.IO.ErrOut, message)
+			return err
+		},
+	}
+	if o.Sandbox {
+		dir, err := sandboxDir(f)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := sandbox.Start(ctx, sandbox.Options{StateDir: dir})
+		if err != nil {
+			return nil, fmt.Errorf("starting the sandbox tenant in %s: %w", dir, err)
+		}
+		conn.Sandbox = srv
+		conn.close = func() { _ = srv.Close() }
+		ti := srv.Tenant()
+		fmt.Fprintf(f.IO.ErrOut, "SANDBOX: using the emulated tenant %q (%s) kept in %s — not a real Microsoft Entra tenant.\n",
+			ti.DisplayName, ti.TenantDomain, dir)
+		transport = srv.Transport()
+		env := map[string]string{"AZURE_CLIENT_ID": ti.ClientID, "AZURE_CLIENT_SECRET": ti.ClientSecret, "AZURE_TENANT_ID": ti.TenantID}
+		authOpts.Method = auth.MethodEnv
+		authOpts.Tenant = ti.TenantID
+		authOpts.Getenv = func(k string) string { return env[k] }
+	}
+	if transport != nil {
+		authOpts.Transport = &http.Client{Transport: transport}
+	}
+	cred, err := auth.NewCredential(authOpts)
+	if err != nil {
+		conn.Close()
+		return nil, exit.WithCode(exit.Failed, err)
+	}
+	gopts := graph.Options{Endpoint: o.Cloud.GraphEndpoint, Transport: transport}
+	if o.Verbose {
+		gopts.Trace = f.IO.ErrOut
+	}
+	client, err := graph.New(cred, gopts)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.Graph = client
+	return conn, nil
+}

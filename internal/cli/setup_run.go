@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/entra-link/entra-link/internal/certs"
+	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/internal/securefile"
+	"github.com/entra-link/entra-link/internal/setup"
+)
+
+func setupRun(o *SetupOptions) error {
+	ctx := o.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Profile == nil {
+		return exit.UsageError(&profile.MissingError{Missing: o.missing()})
+	}
+	spec, err := profile.Resolve(o.Profile, o.Request(), o.f.Now())
+	if err != nil {
+		return specError(err)
+	}
+	if spec.CertificateFile != "" {
+		// Checked before signing in: a private key, an expired or a non-RSA
+		// certificate is bad input.
+		if _, err := certs.Load(spec.CertificateFile, o.f.Now()); err != nil {
+			return exit.UsageError(fmt.Errorf("--certificate-file: %w", err))
+		}
+	}
+	if o.DryRun {
+		return o.deliver(setup.DryRunResult(spec, o.Cloud, o.f.Now()))
+	}
+	if !o.Yes && !o.f.IO.CanPrompt() {
+		return exit.UsageErrorf("setup changes your tenant and cannot ask for confirmation here: add --yes to apply (or --dry-run to see the plan first)")
+	}
+
+	conn, err := o.connect(ctx, o.f)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	env := &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: o.f.Now, Progress: progressPrinter(o.f, o.Verbose)}
+
+	tenant, err := setup.Preflight(ctx, env, spec)
+	if err != nil {
+		return preflightError(err)
+	}
+	if short := tenant.Shortfalls(spec); len(short) > 0 {
+		fmt.Fprintf(o.f.IO.ErrOut, "\nThe signed-in identity cannot do everything %s needs:\n", spec.Profile.Product)
+		for _, s := range short {
+			fmt.Fprintf(o.f.IO.ErrOut, "  - %s\n", s)
+		}
+		if o.f.IO.CanPrompt() && !o.Yes {
+			ok, err := confirm(o.f, "Create the app anyway and print the admin-consent link for someone who can?", false)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return exit.WithCode(exit.Failed, errors.New("stopped before changing anything: sign in as a Global Administrator or Privileged Role Administrator and run the same command again"))
+			}
+		} else {
+			fmt.Fprintln(o.f.IO.ErrOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
+		}
+	}
+	if !o.Yes {
+		fmt.Fprintln(o.f.IO.ErrOut)
+		_ = output.RenderText(o.f.IO.ErrOut, setup.DryRunResult(spec, o.Cloud, o.f.Now()), output.Style{Color: o.f.IO.ColorEnabled()}, o.f.Now())
+		ok, err := confirm(o.f, "Apply these changes to "+tenantName(tenant)+"?", true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was changed"))
+		}
+	}
+
+	early := &earlyDelivery{o: o}
+	env.OnSecret = early.secret
+	res, applyErr := setup.Apply(ctx, env, spec, tenant, setup.ApplyOptions{NewCredential: o.NewCredential, Force: o.Force, Sandbox: conn.Sandbox != nil})
+	if err := early.final(res); err != nil {
+		// The secret may now exist only in this process: say where it is not.
+		return errors.Join(err, applyErr)
+	}
+	return applyExit(ctx, applyErr)
+}
+
+func tenantName(t *setup.Tenant) string {
+	if d := t.Org.InitialDomain(); d != "" {
+		return t.Org.DisplayName + " (" + d + ")"
+	}
+	return t.Org.DisplayName
+}
+
+// preflightError maps preflight failures to exit codes: problems with the
+// input are 2, not being allowed is 1; in both, nothing was changed.
+func preflightError(err error) error {
+	var ue *setup.UsageError
+	if errors.As(err, &ue) {
+		return exit.UsageError(err)
+	}
+	var fe *setup.ForbiddenError
+	if errors.As(err, &fe) {
+		return exit.WithCode(exit.Failed, err)
+	}
+	return exit.WithCode(exit.Failed, fmt.Errorf("%w (nothing was changed)", err))
+}
+
+// applyExit maps the outcome of Apply to the exit code; the result has
+// already been delivered and says what was done.
+func applyExit(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *setup.PendingError
+	var ue *setup.UsageError
+	switch {
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return exit.SilentCode(exit.Cancelled)
+	case errors.As(err, &pe):
+		return exit.SilentCode(exit.Pending)
+	case errors.As(err, &ue):
+		return exit.UsageError(err)
+	}
+	return exit.SilentCode(exit.Failed)
+}
+
+// earlyDelivery writes the result to --output-file the moment a secret
+// exists, then rewrites it at the end; stdout gets it once, at the end.
+type earlyDelivery struct {
+	o       *SetupOptions
+	mu      sync.Mutex
+	written bool
+}
+
+func (e *earlyDelivery) secret(r *output.Result) {
+	if e.o.OutputFile == "" {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.write(r); err != nil {
+		fmt.Fprintf(e.o.f.IO.ErrOut, "entra-link: could not write %s yet: %v (the secret will be printed instead)\n", e.o.OutputFile, err)
+	}
+}
+
+func (e *earlyDelivery) write(r *output.Result) error {
+	data, err := render(e.o.f, &e.o.TenantOptions, r, false)
+	if err != nil {
+		return err
+	}
+	if e.written {
+		return securefile.Replace(e.o.OutputFile, data)
+	}
+	if err := securefile.WriteFile(e.o.OutputFile, data, e.o.Force); err != nil {
+		return err
+	}
+	e.written = true
+	return nil
+}
+
+func (e *earlyDelivery) final(r *output.Result) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.o.OutputFile != "" {
+		err := e.write(r)
+		if err == nil {
+			fmt.Fprintf(e.o.f.IO.ErrOut, "Wrote %s (mode 0600).\n", e.o.OutputFile)
+			return nil
+		}
+		if !r.HasSecret() {
+			return err
+		}
+		// Never lose a secret: fall back to stdout.
+		fmt.Fprintf(e.o.f.IO.ErrOut, "entra-link: could not write %s: %v; printing the result instead.\n", e.o.OutputFile, err)
+	}
+	data, err := render(e.o.f, &e.o.TenantOptions, r, e.o.OutputFile == "")
+	if err != nil {
+		return err
+	}
+	_, err = e.o.f.IO.Out.Write(data)
+	return err
+}
+
+// progressPrinter reports each finished step on stderr.
+func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
+	st := output.Style{Color: f.IO.ColorEnabled()}
+	var mu sync.Mutex
+	return func(ev setup.Event) {
+		if ev.Status == setup.StatusRunning && !verbose {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		mark := map[string]string{
+			setup.StatusRunning: "…", output.StepDone: st.Green("✓"), output.StepSkipped: "–",
+			output.StepFailed: st.Red("✗"), output.StepPending: st.Yellow("!"), output.StepNotRun: " ",
+		}[ev.Status]
+		line := fmt.Sprintf("%s %s %s", mark, ev.Action, ev.Target)
+		if ev.Detail != "" {
+			line += st.Dim(" — " + ev.Detail)
+		}
+		fmt.Fprintln(f.IO.ErrOut, line)
+	}
+}
+
+// confirm asks a yes/no question on stderr and reads the answer from stdin.
+func confirm(f *Factory, question string, def bool) (bool, error) {
+	hint := "[y/N]"
+	if def {
+		hint = "[Y/n]"
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s %s ", question, hint)
+	line, err := bufio.NewReader(f.IO.In).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "":
+		if errors.Is(err, io.EOF) {
+			return false, exit.WithCode(exit.Cancelled, errors.New("no answer; nothing was changed"))
+		}
+		return def, nil
+	case "y", "yes":
+		return true, nil
+	default:
+		return false, nil
+	}
+}
