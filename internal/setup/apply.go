@@ -107,6 +107,7 @@ func Apply(ctx context.Context, env *Env, s *profile.Spec, t *Tenant, opt ApplyO
 		r.res.AuthorityHost = env.Cloud.AuthorityHost
 	}
 	r.res.Permissions, r.res.DirectoryRoles = Statuses(s)
+	r.res.Warnings = append(r.res.Warnings, t.Warnings...)
 	if err := r.resolvePermissionIDs(); err != nil {
 		return r.finish(err)
 	}

@@ -77,6 +77,9 @@ type Tenant struct {
 	// Lookalikes are apps with the same display name that entra-link did not create.
 	Lookalikes []graph.Application
 	Can        Capabilities
+	// Warnings are things the user should know that do not stop the run.
+	Warnings   []string
+	orgUnknown bool
 }
 
 // Capabilities says what the signed-in identity may do.
@@ -214,6 +217,16 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 	}
 	goDo(func() {
 		org, err := env.Graph.Organization(ctx)
+		if graph.IsForbidden(err) {
+			// Reading the tenant needs Organization.Read.All, which a
+			// narrowly privileged app may lack: the token names the tenant.
+			mu.Lock()
+			t.Org = graph.Organization{ID: id.TenantID, DisplayName: "tenant " + id.TenantID}
+			t.orgUnknown = true
+			t.Warnings = append(t.Warnings, "the signed-in identity may not read the tenant's details (Organization.Read.All), so its name and verified domains are unknown")
+			mu.Unlock()
+			return
+		}
 		if err != nil {
 			fail("reading the tenant (/organization)", err)
 			return
@@ -337,6 +350,10 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 	// Entra accepts an https identifier URI only on a verified domain (or a
 	// subdomain of one): say so now rather than fail half-way.
 	for _, h := range s.VerifiedDomainHosts {
+		if t.orgUnknown {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("could not check that %s is a verified domain of the tenant; Entra refuses the app if it is not", h))
+			continue
+		}
 		if !verifiedHost(t.Org, h) {
 			names := make([]string, 0, len(t.Org.VerifiedDomains))
 			for _, d := range t.Org.VerifiedDomains {
