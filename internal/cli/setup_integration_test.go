@@ -432,5 +432,3 @@ func TestVerboseRedactsSecrets(t *testing.T) {
 		}
 	}
 }
-
-

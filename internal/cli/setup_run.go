@@ -17,24 +17,86 @@ import (
 	"github.com/entra-link/entra-link/internal/setup"
 )
 
-func setupRun(o *SetupOptions) error {
-	ctx := o.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+// setupFlow is setup's single code path. The flag-driven run below and the
+// interactive wizard drive the same phases: resolve → signIn → preflight →
+// apply; the wizard only fills SetupOptions and shows its own screens.
+type setupFlow struct {
+	o      *SetupOptions
+	spec   *profile.Spec
+	conn   *connection
+	env    *setup.Env
+	tenant *setup.Tenant
+}
+
+// resolve validates the options against the profile, offline.
+func (o *SetupOptions) resolve() (*profile.Spec, error) {
 	if o.Profile == nil {
-		return exit.UsageError(&profile.MissingError{Missing: o.missing()})
+		return nil, exit.UsageError(&profile.MissingError{Missing: o.missing()})
 	}
 	spec, err := profile.Resolve(o.Profile, o.Request(), o.f.Now())
 	if err != nil {
-		return specError(err)
+		return nil, specError(err)
 	}
 	if spec.CertificateFile != "" {
 		// Checked before signing in: a private key, an expired or a non-RSA
 		// certificate is bad input.
 		if _, err := certs.Load(spec.CertificateFile, o.f.Now()); err != nil {
-			return exit.UsageError(fmt.Errorf("--certificate-file: %w", err))
+			return nil, exit.UsageError(fmt.Errorf("--certificate-file: %w", err))
 		}
+	}
+	return spec, nil
+}
+
+// signIn connects to the tenant (or the sandbox). progress receives the
+// engine's events.
+func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) error {
+	conn, err := fl.o.connect(ctx, fl.o.f)
+	if err != nil {
+		return err
+	}
+	fl.conn = conn
+	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress}
+	return nil
+}
+
+// preflight reads the tenant; nothing is changed.
+func (fl *setupFlow) preflight(ctx context.Context) error {
+	t, err := setup.Preflight(ctx, fl.env, fl.spec)
+	if err != nil {
+		return preflightError(err)
+	}
+	fl.tenant = t
+	return nil
+}
+
+// apply changes the tenant and delivers the result (early to
+// --output-file once a secret exists, then finally to the file or
+// stdout). The returned error carries the exit code.
+func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
+	early := &earlyDelivery{o: fl.o}
+	fl.env.OnSecret = early.secret
+	res, applyErr := setup.Apply(ctx, fl.env, fl.spec, fl.tenant, setup.ApplyOptions{
+		NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil})
+	if err := early.final(res); err != nil {
+		return res, errors.Join(err, applyErr)
+	}
+	return res, applyExit(ctx, applyErr)
+}
+
+func (fl *setupFlow) close() {
+	if fl.conn != nil {
+		fl.conn.Close()
+	}
+}
+
+func setupRun(o *SetupOptions) error {
+	ctx := o.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	spec, err := o.resolve()
+	if err != nil {
+		return err
 	}
 	if o.DryRun {
 		return o.deliver(setup.DryRunResult(spec, o.Cloud, o.f.Now()))
@@ -42,19 +104,15 @@ func setupRun(o *SetupOptions) error {
 	if !o.Yes && !o.f.IO.CanPrompt() {
 		return exit.UsageErrorf("setup changes your tenant and cannot ask for confirmation here: add --yes to apply (or --dry-run to see the plan first)")
 	}
-
-	conn, err := o.connect(ctx, o.f)
-	if err != nil {
+	fl := &setupFlow{o: o, spec: spec}
+	defer fl.close()
+	if err := fl.signIn(ctx, progressPrinter(o.f, o.Verbose)); err != nil {
 		return err
 	}
-	defer conn.Close()
-	env := &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: o.f.Now, Progress: progressPrinter(o.f, o.Verbose)}
-
-	tenant, err := setup.Preflight(ctx, env, spec)
-	if err != nil {
-		return preflightError(err)
+	if err := fl.preflight(ctx); err != nil {
+		return err
 	}
-	if short := tenant.Shortfalls(spec); len(short) > 0 {
+	if short := fl.tenant.Shortfalls(spec); len(short) > 0 {
 		fmt.Fprintf(o.f.IO.ErrOut, "\nThe signed-in identity cannot do everything %s needs:\n", spec.Profile.Product)
 		for _, s := range short {
 			fmt.Fprintf(o.f.IO.ErrOut, "  - %s\n", s)
@@ -74,7 +132,7 @@ func setupRun(o *SetupOptions) error {
 	if !o.Yes {
 		fmt.Fprintln(o.f.IO.ErrOut)
 		_ = output.RenderText(o.f.IO.ErrOut, setup.DryRunResult(spec, o.Cloud, o.f.Now()), output.Style{Color: o.f.IO.ColorEnabled()}, o.f.Now())
-		ok, err := confirm(o.f, "Apply these changes to "+tenantName(tenant)+"?", true)
+		ok, err := confirm(o.f, "Apply these changes to "+tenantName(fl.tenant)+"?", true)
 		if err != nil {
 			return err
 		}
@@ -82,15 +140,8 @@ func setupRun(o *SetupOptions) error {
 			return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was changed"))
 		}
 	}
-
-	early := &earlyDelivery{o: o}
-	env.OnSecret = early.secret
-	res, applyErr := setup.Apply(ctx, env, spec, tenant, setup.ApplyOptions{NewCredential: o.NewCredential, Force: o.Force, Sandbox: conn.Sandbox != nil})
-	if err := early.final(res); err != nil {
-		// The secret may now exist only in this process: say where it is not.
-		return errors.Join(err, applyErr)
-	}
-	return applyExit(ctx, applyErr)
+	_, err = fl.apply(ctx)
+	return err
 }
 
 func tenantName(t *setup.Tenant) string {
