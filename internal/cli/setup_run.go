@@ -73,7 +73,7 @@ func (fl *setupFlow) preflight(ctx context.Context) error {
 // --output-file once a secret exists, then finally to the file or
 // stdout). The returned error carries the exit code.
 func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
-	early := &earlyDelivery{o: fl.o}
+	early := &earlyDelivery{f: fl.o.f, t: &fl.o.TenantOptions}
 	fl.env.OnSecret = early.secret
 	res, applyErr := setup.Apply(ctx, fl.env, fl.spec, fl.tenant, setup.ApplyOptions{
 		NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil})
@@ -186,58 +186,63 @@ func applyExit(ctx context.Context, err error) error {
 
 // earlyDelivery writes the result to --output-file the moment a secret
 // exists, then rewrites it at the end; stdout gets it once, at the end.
+// setup and rotate-secret deliver through it, so a created secret is never
+// lost.
 type earlyDelivery struct {
-	o       *SetupOptions
+	f       *Factory
+	t       *TenantOptions
 	mu      sync.Mutex
 	written bool
 }
 
+// secret is the Env.OnSecret hook.
 func (e *earlyDelivery) secret(r *output.Result) {
-	if e.o.OutputFile == "" {
+	if e.t.OutputFile == "" {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.write(r); err != nil {
-		fmt.Fprintf(e.o.f.IO.ErrOut, "entra-link: could not write %s yet: %v (the secret will be printed instead)\n", e.o.OutputFile, err)
+		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s yet: %v (the secret will be printed instead)\n", e.t.OutputFile, err)
 	}
 }
 
 func (e *earlyDelivery) write(r *output.Result) error {
-	data, err := render(e.o.f, &e.o.TenantOptions, r, false)
+	data, err := render(e.f, e.t, r, false)
 	if err != nil {
 		return err
 	}
 	if e.written {
-		return securefile.Replace(e.o.OutputFile, data)
+		return securefile.Replace(e.t.OutputFile, data)
 	}
-	if err := securefile.WriteFile(e.o.OutputFile, data, e.o.Force); err != nil {
+	if err := securefile.WriteFile(e.t.OutputFile, data, e.t.Force); err != nil {
 		return err
 	}
 	e.written = true
 	return nil
 }
 
+// final delivers the finished result; if the file cannot be written and
+// the result holds a secret, it goes to stdout instead.
 func (e *earlyDelivery) final(r *output.Result) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.o.OutputFile != "" {
+	if e.t.OutputFile != "" {
 		err := e.write(r)
 		if err == nil {
-			fmt.Fprintf(e.o.f.IO.ErrOut, "Wrote %s (mode 0600).\n", e.o.OutputFile)
+			fmt.Fprintf(e.f.IO.ErrOut, "Wrote %s (mode 0600).\n", e.t.OutputFile)
 			return nil
 		}
 		if !r.HasSecret() {
 			return err
 		}
-		// Never lose a secret: fall back to stdout.
-		fmt.Fprintf(e.o.f.IO.ErrOut, "entra-link: could not write %s: %v; printing the result instead.\n", e.o.OutputFile, err)
+		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s: %v; printing the result instead.\n", e.t.OutputFile, err)
 	}
-	data, err := render(e.o.f, &e.o.TenantOptions, r, e.o.OutputFile == "")
+	data, err := render(e.f, e.t, r, e.t.OutputFile == "")
 	if err != nil {
 		return err
 	}
-	_, err = e.o.f.IO.Out.Write(data)
+	_, err = e.f.IO.Out.Write(data)
 	return err
 }
 
