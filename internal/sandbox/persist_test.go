@@ -131,7 +131,9 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, log syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- sandbox.Serve(ctx, sandbox.Options{StateDir: dir, Listen: addr, Log: &log, ThrottleEvery: 100}, &out) }()
+	go func() {
+		done <- sandbox.Serve(ctx, sandbox.Options{StateDir: dir, Listen: addr, Log: &log, ThrottleEvery: 100}, &out)
+	}()
 
 	// Wait for tenant.json, then call the server as an external client would:
 	// trusting ca.pem (SSL_CERT_FILE) and using the tenant.json credentials.
