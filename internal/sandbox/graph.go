@@ -77,7 +77,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, info *reqInf
 		w.Header().Set(k, v)
 	}
 	w.WriteHeader(status)
-	w.Write(out)
+	_, _ = w.Write(out) // the client is gone if this fails
 }
 
 // readBody reads a request body, gunzipping it when Content-Encoding says
@@ -86,14 +86,14 @@ func readBody(r *http.Request) ([]byte, *graphError) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	var rd io.Reader = io.LimitReader(r.Body, 4<<20)
+	rd := io.LimitReader(r.Body, 4<<20)
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
 		zr, err := gzip.NewReader(rd)
 		if err != nil {
 			return nil, gerr(http.StatusBadRequest, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
 		}
-		defer zr.Close()
-		rd = zr
+		defer func() { _ = zr.Close() }()
+		rd = io.LimitReader(zr, 4<<20)
 	}
 	b, err := io.ReadAll(rd)
 	if err != nil {
@@ -352,11 +352,7 @@ func (g *graphReq) contextURL(fragment string) string {
 }
 
 func (g *graphReq) hostName() string {
-	h := g.host
-	if strings.HasSuffix(h, ":443") {
-		h = strings.TrimSuffix(h, ":443")
-	}
-	return h
+	return strings.TrimSuffix(g.host, ":443")
 }
 
 // selectList returns the $select properties, validated against typ.

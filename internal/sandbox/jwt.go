@@ -85,7 +85,7 @@ func (t *jwtToken) num(claim string) (int64, bool) {
 	case float64:
 		return int64(v), true
 	case string:
-		var n json.Number = json.Number(v)
+		n := json.Number(v)
 		if i, err := n.Int64(); err == nil {
 			return i, true
 		}

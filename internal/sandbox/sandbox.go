@@ -165,7 +165,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("create sandbox state directory: %w", err)
 	}
 	if err := s.init(ctx); err != nil {
-		s.cleanup()
+		_ = s.cleanup() // the init error is the one that matters
 		return nil, err
 	}
 	return s, nil
@@ -201,7 +201,7 @@ func (s *Server) init(ctx context.Context) error {
 	}
 	s.url = "https://" + s.addr
 	if err := s.writeTenantFile(); err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return err
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{s.tlsCert.tlsCertificate()}}
@@ -441,21 +441,28 @@ func (s *Server) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			if err := s.srv.Shutdown(ctx); err != nil {
-				s.srv.Close()
+				_ = s.srv.Close()
 			}
 			if err := <-s.serveErr; err != nil && s.closeErr == nil {
 				s.closeErr = fmt.Errorf("sandbox server: %w", err)
 			}
 		}
-		s.cleanup()
+		if err := s.cleanup(); err != nil && s.closeErr == nil {
+			s.closeErr = err
+		}
 	})
 	return s.closeErr
 }
 
-func (s *Server) cleanup() {
-	if s.tempDir {
-		os.RemoveAll(s.dir)
+// cleanup removes a temporary state directory.
+func (s *Server) cleanup() error {
+	if !s.tempDir {
+		return nil
 	}
+	if err := os.RemoveAll(s.dir); err != nil {
+		return fmt.Errorf("remove sandbox state directory: %w", err)
+	}
+	return nil
 }
 
 // Serve runs a sandbox until ctx is cancelled, printing a banner to stdout

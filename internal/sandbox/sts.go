@@ -110,7 +110,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, info *reqInf
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.Header().Set("x-ms-request-id", lr.traceID)
 	w.WriteHeader(status)
-	w.Write(b)
+	_, _ = w.Write(b)
 }
 
 // dispatch routes by path. Callers hold s.mu. A nil body means 404.
@@ -723,7 +723,7 @@ func (lr *loginReq) writeError(w http.ResponseWriter, e *stsError) {
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.Header().Set("x-ms-request-id", lr.traceID)
 	w.WriteHeader(e.Status)
-	w.Write(b)
+	_, _ = w.Write(b)
 }
 
 func (lr *loginReq) writeRule(w http.ResponseWriter, r *activeRule) {
@@ -733,7 +733,7 @@ func (lr *loginReq) writeRule(w http.ResponseWriter, r *activeRule) {
 	if len(r.Body) > 0 {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(r.Status)
-		w.Write(r.Body)
+		_, _ = w.Write(r.Body)
 		return
 	}
 	e := serr(r.Status, "temporarily_unavailable", 50000, "There was an error issuing a token or an issue with our sign-in service.")
