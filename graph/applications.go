@@ -7,7 +7,6 @@ import (
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/applications"
 	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithappid"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -29,12 +28,11 @@ func (c *Client) applications() *applications.ApplicationsRequestBuilder {
 // odataQuote quotes a value for an OData $filter string literal.
 func odataQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-func asApplication(op string, res absser.Parsable) (Application, error) {
-	m, ok := res.(models.Applicationable)
-	if !ok || m == nil {
+func asApplication(op string, w wireApplication) (Application, error) {
+	if w.ID == "" {
 		return Application{}, &Error{Op: op, Message: "Graph returned no application"}
 	}
-	return fromApplication(m), nil
+	return w.toDomain(), nil
 }
 
 // ApplicationByAppID is GET /applications(appId='…').
@@ -43,14 +41,15 @@ func (c *Client) ApplicationByAppID(ctx context.Context, appID string) (Applicat
 	if _, err := parseUUID("appId", appID); err != nil {
 		return Application{}, &Error{Op: op, Err: err}
 	}
-	res, err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	var w wireApplication
+	err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		b := applicationswithappid.NewApplicationsWithAppIdRequestBuilderInternal(map[string]string{}, c.adapter, ptr(appID))
 		return b.ToGetRequestInformation(ctx, nil)
-	}, models.CreateApplicationFromDiscriminatorValue)
+	}, &w)
 	if err != nil {
 		return Application{}, err
 	}
-	return asApplication(op, res)
+	return asApplication(op, w)
 }
 
 // ApplicationByID is GET /applications/{id}?$select=…,keyCredentials, so the
@@ -60,16 +59,17 @@ func (c *Client) ApplicationByID(ctx context.Context, objectID string) (Applicat
 	if _, err := parseUUID("application object id", objectID); err != nil {
 		return Application{}, &Error{Op: op, Err: err}
 	}
-	res, err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	var w wireApplication
+	err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.applications().ByApplicationId(objectID).ToGetRequestInformation(ctx,
 			&applications.ApplicationItemRequestBuilderGetRequestConfiguration{
 				QueryParameters: &applications.ApplicationItemRequestBuilderGetQueryParameters{Select: applicationSelect},
 			})
-	}, models.CreateApplicationFromDiscriminatorValue)
+	}, &w)
 	if err != nil {
 		return Application{}, err
 	}
-	return asApplication(op, res)
+	return asApplication(op, w)
 }
 
 // ApplicationsByTag lists applications carrying tag, all pages.
@@ -92,21 +92,13 @@ func (c *Client) listApplications(ctx context.Context, op, filter string) ([]App
 			QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{Filter: &filter},
 		})
 	}
-	items, err := listAll(ctx, c, op, first, nil, models.CreateApplicationCollectionResponseFromDiscriminatorValue,
-		func(p absser.Parsable) []models.Applicationable {
-			if r, ok := p.(models.ApplicationCollectionResponseable); ok {
-				return r.GetValue()
-			}
-			return nil
-		})
+	items, err := listAll[wireApplication](ctx, c, op, first, nil)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Application, 0, len(items))
-	for _, m := range items {
-		if m != nil {
-			out = append(out, fromApplication(m))
-		}
+	for _, w := range items {
+		out = append(out, w.toDomain())
 	}
 	return out, nil
 }
@@ -152,13 +144,14 @@ func (c *Client) CreateApplication(ctx context.Context, app Application) (Applic
 		}
 		body.SetKeyCredentials(kc)
 	}
-	res, err := c.send(ctx, op, retryPolicy{}, func(ctx context.Context) (*abs.RequestInformation, error) {
+	var w wireApplication
+	err := c.send(ctx, op, retryPolicy{}, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.applications().ToPostRequestInformation(ctx, body, nil)
-	}, models.CreateApplicationFromDiscriminatorValue)
+	}, &w)
 	if err != nil {
 		return Application{}, err
 	}
-	return asApplication(op, res)
+	return asApplication(op, w)
 }
 
 // UpdateApplication is PATCH /applications/{id} with the non-nil fields of
@@ -201,11 +194,10 @@ func (c *Client) UpdateApplication(ctx context.Context, objectID string, u Appli
 		}
 		body.SetKeyCredentials(kc)
 	}
-	_, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
+	return c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.applications().ByApplicationId(objectID).ToPatchRequestInformation(ctx, body, nil)
 		}, nil)
-	return err
 }
 
 // DeleteApplication is DELETE /applications/{id}; Graph moves the app (and
@@ -215,10 +207,9 @@ func (c *Client) DeleteApplication(ctx context.Context, objectID string) error {
 	if _, err := parseUUID("application object id", objectID); err != nil {
 		return &Error{Op: op, Err: err}
 	}
-	_, err := c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	return c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.applications().ByApplicationId(objectID).ToDeleteRequestInformation(ctx, nil)
 	}, nil)
-	return err
 }
 
 // AddPassword is POST /applications/{id}/addPassword. The result's
@@ -241,18 +232,19 @@ func (c *Client) AddPassword(ctx context.Context, objectID, displayName string, 
 	}
 	body := applications.NewItemAddPasswordPostRequestBody()
 	body.SetPasswordCredential(pc)
-	res, err := c.send(ctx, op, retryPolicy{replicated: objectNotReplicated}, func(ctx context.Context) (*abs.RequestInformation, error) {
+	var w wirePassword
+	err := c.send(ctx, op, retryPolicy{replicated: objectNotReplicated}, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.applications().ByApplicationId(objectID).AddPassword().ToPostRequestInformation(ctx, body, nil)
-	}, models.CreatePasswordCredentialFromDiscriminatorValue)
+	}, &w)
 	if err != nil {
 		return PasswordCredential{}, err
 	}
-	m, ok := res.(models.PasswordCredentialable)
-	if !ok || m == nil || str(m.GetSecretText()) == "" {
+	if w.SecretText == "" {
 		return PasswordCredential{}, &Error{Op: op, Message: "Graph returned no secret"}
 	}
-	out := fromPassword(m)
-	out.SecretText = str(m.GetSecretText())
+	out := w.PasswordCredential
+	out.StartDateTime, out.EndDateTime = utc(out.StartDateTime), utc(out.EndDateTime)
+	out.SecretText = w.SecretText
 	return out, nil
 }
 
@@ -268,8 +260,7 @@ func (c *Client) RemovePassword(ctx context.Context, objectID, keyID string) err
 	}
 	body := applications.NewItemRemovePasswordPostRequestBody()
 	body.SetKeyId(kid)
-	_, err = c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	return c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.applications().ByApplicationId(objectID).RemovePassword().ToPostRequestInformation(ctx, body, nil)
 	}, nil)
-	return err
 }

@@ -9,31 +9,10 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
-// Conversions between the SDK's models and entra-link's domain types.
-// The SDK's getters return pointers; these helpers read nil as zero.
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func boolean(p *bool) bool { return p != nil && *p }
-
-func tm(p *time.Time) time.Time {
-	if p == nil {
-		return time.Time{}
-	}
-	return p.UTC()
-}
-
-func uid(p *uuid.UUID) string {
-	if p == nil {
-		return ""
-	}
-	return p.String()
-}
+// Request bodies are the SDK's models (typed, with the @odata.type Graph
+// expects); responses are decoded with encoding/json into the domain types,
+// whose JSON tags are Graph's property names, or into the wire types below
+// where Graph's shape differs.
 
 func ptr[T any](v T) *T { return &v }
 
@@ -54,83 +33,6 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-func fromApplication(m models.Applicationable) Application {
-	if m == nil {
-		return Application{}
-	}
-	a := Application{
-		ID:              str(m.GetId()),
-		AppID:           str(m.GetAppId()),
-		DisplayName:     str(m.GetDisplayName()),
-		SignInAudience:  str(m.GetSignInAudience()),
-		Tags:            m.GetTags(),
-		IdentifierURIs:  m.GetIdentifierUris(),
-		Web:             fromWeb(m.GetWeb()),
-		CreatedDateTime: tm(m.GetCreatedDateTime()),
-		PublisherDomain: str(m.GetPublisherDomain()),
-	}
-	for _, r := range m.GetRequiredResourceAccess() {
-		if r == nil {
-			continue
-		}
-		rra := RequiredResourceAccess{ResourceAppID: str(r.GetResourceAppId())}
-		for _, ra := range r.GetResourceAccess() {
-			if ra == nil {
-				continue
-			}
-			rra.ResourceAccess = append(rra.ResourceAccess, ResourceAccess{ID: uid(ra.GetId()), Type: str(ra.GetTypeEscaped())})
-		}
-		a.RequiredResourceAccess = append(a.RequiredResourceAccess, rra)
-	}
-	for _, p := range m.GetPasswordCredentials() {
-		if p != nil {
-			a.PasswordCredentials = append(a.PasswordCredentials, fromPassword(p))
-		}
-	}
-	for _, k := range m.GetKeyCredentials() {
-		if k != nil {
-			a.KeyCredentials = append(a.KeyCredentials, fromKey(k))
-		}
-	}
-	return a
-}
-
-func fromWeb(w models.WebApplicationable) Web {
-	if w == nil {
-		return Web{}
-	}
-	out := Web{RedirectURIs: w.GetRedirectUris()}
-	if ig := w.GetImplicitGrantSettings(); ig != nil {
-		out.EnableIDTokenIssuance = boolean(ig.GetEnableIdTokenIssuance())
-		out.EnableAccessTokenIssuance = boolean(ig.GetEnableAccessTokenIssuance())
-	}
-	return out
-}
-
-// fromPassword never copies secretText: only AddPassword reads it, explicitly.
-func fromPassword(p models.PasswordCredentialable) PasswordCredential {
-	return PasswordCredential{
-		KeyID:         uid(p.GetKeyId()),
-		DisplayName:   str(p.GetDisplayName()),
-		Hint:          str(p.GetHint()),
-		StartDateTime: tm(p.GetStartDateTime()),
-		EndDateTime:   tm(p.GetEndDateTime()),
-	}
-}
-
-func fromKey(k models.KeyCredentialable) KeyCredential {
-	return KeyCredential{
-		KeyID:               uid(k.GetKeyId()),
-		DisplayName:         str(k.GetDisplayName()),
-		Type:                str(k.GetTypeEscaped()),
-		Usage:               str(k.GetUsage()),
-		CustomKeyIdentifier: k.GetCustomKeyIdentifier(),
-		Key:                 k.GetKey(),
-		StartDateTime:       tm(k.GetStartDateTime()),
-		EndDateTime:         tm(k.GetEndDateTime()),
-	}
 }
 
 func toWeb(w Web) models.WebApplicationable {
@@ -203,108 +105,69 @@ func toKeyCredentials(in []KeyCredential) ([]models.KeyCredentialable, error) {
 	return out, nil
 }
 
-func fromServicePrincipal(m models.ServicePrincipalable) ServicePrincipal {
-	if m == nil {
-		return ServicePrincipal{}
+// wireApplication is Graph's application where it differs from
+// Application: web.implicitGrantSettings is nested.
+type wireApplication struct {
+	ID                     string                   `json:"id"`
+	AppID                  string                   `json:"appId"`
+	DisplayName            string                   `json:"displayName"`
+	SignInAudience         string                   `json:"signInAudience"`
+	Tags                   []string                 `json:"tags"`
+	IdentifierURIs         []string                 `json:"identifierUris"`
+	RequiredResourceAccess []RequiredResourceAccess `json:"requiredResourceAccess"`
+	PasswordCredentials    []PasswordCredential     `json:"passwordCredentials"`
+	KeyCredentials         []KeyCredential          `json:"keyCredentials"`
+	CreatedDateTime        time.Time                `json:"createdDateTime"`
+	PublisherDomain        string                   `json:"publisherDomain"`
+	Web                    *struct {
+		RedirectURIs          []string `json:"redirectUris"`
+		ImplicitGrantSettings *struct {
+			EnableIDTokenIssuance     bool `json:"enableIdTokenIssuance"`
+			EnableAccessTokenIssuance bool `json:"enableAccessTokenIssuance"`
+		} `json:"implicitGrantSettings"`
+	} `json:"web"`
+}
+
+func (w wireApplication) toDomain() Application {
+	a := Application{
+		ID: w.ID, AppID: w.AppID, DisplayName: w.DisplayName, SignInAudience: w.SignInAudience,
+		Tags: w.Tags, IdentifierURIs: w.IdentifierURIs, RequiredResourceAccess: w.RequiredResourceAccess,
+		PasswordCredentials: w.PasswordCredentials, KeyCredentials: w.KeyCredentials,
+		CreatedDateTime: utc(w.CreatedDateTime), PublisherDomain: w.PublisherDomain,
 	}
-	sp := ServicePrincipal{
-		ID:          str(m.GetId()),
-		AppID:       str(m.GetAppId()),
-		DisplayName: str(m.GetDisplayName()),
-		Tags:        m.GetTags(),
-	}
-	for _, r := range m.GetAppRoles() {
-		if r == nil {
-			continue
+	if w.Web != nil {
+		a.Web.RedirectURIs = w.Web.RedirectURIs
+		if ig := w.Web.ImplicitGrantSettings; ig != nil {
+			a.Web.EnableIDTokenIssuance = ig.EnableIDTokenIssuance
+			a.Web.EnableAccessTokenIssuance = ig.EnableAccessTokenIssuance
 		}
-		sp.AppRoles = append(sp.AppRoles, AppRole{
-			ID:                 uid(r.GetId()),
-			Value:              str(r.GetValue()),
-			DisplayName:        str(r.GetDisplayName()),
-			Description:        str(r.GetDescription()),
-			AllowedMemberTypes: r.GetAllowedMemberTypes(),
-			IsEnabled:          boolean(r.GetIsEnabled()),
-		})
 	}
-	for _, s := range m.GetOauth2PermissionScopes() {
-		if s == nil {
-			continue
-		}
-		sp.Scopes = append(sp.Scopes, PermissionScope{
-			ID:                      uid(s.GetId()),
-			Value:                   str(s.GetValue()),
-			Type:                    str(s.GetTypeEscaped()),
-			AdminConsentDisplayName: str(s.GetAdminConsentDisplayName()),
-			AdminConsentDescription: str(s.GetAdminConsentDescription()),
-			IsEnabled:               boolean(s.GetIsEnabled()),
-		})
+	for i := range a.PasswordCredentials {
+		p := &a.PasswordCredentials[i]
+		p.StartDateTime, p.EndDateTime, p.SecretText = utc(p.StartDateTime), utc(p.EndDateTime), ""
 	}
-	return sp
+	for i := range a.KeyCredentials {
+		k := &a.KeyCredentials[i]
+		k.StartDateTime, k.EndDateTime = utc(k.StartDateTime), utc(k.EndDateTime)
+	}
+	return a
 }
 
-func fromAppRoleAssignment(m models.AppRoleAssignmentable) AppRoleAssignment {
-	if m == nil {
-		return AppRoleAssignment{}
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
 	}
-	return AppRoleAssignment{
-		ID:          str(m.GetId()),
-		PrincipalID: uid(m.GetPrincipalId()),
-		ResourceID:  uid(m.GetResourceId()),
-		AppRoleID:   uid(m.GetAppRoleId()),
-	}
+	return t.UTC()
 }
 
-func fromGrant(m models.OAuth2PermissionGrantable) PermissionGrant {
-	if m == nil {
-		return PermissionGrant{}
-	}
-	return PermissionGrant{
-		ID:          str(m.GetId()),
-		ClientID:    str(m.GetClientId()),
-		ConsentType: str(m.GetConsentType()),
-		PrincipalID: str(m.GetPrincipalId()),
-		ResourceID:  str(m.GetResourceId()),
-		Scope:       str(m.GetScope()),
-	}
+// wirePassword is addPassword's answer: the one place secretText appears.
+type wirePassword struct {
+	PasswordCredential
+	SecretText string `json:"secretText"`
 }
 
-func fromRoleAssignment(m models.UnifiedRoleAssignmentable) RoleAssignment {
-	if m == nil {
-		return RoleAssignment{}
-	}
-	return RoleAssignment{
-		ID:               str(m.GetId()),
-		PrincipalID:      str(m.GetPrincipalId()),
-		RoleDefinitionID: str(m.GetRoleDefinitionId()),
-		DirectoryScopeID: str(m.GetDirectoryScopeId()),
-	}
-}
-
-func fromOrganization(m models.Organizationable) Organization {
-	if m == nil {
-		return Organization{}
-	}
-	o := Organization{ID: str(m.GetId()), DisplayName: str(m.GetDisplayName())}
-	for _, d := range m.GetVerifiedDomains() {
-		if d == nil {
-			continue
-		}
-		o.VerifiedDomains = append(o.VerifiedDomains, VerifiedDomain{
-			Name:      str(d.GetName()),
-			IsDefault: boolean(d.GetIsDefault()),
-			IsInitial: boolean(d.GetIsInitial()),
-		})
-	}
-	return o
-}
-
-func fromDirectoryRole(m models.DirectoryRoleable) DirectoryRole {
-	if m == nil {
-		return DirectoryRole{}
-	}
-	return DirectoryRole{
-		ID:             str(m.GetId()),
-		DisplayName:    str(m.GetDisplayName()),
-		RoleTemplateID: str(m.GetRoleTemplateId()),
-	}
+// page is one page of a Graph collection.
+type page[T any] struct {
+	Value    []T    `json:"value"`
+	NextLink string `json:"@odata.nextLink"`
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/oauth2permissiongrants"
 	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
@@ -32,23 +31,7 @@ func (c *Client) PermissionGrants(ctx context.Context, clientID string) ([]Permi
 			QueryParameters: &oauth2permissiongrants.Oauth2PermissionGrantsRequestBuilderGetQueryParameters{Filter: &filter},
 		})
 	}
-	items, err := listAll(ctx, c, op, first, nil, models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue,
-		func(p absser.Parsable) []models.OAuth2PermissionGrantable {
-			if r, ok := p.(models.OAuth2PermissionGrantCollectionResponseable); ok {
-				return r.GetValue()
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]PermissionGrant, 0, len(items))
-	for _, m := range items {
-		if m != nil {
-			out = append(out, fromGrant(m))
-		}
-	}
-	return out, nil
+	return listAll[PermissionGrant](ctx, c, op, first, nil)
 }
 
 // CreatePermissionGrant is POST /oauth2PermissionGrants (admin consent for
@@ -79,18 +62,18 @@ func (c *Client) CreatePermissionGrant(ctx context.Context, g PermissionGrant) (
 		body.SetPrincipalId(ptr(g.PrincipalID))
 	}
 	body.SetScope(ptr(scope))
-	res, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
+	var out PermissionGrant
+	err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.grants().ToPostRequestInformation(ctx, body, nil)
-		}, models.CreateOAuth2PermissionGrantFromDiscriminatorValue)
+		}, &out)
 	if err != nil {
 		return PermissionGrant{}, err
 	}
-	m, ok := res.(models.OAuth2PermissionGrantable)
-	if !ok || m == nil {
+	if out.ID == "" {
 		return PermissionGrant{}, &Error{Op: op, Message: "Graph returned no permission grant"}
 	}
-	return fromGrant(m), nil
+	return out, nil
 }
 
 // UpdatePermissionGrantScope is PATCH /oauth2PermissionGrants/{id} {scope}.
@@ -102,11 +85,10 @@ func (c *Client) UpdatePermissionGrantScope(ctx context.Context, grantID, scope 
 	}
 	body := models.NewOAuth2PermissionGrant()
 	body.SetScope(ptr(strings.Join(strings.Fields(scope), " ")))
-	_, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
+	return c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.grants().ByOAuth2PermissionGrantId(grantID).ToPatchRequestInformation(ctx, body, nil)
 		}, nil)
-	return err
 }
 
 // DeletePermissionGrant is DELETE /oauth2PermissionGrants/{id}.
@@ -115,10 +97,9 @@ func (c *Client) DeletePermissionGrant(ctx context.Context, grantID string) erro
 	if grantID == "" {
 		return &Error{Op: op, Message: "no grant id"}
 	}
-	_, err := c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	return c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.grants().ByOAuth2PermissionGrantId(grantID).ToDeleteRequestInformation(ctx, nil)
 	}, nil)
-	return err
 }
 
 // RoleAssignments is GET /roleManagement/directory/roleAssignments?$filter=principalId eq '…', all pages.
@@ -133,23 +114,7 @@ func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]Rol
 			QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{Filter: &filter},
 		})
 	}
-	items, err := listAll(ctx, c, op, first, nil, models.CreateUnifiedRoleAssignmentCollectionResponseFromDiscriminatorValue,
-		func(p absser.Parsable) []models.UnifiedRoleAssignmentable {
-			if r, ok := p.(models.UnifiedRoleAssignmentCollectionResponseable); ok {
-				return r.GetValue()
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RoleAssignment, 0, len(items))
-	for _, m := range items {
-		if m != nil {
-			out = append(out, fromRoleAssignment(m))
-		}
-	}
-	return out, nil
+	return listAll[RoleAssignment](ctx, c, op, first, nil)
 }
 
 // AssignDirectoryRole is POST /roleManagement/directory/roleAssignments
@@ -168,18 +133,18 @@ func (c *Client) AssignDirectoryRole(ctx context.Context, principalID, roleDefin
 	body.SetPrincipalId(ptr(principalID))
 	body.SetRoleDefinitionId(ptr(roleDefinitionID))
 	body.SetDirectoryScopeId(ptr("/"))
-	res, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
+	var out RoleAssignment
+	err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.roleAssignments().ToPostRequestInformation(ctx, body, nil)
-		}, models.CreateUnifiedRoleAssignmentFromDiscriminatorValue)
+		}, &out)
 	if err != nil {
 		return RoleAssignment{}, err
 	}
-	m, ok := res.(models.UnifiedRoleAssignmentable)
-	if !ok || m == nil {
+	if out.ID == "" {
 		return RoleAssignment{}, &Error{Op: op, Message: "Graph returned no role assignment"}
 	}
-	return fromRoleAssignment(m), nil
+	return out, nil
 }
 
 // DeleteRoleAssignment is DELETE /roleManagement/directory/roleAssignments/{id}.
@@ -188,8 +153,7 @@ func (c *Client) DeleteRoleAssignment(ctx context.Context, assignmentID string) 
 	if assignmentID == "" {
 		return &Error{Op: op, Message: "no assignment id"}
 	}
-	_, err := c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	return c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.roleAssignments().ByUnifiedRoleAssignmentId(assignmentID).ToDeleteRequestInformation(ctx, nil)
 	}, nil)
-	return err
 }

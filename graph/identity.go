@@ -10,8 +10,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	abs "github.com/microsoft/kiota-abstractions-go"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/organization"
 )
 
@@ -97,19 +95,13 @@ func (c *Client) Organization(ctx context.Context) (Organization, error) {
 				QueryParameters: &organization.OrganizationRequestBuilderGetQueryParameters{Select: []string{"id", "displayName", "verifiedDomains"}},
 			})
 	}
-	items, err := listAll(ctx, c, op, first, nil, models.CreateOrganizationCollectionResponseFromDiscriminatorValue,
-		func(p absser.Parsable) []models.Organizationable {
-			if r, ok := p.(models.OrganizationCollectionResponseable); ok {
-				return r.GetValue()
-			}
-			return nil
-		})
+	orgs, err := listAll[Organization](ctx, c, op, first, nil)
 	if err != nil {
 		return Organization{}, err
 	}
-	for _, m := range items {
-		if m != nil {
-			return fromOrganization(m), nil
+	for _, o := range orgs {
+		if o.ID != "" {
+			return o, nil
 		}
 	}
 	return Organization{}, &Error{Op: op, Message: "Graph returned no organization"}
@@ -146,7 +138,7 @@ func (c *Client) MyDirectoryRoles(ctx context.Context, id Identity) ([]Directory
 	}
 	const op = "list my directory roles"
 	// The users request builders are avoided on purpose (the package is
-	// ~185k lines); one raw request with the models' parse functions does.
+	// ~185k lines); one raw request does.
 	first := func(ctx context.Context) (*abs.RequestInformation, error) {
 		u, err := url.Parse(c.baseURL + "/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=id,displayName,roleTemplateId")
 		if err != nil {
@@ -160,22 +152,5 @@ func (c *Client) MyDirectoryRoles(ctx context.Context, id Identity) ([]Directory
 	}
 	// ConsistencyLevel: eventual is what Graph documents for OData casts
 	// on transitiveMemberOf.
-	items, err := listAll(ctx, c, op, first, map[string]string{"ConsistencyLevel": "eventual"},
-		models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue,
-		func(p absser.Parsable) []models.DirectoryRoleable {
-			if r, ok := p.(models.DirectoryRoleCollectionResponseable); ok {
-				return r.GetValue()
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]DirectoryRole, 0, len(items))
-	for _, m := range items {
-		if m != nil {
-			out = append(out, fromDirectoryRole(m))
-		}
-	}
-	return out, nil
+	return listAll[DirectoryRole](ctx, c, op, first, map[string]string{"ConsistencyLevel": "eventual"})
 }

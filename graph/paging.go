@@ -6,7 +6,6 @@ import (
 	"net/url"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 )
 
 // maxPages stops a server that keeps handing out nextLinks; at Graph's
@@ -18,17 +17,16 @@ const maxPages = 1000
 // ConsistencyLevel). The nextLink is used verbatim (it carries Graph's
 // $skiptoken); the token is only ever sent to the client's own host, so a
 // nextLink pointing elsewhere fails instead of leaking it.
-func listAll[M any](ctx context.Context, c *Client, op string,
+func listAll[T any](ctx context.Context, c *Client, op string,
 	first func(ctx context.Context) (*abs.RequestInformation, error),
-	headers map[string]string,
-	factory absser.ParsableFactory,
-	values func(absser.Parsable) []M) ([]M, error) {
+	headers map[string]string) ([]T, error) {
 
-	var out []M
+	var out []T
 	build := first
 	seen := map[string]bool{}
-	for page := 1; ; page++ {
-		res, err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	for n := 1; ; n++ {
+		var pg page[T]
+		err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 			ri, err := build(ctx)
 			if err != nil {
 				return nil, err
@@ -37,20 +35,17 @@ func listAll[M any](ctx context.Context, c *Client, op string,
 				ri.Headers.TryAdd(k, v)
 			}
 			return ri, nil
-		}, factory)
+		}, &pg)
 		if err != nil {
 			return nil, err
 		}
-		if res == nil {
-			return out, nil
-		}
-		out = append(out, values(res)...)
-		next := nextLink(res)
+		out = append(out, pg.Value...)
+		next := pg.NextLink
 		if next == "" {
 			return out, nil
 		}
-		if seen[next] || page >= maxPages {
-			return nil, &Error{Op: op, Message: fmt.Sprintf("Graph's paging did not end after %d pages", page)}
+		if seen[next] || n >= maxPages {
+			return nil, &Error{Op: op, Message: fmt.Sprintf("Graph's paging did not end after %d pages", n)}
 		}
 		seen[next] = true
 		u, err := url.Parse(next)
@@ -65,11 +60,4 @@ func listAll[M any](ctx context.Context, c *Client, op string,
 			return ri, nil
 		}
 	}
-}
-
-func nextLink(p absser.Parsable) string {
-	if n, ok := p.(interface{ GetOdataNextLink() *string }); ok {
-		return str(n.GetOdataNextLink())
-	}
-	return ""
 }

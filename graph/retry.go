@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,6 @@ import (
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
-	jsonser "github.com/microsoft/kiota-serialization-json-go"
 )
 
 // Retry policy — the one place entra-link retries Graph calls (kiota's own
@@ -135,36 +134,35 @@ func principalNotReplicated(e *Error) bool {
 
 // send runs one operation: it builds a fresh request per attempt (so no
 // header or body state leaks between attempts), sends it, and retries per
-// policy. factory == nil means "no content expected".
+// policy. A 2xx body is decoded into out (nil: no content expected).
 func (c *Client) send(ctx context.Context, op string, p retryPolicy,
-	build func(ctx context.Context) (*abs.RequestInformation, error),
-	factory absser.ParsableFactory) (absser.Parsable, error) {
+	build func(ctx context.Context) (*abs.RequestInformation, error), out any) error {
 
 	start := time.Now()
 	deadline := start.Add(c.retry.deadline)
 	for attempt := 1; ; attempt++ {
-		res, err := c.attempt(withAttempt(ctx, attempt), build, factory)
+		err := c.attempt(withAttempt(ctx, attempt), build, out)
 		if err == nil {
-			return res, nil
+			return nil
 		}
 		ge := toError(op, err)
 		ge.Attempts = attempt
 		if ctx.Err() != nil {
-			return nil, ge
+			return ge
 		}
 		wait, retry := c.decide(ge, p, attempt)
 		if !retry || time.Now().Add(wait).After(deadline) {
-			return nil, ge
+			return ge
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-			return nil, ge
+			return ge
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			ge.Err = errors.Join(ge.Err, ctx.Err())
-			return nil, ge
+			return ge
 		case <-t.C:
 		}
 	}
@@ -209,58 +207,62 @@ func (c *Client) backoff(n int) time.Duration {
 	return half + time.Duration(rand.Int64N(int64(half)+1))
 }
 
-// attempt sends the request once. A response handler takes over response
-// processing from kiota so that error bodies of any shape (empty, HTML from
-// a gateway, legacy "odata.error") become *Error with status and headers
-// intact, and kiota's ODataError (whose Error() panics on a body without a
-// message) never appears.
-func (c *Client) attempt(ctx context.Context,
-	build func(ctx context.Context) (*abs.RequestInformation, error),
-	factory absser.ParsableFactory) (absser.Parsable, error) {
-
+// attempt sends the request once. The SDK's request builders and models
+// produce the request (URL template, query, JSON body) and kiota's adapter
+// authenticates it; the response is read here, with encoding/json into
+// entra-link's own types. Not letting kiota parse responses is deliberate:
+// its parse path reaches every model's discriminator, and linking those
+// makes the binary ~37 MB larger (see the package doc). It also means error
+// bodies of any shape (empty, HTML from a gateway, legacy "odata.error")
+// become *Error with status and headers intact, and kiota's ODataError
+// (whose Error() panics on a body without a message) never appears.
+func (c *Client) attempt(ctx context.Context, build func(ctx context.Context) (*abs.RequestInformation, error), out any) error {
 	ri, err := build(ctx)
 	if err != nil {
-		return nil, &buildError{err: err}
+		return &buildError{err: err}
 	}
-	h := abs.NewRequestHandlerOption()
-	h.SetResponseHandler(func(response any, _ abs.ErrorMappings) (any, error) {
-		return handleResponse(response, factory)
-	})
-	ri.AddRequestOptions([]abs.RequestOption{h})
-	if factory == nil {
-		return nil, c.adapter.SendNoContent(ctx, ri, nil)
+	ri.PathParameters["baseurl"] = c.baseURL
+	native, err := c.adapter.ConvertToNativeRequest(ctx, ri)
+	if err != nil {
+		var se *signInError
+		if errors.As(err, &se) {
+			return err
+		}
+		return &buildError{err: err}
 	}
-	return c.adapter.Send(ctx, ri, factory, nil)
+	req, ok := native.(*http.Request)
+	if !ok {
+		return &buildError{err: fmt.Errorf("unexpected native request %T", native)}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	return handleResponse(resp, out)
 }
 
 // maxBody bounds what is read from one response (Graph pages are far smaller).
 const maxBody = 64 << 20
 
-func handleResponse(response any, factory absser.ParsableFactory) (any, error) {
-	resp, ok := response.(*http.Response)
-	if !ok || resp == nil {
-		return nil, errors.New("no HTTP response")
-	}
+func handleResponse(resp *http.Response, out any) error {
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, httpError(resp, body)
+		return httpError(resp, body)
 	}
 	if readErr != nil {
-		return nil, &decodeError{fmt.Errorf("read %d response: %w", resp.StatusCode, readErr)}
+		return &decodeError{fmt.Errorf("read %d response: %w", resp.StatusCode, readErr)}
 	}
-	if factory == nil || resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
-		return nil, nil
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
 	}
-	node, err := jsonser.NewJsonParseNode(body)
-	if err != nil {
-		return nil, &decodeError{fmt.Errorf("decode %d response: %w", resp.StatusCode, err)}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &decodeError{fmt.Errorf("Graph answered %d with an empty body", resp.StatusCode)}
 	}
-	v, err := node.GetObjectValue(factory)
-	if err != nil {
-		return nil, &decodeError{fmt.Errorf("decode %d response: %w", resp.StatusCode, err)}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &decodeError{fmt.Errorf("decode %d response: %w", resp.StatusCode, err)}
 	}
-	return v, nil
+	return nil
 }
 
 func httpError(resp *http.Response, body []byte) *Error {

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipalswithappid"
@@ -24,20 +23,20 @@ func (c *Client) ServicePrincipalByAppID(ctx context.Context, appID string) (Ser
 	if _, err := parseUUID("appId", appID); err != nil {
 		return ServicePrincipal{}, &Error{Op: op, Err: err}
 	}
-	res, err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	var sp ServicePrincipal
+	err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		b := serviceprincipalswithappid.NewServicePrincipalsWithAppIdRequestBuilderInternal(map[string]string{}, c.adapter, ptr(appID))
 		return b.ToGetRequestInformation(ctx, &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetRequestConfiguration{
 			QueryParameters: &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetQueryParameters{Select: servicePrincipalSelect},
 		})
-	}, models.CreateServicePrincipalFromDiscriminatorValue)
+	}, &sp)
 	if err != nil {
 		return ServicePrincipal{}, err
 	}
-	m, ok := res.(models.ServicePrincipalable)
-	if !ok || m == nil {
+	if sp.ID == "" {
 		return ServicePrincipal{}, &Error{Op: op, Message: "Graph returned no service principal"}
 	}
-	return fromServicePrincipal(m), nil
+	return sp, nil
 }
 
 // CreateServicePrincipal is POST /servicePrincipals {appId, tags}. Right
@@ -55,18 +54,18 @@ func (c *Client) CreateServicePrincipal(ctx context.Context, appID string, tags 
 	if len(tags) > 0 {
 		body.SetTags(tags)
 	}
-	res, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: appNotReplicated},
+	var sp ServicePrincipal
+	err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: appNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.servicePrincipals().ToPostRequestInformation(ctx, body, nil)
-		}, models.CreateServicePrincipalFromDiscriminatorValue)
+		}, &sp)
 	if err != nil {
 		return ServicePrincipal{}, err
 	}
-	m, ok := res.(models.ServicePrincipalable)
-	if !ok || m == nil {
+	if sp.ID == "" {
 		return ServicePrincipal{}, &Error{Op: op, Message: "Graph returned no service principal"}
 	}
-	return fromServicePrincipal(m), nil
+	return sp, nil
 }
 
 // DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
@@ -75,10 +74,9 @@ func (c *Client) DeleteServicePrincipal(ctx context.Context, objectID string) er
 	if _, err := parseUUID("service principal object id", objectID); err != nil {
 		return &Error{Op: op, Err: err}
 	}
-	_, err := c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	return c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.servicePrincipals().ByServicePrincipalId(objectID).ToDeleteRequestInformation(ctx, nil)
 	}, nil)
-	return err
 }
 
 // AppRoleAssignments is GET /servicePrincipals/{id}/appRoleAssignments: the
@@ -91,23 +89,7 @@ func (c *Client) AppRoleAssignments(ctx context.Context, principalID string) ([]
 	first := func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.servicePrincipals().ByServicePrincipalId(principalID).AppRoleAssignments().ToGetRequestInformation(ctx, nil)
 	}
-	items, err := listAll(ctx, c, op, first, nil, models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue,
-		func(p absser.Parsable) []models.AppRoleAssignmentable {
-			if r, ok := p.(models.AppRoleAssignmentCollectionResponseable); ok {
-				return r.GetValue()
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]AppRoleAssignment, 0, len(items))
-	for _, m := range items {
-		if m != nil {
-			out = append(out, fromAppRoleAssignment(m))
-		}
-	}
-	return out, nil
+	return listAll[AppRoleAssignment](ctx, c, op, first, nil)
 }
 
 // AssignAppRole is POST /servicePrincipals/{resourceId}/appRoleAssignedTo
@@ -132,18 +114,18 @@ func (c *Client) AssignAppRole(ctx context.Context, a AppRoleAssignment) (AppRol
 	body.SetPrincipalId(principal)
 	body.SetResourceId(resource)
 	body.SetAppRoleId(role)
-	res, err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
+	var out AppRoleAssignment
+	err = c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.servicePrincipals().ByServicePrincipalId(resource.String()).AppRoleAssignedTo().ToPostRequestInformation(ctx, body, nil)
-		}, models.CreateAppRoleAssignmentFromDiscriminatorValue)
+		}, &out)
 	if err != nil {
 		return AppRoleAssignment{}, err
 	}
-	m, ok := res.(models.AppRoleAssignmentable)
-	if !ok || m == nil {
+	if out.ID == "" {
 		return AppRoleAssignment{}, &Error{Op: op, Message: "Graph returned no app role assignment"}
 	}
-	return fromAppRoleAssignment(m), nil
+	return out, nil
 }
 
 // DeleteAppRoleAssignment is DELETE /servicePrincipals/{resourceId}/appRoleAssignedTo/{id}.
@@ -155,8 +137,7 @@ func (c *Client) DeleteAppRoleAssignment(ctx context.Context, resourceID, assign
 	if assignmentID == "" {
 		return &Error{Op: op, Message: "no assignment id"}
 	}
-	_, err := c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+	return c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.servicePrincipals().ByServicePrincipalId(resourceID).AppRoleAssignedTo().ByAppRoleAssignmentId(assignmentID).ToDeleteRequestInformation(ctx, nil)
 	}, nil)
-	return err
 }
