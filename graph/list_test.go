@@ -87,12 +87,12 @@ func TestFilterValuesAreQuoted(t *testing.T) {
 
 func TestListEndpoints(t *testing.T) {
 	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
-		switch {
-		case r.URL.Path == "/v1.0/servicePrincipals/"+clientSP+"/appRoleAssignments":
+		switch r.URL.Path {
+		case "/v1.0/servicePrincipals/" + clientSP + "/appRoleAssignments":
 			reply(w, 200, `{"value":[{"id":"41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE","appRoleId":"`+roleID+`","principalId":"`+clientSP+`","principalType":"ServicePrincipal","resourceId":"`+graphSPID+`"}]}`)
-		case r.URL.Path == "/v1.0/oauth2PermissionGrants":
+		case "/v1.0/oauth2PermissionGrants":
 			reply(w, 200, `{"value":[{"@odata.id":"x","clientId":"`+clientSP+`","consentType":"AllPrincipals","id":"AVs6JuUDjkCFV7q2gd8QTPimBBgj5iBFj0C6GwwRxC0","principalId":null,"resourceId":"`+graphSPID+`","scope":"User.Read Group.ReadWrite.All"}]}`)
-		case r.URL.Path == "/v1.0/roleManagement/directory/roleAssignments":
+		case "/v1.0/roleManagement/directory/roleAssignments":
 			reply(w, 200, `{"value":[{"id":"YUb1sHQtUEyvox7IA_Eu_mm3jqnUe4lEhvatluHVi2I-1","roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1","principalId":"`+clientSP+`","directoryScopeId":"/"}]}`)
 		default:
 			reply(w, 404, docNotFound)

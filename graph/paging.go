@@ -20,7 +20,6 @@ const maxPages = 1000
 func listAll[T any](ctx context.Context, c *Client, op string,
 	first func(ctx context.Context) (*abs.RequestInformation, error),
 	headers map[string]string) ([]T, error) {
-
 	var out []T
 	build := first
 	seen := map[string]bool{}

@@ -137,7 +137,6 @@ func principalNotReplicated(e *Error) bool {
 // policy. A 2xx body is decoded into out (nil: no content expected).
 func (c *Client) send(ctx context.Context, op string, p retryPolicy,
 	build func(ctx context.Context) (*abs.RequestInformation, error), out any) error {
-
 	start := time.Now()
 	deadline := start.Add(c.retry.deadline)
 	for attempt := 1; ; attempt++ {
@@ -238,14 +237,15 @@ func (c *Client) attempt(ctx context.Context, build func(ctx context.Context) (*
 	if err != nil {
 		return err
 	}
+	defer func() { _ = resp.Body.Close() }()
 	return handleResponse(resp, out)
 }
 
 // maxBody bounds what is read from one response (Graph pages are far smaller).
 const maxBody = 64 << 20
 
+// handleResponse reads resp (the caller closes its body).
 func handleResponse(resp *http.Response, out any) error {
-	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return httpError(resp, body)
@@ -257,7 +257,7 @@ func handleResponse(resp *http.Response, out any) error {
 		return nil
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return &decodeError{fmt.Errorf("Graph answered %d with an empty body", resp.StatusCode)}
+		return &decodeError{fmt.Errorf("empty %d response where Graph sends a body", resp.StatusCode)}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return &decodeError{fmt.Errorf("decode %d response: %w", resp.StatusCode, err)}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -275,7 +276,7 @@ func (c *countingCred) GetToken(ctx context.Context, o policy.TokenRequestOption
 	if c.err != nil {
 		return azcore.AccessToken{}, c.err
 	}
-	return azcore.AccessToken{Token: "tok-" + string(rune('0'+n)), ExpiresOn: time.Now().Add(c.expiry)}, nil
+	return azcore.AccessToken{Token: fmt.Sprintf("tok-%d", n), ExpiresOn: time.Now().Add(c.expiry)}, nil
 }
 
 func TestCachingCredential(t *testing.T) {
