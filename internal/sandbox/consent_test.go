@@ -105,9 +105,9 @@ func TestServicePrincipals(t *testing.T) {
 func TestAppRoleAssignments(t *testing.T) {
 	s := newSandbox(t)
 	admin := adminClient(t, s)
-	app, client := newAppAndSP(t, admin, "needs User.Read.All")
+	app, clientSP := newAppAndSP(t, admin, "needs User.Read.All")
 	graph := admin.do("GET", "/servicePrincipals(appId='"+graphAppID+"')?$select=id", nil).must(t, 200)
-	graphID, clientID := graph["id"].(string), client["id"].(string)
+	graphID, clientID := graph["id"].(string), clientSP["id"].(string)
 	path := "/servicePrincipals/" + graphID + "/appRoleAssignedTo"
 	body := map[string]any{"principalId": clientID, "resourceId": graphID, "appRoleId": userReadAllRoleID}
 
@@ -160,6 +160,19 @@ func TestAppRoleAssignments(t *testing.T) {
 	if cl := claimsOf(t, c.token); !has(strs(cl["roles"]), "User.Read.All") {
 		t.Errorf("roles claim after assignment: %v", cl["roles"])
 	}
+	// Exchange Online tokens carry Exchange.ManageAsApp; they are not
+	// valid at Microsoft Graph.
+	status, tok := c.tokenRequest("https://login.microsoftonline.com/"+s.Tenant().TenantID+"/oauth2/v2.0/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {app["appId"].(string)}, "client_secret": {secret}, "scope": {"https://outlook.office365.com/.default"}})
+	if status != 200 {
+		t.Fatalf("Exchange token: %d %v", status, tok)
+	}
+	if cl := claimsOf(t, tok["access_token"].(string)); cl["aud"] != "https://outlook.office365.com" || !has(strs(cl["roles"]), "Exchange.ManageAsApp") || has(strs(cl["roles"]), "User.Read.All") {
+		t.Errorf("Exchange token claims: %v", cl)
+	}
+	exoClient := &client{t: t, s: s, hc: c.hc, base: "https://graph.microsoft.com/v1.0", token: tok["access_token"].(string)}
+	exoClient.do("GET", "/organization", nil).wantError(t, 401, "InvalidAuthenticationToken", "Invalid audience")
+
 	admin.do("DELETE", path+"/"+a["id"].(string), nil).must(t, 204)
 	admin.do("DELETE", path+"/"+a["id"].(string), nil).wantError(t, 404, "Request_ResourceNotFound", "does not exist")
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -563,25 +565,16 @@ func (g *graphReq) listResponse(items []map[string]any, o listOptions) (*graphRe
 	return ok(body), nil
 }
 
+// atoiStrict parses a non-negative decimal integer with digits only (no
+// sign or spaces, which strconv.Atoi would accept or Graph would not).
 func atoiStrict(s string) (int, error) {
-	n := 0
-	if s == "" || len(s) > 9 {
-		return 0, errBadNumber
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, errors.New("not a non-negative integer")
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, errBadNumber
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, nil
+	return strconv.Atoi(s)
 }
 
-type badNumber struct{}
-
-func (badNumber) Error() string { return "not a non-negative integer" }
-
-var errBadNumber = badNumber{}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // nextLink is the request URL with $skiptoken set to the next offset.
 func (g *graphReq) nextLink(offset int) string {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -229,6 +228,3 @@ func (s *Server) appRoleValue(resourceID, roleID string) string {
 	}
 	return ""
 }
-
-// itoa is strconv.Itoa, named for readability at call sites building ids.
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -338,7 +338,7 @@ func (s *Server) Requests() []RequestRecord {
 	return append([]RequestRecord(nil), s.records...)
 }
 
-// SetFaults replaces the fault settings.
+// SetFaults replaces the fault settings and restarts the every-Nth counters.
 func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

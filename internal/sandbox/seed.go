@@ -369,7 +369,6 @@ func (t *tenant) createPrincipal(name string, graphRoles, directoryRoles []strin
 	spID := newGUID()
 	sp := &servicePrincipal{Props: newServicePrincipalProps(t, spID, props, created), Created: created, Seq: t.seq()}
 	t.ServicePrincipals[spID] = sp
-	app.Owners = nil
 	for _, rid := range roleIDs {
 		a := &appRoleAssignment{ID: opaqueID(spID, newGUID()), PrincipalID: spID, PrincipalType: "ServicePrincipal",
 			ResourceID: str(graphSP.Props, "id"), AppRoleID: rid, Created: created, Seq: t.seq()}

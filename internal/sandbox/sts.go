@@ -37,7 +37,6 @@ type deviceCode struct {
 	scopes    []string
 	created   time.Time
 	polls     int
-	authority string
 }
 
 // loginReq is one request to a login (authority) endpoint.
@@ -782,7 +781,7 @@ func (lr *loginReq) deviceCodeStart(v2 bool) (map[string]any, int, *stsError) {
 	}
 	code := randString(64, secretAlphabet[:64])
 	userCode := randString(9, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-	lr.s.deviceCodes[code] = &deviceCode{clientID: clientID, scopes: scopes, created: time.Now(), authority: lr.host}
+	lr.s.deviceCodes[code] = &deviceCode{clientID: clientID, scopes: scopes, created: time.Now()}
 	verify := "https://microsoft.com/devicelogin"
 	if lr.cloud == "" {
 		verify = "https://" + lr.host + "/devicelogin"
