@@ -33,10 +33,10 @@ const (
 var oidcScopes = map[string]bool{"openid": true, "profile": true, "offline_access": true, "email": true}
 
 type deviceCode struct {
-	clientID  string
-	scopes    []string
-	created   time.Time
-	polls     int
+	clientID string
+	scopes   []string
+	created  time.Time
+	polls    int
 }
 
 // loginReq is one request to a login (authority) endpoint.
