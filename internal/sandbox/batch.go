@@ -93,9 +93,11 @@ func (s *Server) handleBatch(g *graphReq) (*graphResp, *graphError) {
 			}
 			var item map[string]any
 			if failed {
-				item = map[string]any{"id": it.ID, "status": http.StatusFailedDependency, "headers": map[string]any{"Content-Type": "application/json"},
+				rid := newGUID()
+				item = map[string]any{"id": it.ID, "status": http.StatusFailedDependency,
+					"headers": map[string]any{"Content-Type": "application/json", "request-id": rid, "client-request-id": g.clientReq},
 					"body": map[string]any{"error": map[string]any{"code": "FailedDependency", "message": "Dependent request failed.",
-						"innerError": map[string]any{"date": errorDate(time.Now()), "request-id": newGUID(), "client-request-id": g.clientReq}}}}
+						"innerError": map[string]any{"date": errorDate(time.Now()), "request-id": rid, "client-request-id": g.clientReq}}}}
 			} else {
 				item = s.runBatchItem(g, it)
 			}

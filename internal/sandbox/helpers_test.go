@@ -12,10 +12,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +129,84 @@ func (c *client) do(method, path string, body any, headers ...string) response {
 			c.t.Fatalf("%s %s: invalid JSON %q", method, path, raw)
 		}
 	}
+	autoValidate(c.t, r)
 	return r
+}
+
+// contextTypes maps the last segment of an @odata.context to the Graph type
+// of the entities it describes.
+var contextTypes = map[string]string{
+	"applications": "application", "servicePrincipals": "servicePrincipal", "appRoleAssignedTo": "appRoleAssignment",
+	"appRoleAssignments": "appRoleAssignment", "oauth2PermissionGrants": "oAuth2PermissionGrant", "roleAssignments": "unifiedRoleAssignment",
+	"roleDefinitions": "unifiedRoleDefinition", "directoryRoles": "directoryRole", "directoryRoleTemplates": "directoryRoleTemplate",
+	"organization": "organization", "users": "user", "microsoft.graph.passwordCredential": "passwordCredential",
+	"microsoft.graph.keyCredential": "keyCredential",
+}
+
+var keySegment = regexp.MustCompile(`\('[^']*'\)`)
+
+// autoValidate checks every Graph response the tests receive against the
+// type its @odata.context names (or Graph's error shape), so that no body
+// the sandbox produces goes unvalidated.
+func autoValidate(t *testing.T, r response) {
+	t.Helper()
+	if r.body == nil {
+		return
+	}
+	if _, isErr := r.body["error"]; isErr {
+		validateError(t, r)
+		return
+	}
+	if items, isBatch := r.body["responses"].([]any); isBatch {
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			body, _ := m["body"].(map[string]any)
+			hdr := http.Header{}
+			for k, v := range m["headers"].(map[string]any) {
+				hdr.Set(k, fmt.Sprint(v))
+			}
+			autoValidate(t, response{status: int(m["status"].(float64)), header: hdr, body: body, raw: []byte(fmt.Sprint(body))})
+		}
+		return
+	}
+	ctx, _ := r.body["@odata.context"].(string)
+	_, frag, found := strings.Cut(ctx, "#")
+	if !found {
+		t.Errorf("Graph response without @odata.context: %s", r.raw)
+		return
+	}
+	entity := strings.HasSuffix(frag, "/$entity")
+	frag = keySegment.ReplaceAllString(strings.TrimSuffix(frag, "/$entity"), "")
+	if i := strings.Index(frag, "("); i >= 0 {
+		frag = frag[:i] // $select list
+	}
+	last := frag[strings.LastIndex(frag, "/")+1:]
+	if last == "directoryObjects" {
+		for _, it := range r.body["value"].([]any) {
+			m := it.(map[string]any)
+			validateCheck(t, strings.TrimPrefix(m["@odata.type"].(string), "#microsoft.graph."), m)
+		}
+		return
+	}
+	typ, known := contextTypes[last]
+	if !known {
+		t.Errorf("no type known for @odata.context %q", ctx)
+		return
+	}
+	switch {
+	case entity:
+		validateEntity(t, typ, r.body)
+	case strings.HasPrefix(last, "microsoft.graph."):
+		obj := map[string]any{}
+		for k, v := range r.body {
+			if k != "@odata.context" {
+				obj[k] = v
+			}
+		}
+		validateCheck(t, typ, obj)
+	default:
+		validateCollection(t, typ, r.body)
+	}
 }
 
 // must fails the test unless the status is want; it returns the body.
