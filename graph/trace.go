@@ -52,7 +52,7 @@ func (t *tracer) line(method, url string, status int, err error, d time.Duration
 	if err != nil {
 		result = "error: " + err.Error()
 	}
-	s := fmt.Sprintf("graph: %s %s -> %s (%s, attempt %d)\n", method, url, result, d.Round(time.Millisecond), attempt)
+	s := fmt.Sprintf("graph: %s %s -> %s (%dms, attempt %d)\n", method, url, result, d.Milliseconds(), attempt)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, _ = io.WriteString(t.w, s)

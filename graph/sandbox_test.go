@@ -1,0 +1,352 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/sandbox"
+	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
+)
+
+// These tests drive the real azidentity/MSAL stack and the graph client
+// against the emulated tenant, reached through the real cloud host names.
+
+const (
+	graphAppID       = "00000003-0000-0000-c000-000000000000"
+	directoryReaders = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+)
+
+// scopeRecorder remembers which scopes the graph client asked tokens for.
+type scopeRecorder struct {
+	inner  azcore.TokenCredential
+	mu     sync.Mutex
+	scopes []string
+}
+
+func (r *scopeRecorder) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	r.mu.Lock()
+	r.scopes = append(r.scopes, o.Scopes...)
+	r.mu.Unlock()
+	return r.inner.GetToken(ctx, o)
+}
+
+func (r *scopeRecorder) seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.scopes...)
+}
+
+// connect signs in as the sandbox's bootstrap admin principal on the given
+// cloud and returns a graph client for it.
+func connect(t *testing.T, s *sandbox.Server, c cloud.Cloud, azc azcloud.Configuration, trace *bytes.Buffer) (*graph.Client, *scopeRecorder) {
+	t.Helper()
+	info := s.Tenant()
+	cred, err := azidentity.NewClientSecretCredential(info.TenantID, info.ClientID, info.ClientSecret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: azcore.ClientOptions{Cloud: azc, Transport: sandboxtest.Client(s)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &scopeRecorder{inner: cred}
+	o := graph.Options{Endpoint: c.GraphEndpoint, Transport: s.Transport(), RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second, RetryDeadline: 30 * time.Second}
+	if trace != nil {
+		o.Trace = trace
+	}
+	gc, err := graph.New(rec, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gc, rec
+}
+
+// setupFlow is what `entra-link setup` does for an app with one Graph
+// application permission, one delegated permission and a directory role.
+type flowResult struct {
+	app    graph.Application
+	sp     graph.ServicePrincipal
+	secret graph.PasswordCredential
+}
+
+func setupFlow(t *testing.T, ctx context.Context, gc *graph.Client) flowResult {
+	t.Helper()
+	msGraph, err := gc.ServicePrincipalByAppID(ctx, graphAppID)
+	if err != nil {
+		t.Fatalf("Microsoft Graph service principal: %v", err)
+	}
+	roleID, scopeID := "", ""
+	for _, r := range msGraph.AppRoles {
+		if r.Value == "User.Read.All" {
+			roleID = r.ID
+		}
+	}
+	for _, s := range msGraph.Scopes {
+		if s.Value == "User.Read" {
+			scopeID = s.ID
+		}
+	}
+	if roleID == "" || scopeID == "" {
+		t.Fatalf("User.Read.All role %q / User.Read scope %q not published", roleID, scopeID)
+	}
+	app, err := gc.CreateApplication(ctx, graph.Application{
+		DisplayName:    "entra-link sandbox flow",
+		SignInAudience: "AzureADMyOrg",
+		Tags:           []string{"entra-link", "entra-link:profile:test"},
+		RequiredResourceAccess: []graph.RequiredResourceAccess{{ResourceAppID: graphAppID, ResourceAccess: []graph.ResourceAccess{
+			{ID: roleID, Type: "Role"}, {ID: scopeID, Type: "Scope"},
+		}}},
+	})
+	if err != nil {
+		t.Fatalf("CreateApplication: %v", err)
+	}
+	sp, err := gc.CreateServicePrincipal(ctx, app.AppID, []string{"entra-link"})
+	if err != nil {
+		t.Fatalf("CreateServicePrincipal: %v", err)
+	}
+	if _, err := gc.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: sp.ID, ResourceID: msGraph.ID, AppRoleID: roleID}); err != nil {
+		t.Fatalf("AssignAppRole: %v", err)
+	}
+	if _, err := gc.CreatePermissionGrant(ctx, graph.PermissionGrant{ClientID: sp.ID, ResourceID: msGraph.ID, Scope: "User.Read"}); err != nil {
+		t.Fatalf("CreatePermissionGrant: %v", err)
+	}
+	if _, err := gc.AssignDirectoryRole(ctx, sp.ID, directoryReaders); err != nil {
+		t.Fatalf("AssignDirectoryRole: %v", err)
+	}
+	secret, err := gc.AddPassword(ctx, app.ID, "entra-link", time.Now().Add(90*24*time.Hour))
+	if err != nil {
+		t.Fatalf("AddPassword: %v", err)
+	}
+	return flowResult{app: app, sp: sp, secret: secret}
+}
+
+func TestSandboxSetupFlow(t *testing.T) {
+	s := sandboxtest.New(t)
+	info := s.Tenant()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var trace bytes.Buffer
+	gc, _ := connect(t, s, cloud.Global, azcloud.AzurePublic, &trace)
+
+	me, err := gc.WhoAmI(ctx)
+	if err != nil || !me.AppOnly || me.TenantID != info.TenantID || me.ClientAppID != info.ClientID {
+		t.Fatalf("WhoAmI = %+v, %v", me, err)
+	}
+	org, err := gc.Organization(ctx)
+	if err != nil || org.ID != info.TenantID || org.InitialDomain() == "" {
+		t.Fatalf("Organization = %+v, %v", org, err)
+	}
+	roles, err := gc.MyDirectoryRoles(ctx, me)
+	if err != nil || len(roles) == 0 {
+		t.Fatalf("MyDirectoryRoles = %+v, %v", roles, err)
+	}
+
+	r := setupFlow(t, ctx, gc)
+	if r.secret.SecretText == "" || r.secret.KeyID == "" {
+		t.Fatalf("secret = %+v", r.secret)
+	}
+
+	// Everything reads back.
+	byTag, err := gc.ApplicationsByTag(ctx, "entra-link:profile:test")
+	if err != nil || len(byTag) != 1 || byTag[0].ID != r.app.ID || len(byTag[0].PasswordCredentials) != 1 {
+		t.Errorf("ApplicationsByTag = %+v, %v", byTag, err)
+	}
+	ara, err := gc.AppRoleAssignments(ctx, r.sp.ID)
+	if err != nil || len(ara) != 1 {
+		t.Errorf("AppRoleAssignments = %+v, %v", ara, err)
+	}
+	grants, err := gc.PermissionGrants(ctx, r.sp.ID)
+	if err != nil || len(grants) != 1 || grants[0].Scope != "User.Read" || grants[0].ConsentType != "AllPrincipals" {
+		t.Errorf("PermissionGrants = %+v, %v", grants, err)
+	}
+	ras, err := gc.RoleAssignments(ctx, r.sp.ID)
+	if err != nil || len(ras) != 1 || !strings.EqualFold(ras[0].RoleDefinitionID, directoryReaders) || ras[0].DirectoryScopeID != "/" {
+		t.Errorf("RoleAssignments = %+v, %v", ras, err)
+	}
+
+	// Re-running the creates is how setup learns something already exists.
+	if _, err := gc.CreateServicePrincipal(ctx, r.app.AppID, nil); !graph.IsConflict(err) {
+		t.Errorf("second CreateServicePrincipal: %v, want a conflict", err)
+	}
+	if _, err := gc.AssignDirectoryRole(ctx, r.sp.ID, directoryReaders); !graph.IsConflict(err) {
+		t.Errorf("second AssignDirectoryRole: %v, want a conflict", err)
+	}
+
+	// The new secret works: the app signs in and holds what was granted.
+	appCred, err := azidentity.NewClientSecretCredential(info.TenantID, r.app.AppID, r.secret.SecretText,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: azcore.ClientOptions{Cloud: azcloud.AzurePublic, Transport: sandboxtest.Client(s)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appClient, err := graph.New(appCred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, Transport: s.Transport()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	who, err := appClient.WhoAmI(ctx)
+	if err != nil || !who.AppOnly || who.ClientAppID != r.app.AppID || !contains(who.Roles, "User.Read.All") || !contains(who.RoleIDs, directoryReaders) {
+		t.Errorf("the new app's token = %+v, %v", who, err)
+	}
+
+	// Certificates: the first by PATCH, the second merged with what
+	// ApplicationByID read back, so the first survives.
+	first, second := selfSignedDER(t, "first"), selfSignedDER(t, "second")
+	keys := []graph.KeyCredential{{Type: "AsymmetricX509Cert", Usage: "Verify", Key: first, DisplayName: "CN=first"}}
+	if err := gc.UpdateApplication(ctx, r.app.ID, graph.ApplicationUpdate{KeyCredentials: &keys}); err != nil {
+		t.Fatalf("PATCH first certificate: %v", err)
+	}
+	cur, err := gc.ApplicationByID(ctx, r.app.ID)
+	if err != nil || len(cur.KeyCredentials) != 1 || !bytes.Equal(cur.KeyCredentials[0].Key, first) || cur.KeyCredentials[0].KeyID == "" {
+		t.Fatalf("after the first certificate: %+v, %v", cur.KeyCredentials, err)
+	}
+	merged := append(cur.KeyCredentials, graph.KeyCredential{Type: "AsymmetricX509Cert", Usage: "Verify", Key: second, DisplayName: "CN=second"})
+	if err := gc.UpdateApplication(ctx, r.app.ID, graph.ApplicationUpdate{KeyCredentials: &merged}); err != nil {
+		t.Fatalf("PATCH merged certificates: %v", err)
+	}
+	cur, err = gc.ApplicationByID(ctx, r.app.ID)
+	if err != nil || len(cur.KeyCredentials) != 2 || !bytes.Equal(cur.KeyCredentials[0].Key, first) || !bytes.Equal(cur.KeyCredentials[1].Key, second) {
+		t.Fatalf("after merging: %+v, %v", cur.KeyCredentials, err)
+	}
+
+	// Cleanup by the API's own deletes.
+	if err := gc.DeleteApplication(ctx, r.app.ID); err != nil {
+		t.Errorf("DeleteApplication: %v", err)
+	}
+	if _, err := gc.ApplicationByAppID(ctx, r.app.AppID); !graph.IsNotFound(err) {
+		t.Errorf("deleted app still readable: %v", err)
+	}
+
+	if strings.Contains(trace.String(), r.secret.SecretText) {
+		t.Error("the trace contains the client secret")
+	}
+	for _, rec := range s.Requests() {
+		if rec.Kind == "graph" && rec.Host != "graph.microsoft.com" {
+			t.Errorf("Graph request to %s%s", rec.Host, rec.Path)
+		}
+	}
+}
+
+func TestSandboxFaultsAreRetried(t *testing.T) {
+	s := sandboxtest.New(t, sandboxtest.ReplicationDelay(1500*time.Millisecond), sandboxtest.ThrottleEvery(6))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var trace bytes.Buffer
+	gc, _ := connect(t, s, cloud.Global, azcloud.AzurePublic, &trace)
+	r := setupFlow(t, ctx, gc)
+	if r.secret.SecretText == "" {
+		t.Fatal("no secret")
+	}
+	faults := map[string]int{}
+	for _, rec := range s.Requests() {
+		if rec.Fault != "" {
+			faults[rec.Fault]++
+		}
+	}
+	if faults["replication"] == 0 || faults["throttle"] == 0 {
+		t.Errorf("the sandbox injected %v; the test needs replication and throttling to mean anything", faults)
+	}
+	if !strings.Contains(trace.String(), "attempt 2)") {
+		t.Errorf("no retried attempt in the trace:\n%s", trace.String())
+	}
+}
+
+func TestSandboxDoDCloud(t *testing.T) {
+	s := sandboxtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gc, rec := connect(t, s, cloud.USGovDoD, azcloud.AzureGovernment, nil)
+	if _, err := gc.Organization(ctx); err != nil {
+		t.Fatalf("Organization: %v", err)
+	}
+	app, err := gc.CreateApplication(ctx, graph.Application{DisplayName: "dod app", SignInAudience: "AzureADMyOrg"})
+	if err != nil {
+		t.Fatalf("CreateApplication: %v", err)
+	}
+	if _, err := gc.CreateServicePrincipal(ctx, app.AppID, nil); err != nil {
+		t.Fatalf("CreateServicePrincipal: %v", err)
+	}
+	for _, sc := range rec.seen() {
+		if sc != "https://dod-graph.microsoft.us/.default" {
+			t.Errorf("token requested for %q, want the DoD Graph scope", sc)
+		}
+	}
+	tok, err := rec.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{gc.Scope()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aud := audience(t, tok.Token); strings.TrimSuffix(aud, "/") != "https://dod-graph.microsoft.us" {
+		t.Errorf("token audience = %q", aud)
+	}
+	var graphHosts, loginHosts = map[string]int{}, map[string]int{}
+	for _, r := range s.Requests() {
+		switch r.Kind {
+		case "graph":
+			graphHosts[r.Host]++
+		case "token":
+			loginHosts[r.Host]++
+		}
+	}
+	if len(graphHosts) != 1 || graphHosts["dod-graph.microsoft.us"] < 3 {
+		t.Errorf("Graph requests went to %v, want only dod-graph.microsoft.us", graphHosts)
+	}
+	if len(loginHosts) != 1 || loginHosts["login.microsoftonline.us"] == 0 {
+		t.Errorf("sign-in requests went to %v, want only login.microsoftonline.us", loginHosts)
+	}
+}
+
+func audience(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token is not a JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Aud string `json:"aud"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Aud
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func selfSignedDER(t *testing.T, cn string) []byte {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
