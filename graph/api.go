@@ -20,9 +20,10 @@ type API interface {
 	WhoAmI(ctx context.Context) (Identity, error)
 	// Organization is GET /organization (the caller's tenant).
 	Organization(ctx context.Context) (Organization, error)
-	// MyDirectoryRoles lists the signed-in identity's active directory roles:
-	// for a user GET /me/transitiveMemberOf/microsoft.graph.directoryRole,
-	// for an app-only token the role assignments of its service principal.
+	// MyDirectoryRoles lists the signed-in identity's active tenant-wide
+	// directory roles: its role assignments (roleManagement/directory) joined
+	// with the token's wids claim. (/me/transitiveMemberOf needs User.Read,
+	// which the least-privilege sign-in does not request.)
 	MyDirectoryRoles(ctx context.Context, id Identity) ([]DirectoryRole, error)
 
 	// ApplicationByAppID is GET /applications(appId='…'); *Error NotFound if absent.

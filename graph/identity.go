@@ -5,12 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/organization"
+	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 )
 
 // WhoAmI reads who the client acts as from the claims of its own access
@@ -107,50 +107,75 @@ func (c *Client) Organization(ctx context.Context) (Organization, error) {
 	return Organization{}, &Error{Op: op, Message: "Graph returned no organization"}
 }
 
-// MyDirectoryRoles lists the active directory roles of the signed-in
-// identity. For a user: GET /me/transitiveMemberOf/microsoft.graph.directoryRole
-// (roles held directly or through role-assignable groups; PIM-eligible roles
-// appear only once activated). For an app-only token: the service
-// principal's role assignments; their DisplayName is empty, RoleTemplateID
-// is the role definition id (the template id for built-in roles).
+// defaultUserRole is the "User" pseudo-role template id Entra puts in every
+// member's wids claim; it grants nothing administrative.
+const defaultUserRole = "b79fbf4d-3ef9-4689-8143-76b194e85509"
+
+// MyDirectoryRoles lists the tenant-wide directory roles the signed-in
+// identity holds: its role assignments with directoryScopeId "/" (GET
+// /roleManagement/directory/roleAssignments?$filter=principalId eq '…',
+// allowed by the delegated RoleManagement.ReadWrite.Directory entra-link
+// signs in with), joined with the role template ids of the token's wids
+// claim (which also covers roles held through role-assignable groups).
+// PIM-eligible roles appear only once activated.
+//
+// /me/transitiveMemberOf/microsoft.graph.directoryRole is not used: it
+// needs User.Read or a directory-read scope, which the least-privilege
+// sign-in (design.md §6) does not ask for. If a user may not read role
+// assignments (403), the wids claim alone answers.
 func (c *Client) MyDirectoryRoles(ctx context.Context, id Identity) ([]DirectoryRole, error) {
-	if id.AppOnly {
-		if id.ObjectID == "" {
-			return nil, &Error{Op: "list my directory roles", Message: "the access token has no oid claim"}
-		}
-		as, err := c.RoleAssignments(ctx, id.ObjectID)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]DirectoryRole, 0, len(as))
-		seen := map[string]bool{}
-		for _, a := range as {
-			if a.DirectoryScopeID != "" && a.DirectoryScopeID != "/" {
-				continue // scoped to an administrative unit or one app: not tenant-wide
-			}
-			if seen[a.RoleDefinitionID] {
-				continue
-			}
-			seen[a.RoleDefinitionID] = true
-			out = append(out, DirectoryRole{ID: a.RoleDefinitionID, RoleTemplateID: a.RoleDefinitionID})
-		}
-		return out, nil
-	}
 	const op = "list my directory roles"
-	// The users request builders are avoided on purpose (the package is
-	// ~185k lines); one raw request does.
-	first := func(ctx context.Context) (*abs.RequestInformation, error) {
-		u, err := url.Parse(c.baseURL + "/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=id,displayName,roleTemplateId")
-		if err != nil {
+	if id.ObjectID == "" {
+		return nil, &Error{Op: op, Message: "the access token has no oid claim"}
+	}
+	var ids []string
+	seen := map[string]bool{}
+	add := func(roleID string) {
+		k := strings.ToLower(roleID)
+		if roleID == "" || k == defaultUserRole || seen[k] {
+			return
+		}
+		seen[k] = true
+		ids = append(ids, roleID)
+	}
+	as, err := c.RoleAssignments(ctx, id.ObjectID)
+	switch {
+	case err == nil:
+		for _, a := range as {
+			if a.DirectoryScopeID == "/" || a.DirectoryScopeID == "" {
+				add(a.RoleDefinitionID) // others are scoped to an administrative unit or one app
+			}
+		}
+	case IsForbidden(err) && !id.AppOnly:
+	default:
+		return nil, err
+	}
+	for _, w := range id.RoleIDs {
+		add(w)
+	}
+	out := make([]DirectoryRole, 0, len(ids))
+	for _, roleID := range ids {
+		name, err := c.roleName(ctx, roleID)
+		if err != nil && ctx.Err() != nil {
 			return nil, err
 		}
-		ri := abs.NewRequestInformation()
-		ri.Method = abs.GET
-		ri.SetUri(*u)
-		ri.Headers.TryAdd("Accept", "application/json")
-		return ri, nil
+		// A name that cannot be read is cosmetic; the template id is what
+		// callers match on.
+		out = append(out, DirectoryRole{ID: roleID, DisplayName: name, RoleTemplateID: roleID})
 	}
-	// ConsistencyLevel: eventual is what Graph documents for OData casts
-	// on transitiveMemberOf.
-	return listAll[DirectoryRole](ctx, c, op, first, map[string]string{"ConsistencyLevel": "eventual"})
+	return out, nil
+}
+
+// roleName is GET /roleManagement/directory/roleDefinitions/{id}'s displayName.
+func (c *Client) roleName(ctx context.Context, roleID string) (string, error) {
+	var def struct {
+		DisplayName string `json:"displayName"`
+	}
+	err := c.send(ctx, "get role definition", readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return rolemanagement.NewRoleManagementRequestBuilderInternal(map[string]string{}, c.adapter).Directory().RoleDefinitions().
+			ByUnifiedRoleDefinitionId(roleID).ToGetRequestInformation(ctx, &rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName", "templateId"}},
+		})
+	}, &def)
+	return def.DisplayName, err
 }

@@ -218,38 +218,73 @@ func TestOrganization(t *testing.T) {
 }
 
 func TestMyDirectoryRoles(t *testing.T) {
-	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
-		switch r.URL.Path {
-		case "/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole":
-			if r.Header.Get("ConsistencyLevel") != "eventual" {
-				reply(w, 400, `{"error":{"code":"Request_BadRequest","message":"ConsistencyLevel missing"}}`)
+	const (
+		appAdmin    = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+		userAdmin   = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+		globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
+		unnamed     = "11111111-2222-3333-4444-555555555555"
+	)
+	names := map[string]string{appAdmin: "Application Administrator", userAdmin: "User Administrator", globalAdmin: "Global Administrator"}
+	assignments := `{"value":[{"id":"a","roleDefinitionId":"` + appAdmin + `","principalId":"` + clientSP + `","directoryScopeId":"/"},` +
+		`{"id":"b","roleDefinitionId":"` + userAdmin + `","principalId":"` + clientSP + `","directoryScopeId":"/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a"}]}`
+	cases := []struct {
+		name      string
+		id        Identity
+		forbidden bool
+		want      []DirectoryRole
+		wantErr   bool
+	}{
+		{"assignments joined with wids; AU scope and the default user role left out",
+			Identity{ObjectID: clientSP, RoleIDs: []string{appAdmin, globalAdmin, "b79fbf4d-3ef9-4689-8143-76b194e85509", unnamed}}, false,
+			[]DirectoryRole{{ID: appAdmin, DisplayName: "Application Administrator", RoleTemplateID: appAdmin}, {ID: globalAdmin, DisplayName: "Global Administrator", RoleTemplateID: globalAdmin}, {ID: unnamed, RoleTemplateID: unnamed}}, false},
+		{"app-only", Identity{AppOnly: true, ObjectID: clientSP}, false,
+			[]DirectoryRole{{ID: appAdmin, DisplayName: "Application Administrator", RoleTemplateID: appAdmin}}, false},
+		{"user who may not read assignments: wids answer", Identity{ObjectID: clientSP, RoleIDs: []string{globalAdmin}}, true,
+			[]DirectoryRole{{ID: globalAdmin, DisplayName: "Global Administrator", RoleTemplateID: globalAdmin}}, false},
+		{"app that may not read assignments: error", Identity{AppOnly: true, ObjectID: clientSP}, true, nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+				switch {
+				case r.URL.Path == "/v1.0/roleManagement/directory/roleAssignments" && tc.forbidden:
+					reply(w, 403, docForbidden)
+				case r.URL.Path == "/v1.0/roleManagement/directory/roleAssignments":
+					reply(w, 200, assignments)
+				case strings.HasPrefix(r.URL.Path, "/v1.0/roleManagement/directory/roleDefinitions/"):
+					id := strings.TrimPrefix(r.URL.Path, "/v1.0/roleManagement/directory/roleDefinitions/")
+					if n, ok := names[id]; ok {
+						reply(w, 200, `{"id":"`+id+`","displayName":"`+n+`","templateId":"`+id+`"}`)
+						return
+					}
+					reply(w, 404, docNotFound)
+				default:
+					reply(w, 403, docForbidden) // e.g. /me/transitiveMemberOf without User.Read
+				}
+			})
+			c, _ := f.client(t)
+			roles, err := c.MyDirectoryRoles(context.Background(), tc.id)
+			if tc.wantErr {
+				if !IsForbidden(err) {
+					t.Fatalf("err = %v, want the 403", err)
+				}
 				return
 			}
-			reply(w, 200, `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#directoryRoles","@odata.count":1,"value":[{"@odata.type":"#microsoft.graph.directoryRole","id":"21004afc-7bb2-4fe6-a1e1-074ebd3e52c1","deletedDateTime":null,"description":"d","displayName":"User Administrator","roleTemplateId":"fe930be7-5e62-47db-91af-98c3a49a38b1"}]}`)
-		case "/v1.0/roleManagement/directory/roleAssignments":
-			reply(w, 200, `{"value":[{"id":"a","roleDefinitionId":"9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3","principalId":"`+clientSP+`","directoryScopeId":"/"},{"id":"b","roleDefinitionId":"fe930be7-5e62-47db-91af-98c3a49a38b1","principalId":"`+clientSP+`","directoryScopeId":"/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a"}]}`)
-		default:
-			reply(w, 404, docNotFound)
-		}
-	})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(roles, tc.want) {
+				t.Errorf("roles = %+v\nwant %+v", roles, tc.want)
+			}
+			if q, _ := url.ParseQuery(f.requests()[0].Query); q.Get("$filter") != "principalId eq '"+clientSP+"'" {
+				t.Errorf("first request %s?%s", f.requests()[0].Path, f.requests()[0].Query)
+			}
+		})
+	}
+	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, _ []byte) { reply(w, 200, `{"value":[]}`) })
 	c, _ := f.client(t)
-	roles, err := c.MyDirectoryRoles(context.Background(), Identity{ObjectID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(roles, []DirectoryRole{{ID: "21004afc-7bb2-4fe6-a1e1-074ebd3e52c1", DisplayName: "User Administrator", RoleTemplateID: "fe930be7-5e62-47db-91af-98c3a49a38b1"}}) {
-		t.Errorf("user roles = %+v", roles)
-	}
-	if q, _ := url.ParseQuery(f.requests()[0].Query); q.Get("$count") != "true" {
-		t.Errorf("query = %s, want $count=true", f.requests()[0].Query)
-	}
-	appRoles, err := c.MyDirectoryRoles(context.Background(), Identity{AppOnly: true, ObjectID: clientSP})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The administrative-unit-scoped assignment is not a tenant-wide role.
-	if !reflect.DeepEqual(appRoles, []DirectoryRole{{ID: "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", RoleTemplateID: "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"}}) {
-		t.Errorf("app roles = %+v", appRoles)
+	if _, err := c.MyDirectoryRoles(context.Background(), Identity{}); err == nil {
+		t.Error("no error for an identity without an object id")
 	}
 }
 

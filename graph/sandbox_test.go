@@ -21,6 +21,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/sandbox"
 	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
@@ -349,4 +350,42 @@ func selfSignedDER(t *testing.T, cn string) []byte {
 		t.Fatal(err)
 	}
 	return der
+}
+
+// An interactive admin (device code through internal/auth): the user path
+// of WhoAmI and MyDirectoryRoles (/me/transitiveMemberOf/…directoryRole).
+func TestSandboxSignedInAdmin(t *testing.T) {
+	s := sandboxtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cred, err := auth.NewCredential(auth.Options{
+		Method: auth.MethodDeviceCode, Tenant: s.Tenant().TenantID, Cloud: cloud.Global,
+		Transport: sandboxtest.Client(s), Getenv: func(string) string { return "" },
+		DeviceCodePrompt: func(context.Context, string) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc, err := graph.New(cred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, Transport: s.Transport()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := gc.WhoAmI(ctx)
+	if err != nil || me.AppOnly || !strings.HasPrefix(me.Name, "admin@") || !contains(me.Scopes, "Application.ReadWrite.All") {
+		t.Fatalf("WhoAmI = %+v, %v", me, err)
+	}
+	roles, err := gc.MyDirectoryRoles(ctx, me)
+	if err != nil {
+		t.Fatalf("MyDirectoryRoles: %v", err)
+	}
+	const globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
+	found := false
+	for _, r := range roles {
+		if strings.EqualFold(r.RoleTemplateID, globalAdmin) && r.DisplayName != "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("roles = %+v, want Global Administrator", roles)
+	}
 }
