@@ -388,4 +388,11 @@ func TestSandboxSignedInAdmin(t *testing.T) {
 	if !found {
 		t.Errorf("roles = %+v, want Global Administrator", roles)
 	}
+	// The whole setup works with nothing but the delegated scopes.
+	if _, err := gc.Organization(ctx); err != nil {
+		t.Errorf("Organization: %v", err)
+	}
+	if r := setupFlow(t, ctx, gc); r.secret.SecretText == "" {
+		t.Error("no secret")
+	}
 }
