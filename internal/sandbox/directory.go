@@ -126,9 +126,22 @@ func (s *Server) routeMe(g *graphReq) (*graphResp, *graphError) {
 				return nil, errUnsupportedQuery("The specified filter to the reference property query is currently not supported.")
 			}
 		}
+		// A caller that may list memberships but not read directory roles
+		// gets them with limited information: @odata.type and id, the other
+		// properties null (user-list-transitivememberof).
+		limited := !g.authorizeQuiet(perm{del: anyOf("RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory",
+			"Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All")})
 		var items []map[string]any
 		for _, tmpl := range s.t.directoryRoleTemplates(u.Props["id"].(string)) {
-			items = append(items, s.directoryRoleProps(tmpl))
+			p := s.directoryRoleProps(tmpl)
+			if limited {
+				for k := range p {
+					if k != "id" {
+						p[k] = nil
+					}
+				}
+			}
+			items = append(items, p)
 		}
 		set := "directoryObjects"
 		if cast != "" {

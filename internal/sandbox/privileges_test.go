@@ -145,6 +145,32 @@ func TestInsufficientPrivilegesDelegated(t *testing.T) {
 	ga.do("POST", "/servicePrincipals/"+graph["id"].(string)+"/appRoleAssignedTo", map[string]any{"principalId": target["id"], "resourceId": graph["id"], "appRoleId": userReadAllRoleID}).must(t, http.StatusCreated)
 	ga.do("POST", "/roleManagement/directory/roleAssignments", map[string]any{"roleDefinitionId": userAdminTemplate, "principalId": target["id"], "directoryScopeId": "/"}).must(t, http.StatusCreated)
 
+	cl = claimsOf(t, body["access_token"].(string))
+	if scp := strings.Fields(cl["scp"].(string)); !has(scp, "openid") || !has(scp, "profile") {
+		t.Errorf("Graph scp lacks the requested OIDC scopes: %v", scp)
+	}
+
+	// Without User.Read (or a directory read scope) /me/transitiveMemberOf
+	// is forbidden, as its permission table says. (Other clients: a token
+	// carries every scope ever consented for its client.)
+	status, noUserRead := deviceCodeToken(t, s, "1950a258-227b-4e31-a9cf-717495945fc2", "https://graph.microsoft.com/RoleManagement.ReadWrite.Directory")
+	if status != 200 {
+		t.Fatalf("device code: %d %v", status, noUserRead)
+	}
+	nur := &client{t: t, s: s, hc: sandboxtest.Client(s), base: "https://graph.microsoft.com/v1.0", token: noUserRead["access_token"].(string)}
+	nur.do("GET", "/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true", nil, "ConsistencyLevel", "eventual").
+		wantError(t, 403, "Authorization_RequestDenied", "Insufficient privileges")
+	// With User.Read only, the roles come back with limited information.
+	status, onlyUserRead := deviceCodeToken(t, s, "de8bc8b5-d9f9-48b1-a8ad-b748da725064", "https://graph.microsoft.com/User.Read")
+	if status != 200 {
+		t.Fatalf("device code: %d %v", status, onlyUserRead)
+	}
+	ur := &client{t: t, s: s, hc: sandboxtest.Client(s), base: "https://graph.microsoft.com/v1.0", token: onlyUserRead["access_token"].(string)}
+	limited := validateCollection(t, "directoryRole", ur.do("GET", "/me/memberOf/microsoft.graph.directoryRole", nil).must(t, 200))
+	if len(limited) != 1 || limited[0]["roleTemplateId"] != nil || limited[0]["id"] == nil || limited[0]["@odata.type"] != "#microsoft.graph.directoryRole" {
+		t.Errorf("limited directory role information: %v", limited)
+	}
+
 	// Refresh tokens work for the same client, and only for it.
 	c := &client{t: t, s: s, hc: sandboxtest.Client(s)}
 	tokenURL := "https://login.microsoftonline.com/" + s.Tenant().TenantID + "/oauth2/v2.0/token"

@@ -35,6 +35,7 @@ var oidcScopes = map[string]bool{"openid": true, "profile": true, "offline_acces
 type deviceCode struct {
 	clientID string
 	scopes   []string
+	rawScope string // as requested, OIDC scopes included
 	created  time.Time
 	polls    int
 }
@@ -781,7 +782,7 @@ func (lr *loginReq) deviceCodeStart(v2 bool) (map[string]any, int, *stsError) {
 	}
 	code := randString(64, secretAlphabet[:64])
 	userCode := randString(9, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-	lr.s.deviceCodes[code] = &deviceCode{clientID: clientID, scopes: scopes, created: time.Now()}
+	lr.s.deviceCodes[code] = &deviceCode{clientID: clientID, scopes: scopes, rawScope: lr.r.PostForm.Get("scope"), created: time.Now()}
 	verify := "https://microsoft.com/devicelogin"
 	if lr.cloud == "" {
 		verify = "https://" + lr.host + "/devicelogin"
@@ -877,12 +878,13 @@ func (lr *loginReq) deviceCodeToken(v2 bool) (map[string]any, int, *stsError) {
 		return nil, 0, serr(http.StatusBadRequest, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	delete(lr.s.deviceCodes, code)
-	return lr.userToken(v2, dc.clientID, lr.s.signInUser, dc.scopes, true)
+	return lr.userToken(v2, dc.clientID, lr.s.signInUser, dc.scopes, dc.rawScope, true)
 }
 
-// userToken issues a delegated token for userID. consent lets the signed-in
+// userToken issues a delegated token for userID. rawScope is the scope
+// parameter as requested (for its OIDC scopes). consent lets the signed-in
 // user consent to missing scopes (interactive flows); refresh does not.
-func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string, consent bool) (map[string]any, int, *stsError) {
+func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string, rawScope string, consent bool) (map[string]any, int, *stsError) {
 	t := lr.s.t
 	u := t.Users[userID]
 	if u == nil {
@@ -967,7 +969,7 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 	claims["name"] = str(u.Props, "displayName")
 	claims["oid"] = userID
 	claims["platf"] = "3"
-	claims["scp"] = strings.Join(grantedList, " ")
+	claims["scp"] = strings.Join(append(grantedList, graphOIDCScopes(res, rawScope)...), " ")
 	claims["sub"] = pairwiseSub(userID, clientID)
 	claims["unique_name"] = upn
 	claims["upn"] = upn
@@ -1009,6 +1011,25 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 	return lr.tokenResponse(v2, at, aud, now, extra), http.StatusOK, nil
 }
 
+// graphOIDCScopes returns the OpenID Connect scopes of a request that
+// Microsoft Graph publishes as delegated permissions (openid, profile,
+// email); Entra lists them in scp of Graph tokens.
+func graphOIDCScopes(res *servicePrincipal, rawScope string) []string {
+	if str(res.Props, "appId") != catalog.GraphAppID {
+		return nil
+	}
+	var out []string
+	for _, sc := range strings.Fields(rawScope) {
+		switch low := strings.ToLower(sc); low {
+		case "openid", "profile", "email":
+			if !contains(out, low) {
+				out = append(out, low)
+			}
+		}
+	}
+	return out
+}
+
 func pairwiseSub(userID, clientID string) string {
 	sum := sha256.Sum256([]byte(userID + "|" + clientID))
 	return base64.RawURLEncoding.EncodeToString(sum[:])[:43]
@@ -1031,7 +1052,7 @@ func (lr *loginReq) refreshToken(v2 bool) (map[string]any, int, *stsError) {
 	if e != nil {
 		return nil, 0, e
 	}
-	return lr.userToken(v2, tok.str("client"), tok.str("user"), scopes, false)
+	return lr.userToken(v2, tok.str("client"), tok.str("user"), scopes, lr.r.PostForm.Get("scope"), false)
 }
 
 // consent records a user's consent to scopes, as Entra does when a user
