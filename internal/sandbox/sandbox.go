@@ -1,14 +1,3 @@
-// Package sandbox is entra-link's emulated Entra tenant: an Entra token
-// endpoint (MSAL-compatible discovery, client credentials with secrets and
-// certificates, device code) and the slice of Microsoft Graph v1.0 that
-// entra-link uses, served over TLS with the real Graph wire formats, error
-// bodies and permission checks, plus faults (latency, throttling, 503s,
-// replication delay) and an inspection API. It is the test bed of every
-// integration test and the engine of `entra-link sandbox` and `--sandbox`
-// (design.md §5).
-//
-// The package uses only the standard library on the wire; it must never
-// import graph/ or msgraph-sdk-go.
 package sandbox
 
 import (
@@ -42,7 +31,8 @@ type Options struct {
 	// Latency is added to every request.
 	Latency time.Duration
 	// ThrottleEvery makes every Nth Graph request fail with 429 and
-	// Retry-After (Graph's throttling body). 0 disables.
+	// Retry-After (Graph's throttling body). 0 disables; N >= 2 keeps a
+	// retrying client bounded (1 throttles every request).
 	ThrottleEvery int
 	// FailEvery makes every Nth Graph request fail with 503. 0 disables.
 	FailEvery int
