@@ -22,7 +22,7 @@ import (
 // tenant is an in-process sandbox tenant that commands run against through
 // the real sign-in (azidentity, --auth env) and Graph client, over TLS.
 type tenant struct {
-	t  *testing.T
+	t  testing.TB
 	sb *sandbox.Server
 	// env is the process environment commands see.
 	env map[string]string
@@ -30,7 +30,7 @@ type tenant struct {
 	wrap func(http.RoundTripper) http.RoundTripper
 }
 
-func newTenant(t *testing.T, opts ...sandboxtest.Option) *tenant {
+func newTenant(t testing.TB, opts ...sandboxtest.Option) *tenant {
 	t.Helper()
 	sb := sandboxtest.New(t, opts...)
 	ti := sb.Tenant()
