@@ -10,7 +10,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/organization"
-	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 )
 
 // WhoAmI reads who the client acts as from the claims of its own access
@@ -153,29 +152,13 @@ func (c *Client) MyDirectoryRoles(ctx context.Context, id Identity) ([]Directory
 	for _, w := range id.RoleIDs {
 		add(w)
 	}
+	// Names are not looked up here: that would cost another sequential
+	// round trip per role in every preflight, and callers match on the
+	// template id (built-in roles' names are in the catalogue).
 	out := make([]DirectoryRole, 0, len(ids))
 	for _, roleID := range ids {
-		name, err := c.roleName(ctx, roleID)
-		if err != nil && ctx.Err() != nil {
-			return nil, err
-		}
-		// A name that cannot be read is cosmetic; the template id is what
-		// callers match on.
-		out = append(out, DirectoryRole{ID: roleID, DisplayName: name, RoleTemplateID: roleID})
+		out = append(out, DirectoryRole{ID: roleID, RoleTemplateID: roleID})
 	}
 	return out, nil
 }
 
-// roleName is GET /roleManagement/directory/roleDefinitions/{id}'s displayName.
-func (c *Client) roleName(ctx context.Context, roleID string) (string, error) {
-	var def struct {
-		DisplayName string `json:"displayName"`
-	}
-	err := c.send(ctx, "get role definition", readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
-		return rolemanagement.NewRoleManagementRequestBuilderInternal(map[string]string{}, c.adapter).Directory().RoleDefinitions().
-			ByUnifiedRoleDefinitionId(roleID).ToGetRequestInformation(ctx, &rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName", "templateId"}},
-		})
-	}, &def)
-	return def.DisplayName, err
-}

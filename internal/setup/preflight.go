@@ -247,6 +247,8 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 			name := r.DisplayName
 			if cr, ok := catalog.RoleByTemplateID(r.RoleTemplateID); ok {
 				name = cr.Name
+			} else if name == "" {
+				name = "custom role " + r.RoleTemplateID
 			}
 			t.RoleNames = append(t.RoleNames, name)
 		}

@@ -1,0 +1,356 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/profile"
+)
+
+// Step actions of rotate-secret (besides ActAddSecret).
+const (
+	ActProveSecret  = "prove-client-secret"
+	ActRemoveSecret = "remove-client-secret"
+)
+
+// Lifetimes for apps that record no profile: the built-in profiles'
+// default, and the longest Entra accepts.
+var (
+	defaultSecretLifetime = profile.Lifetime{N: 1, Unit: 'y'}
+	maxSecretLifetime     = profile.Lifetime{N: 2, Unit: 'y'}
+)
+
+// addPasswordTimeout bounds the addPassword request, which runs outside the
+// caller's cancellation (see Rotation.Apply).
+const addPasswordTimeout = 2 * time.Minute
+
+// RotateRequest is what rotate-secret was asked to do.
+type RotateRequest struct {
+	Selector
+	// Lifetime of the new secret; zero means the profile's default.
+	Lifetime profile.Lifetime
+	// RemoveOld retires the app's other secrets once the new one is proven.
+	RemoveOld bool
+	Sandbox   bool
+	// Prove obtains a token with the new secret, waiting (bounded) while
+	// Entra replicates it. Required with RemoveOld.
+	Prove func(ctx context.Context, clientID, secret string) error
+}
+
+// Rotation is a planned rotate-secret: everything read, nothing changed.
+type Rotation struct {
+	Found *FoundApp
+	// Profile is the app's product profile, or a generic one when the app
+	// records none (or one that is not built in).
+	Profile *profile.Profile
+	Org     graph.Organization
+	// SP is the app's service principal, nil if it has none.
+	SP       *graph.ServicePrincipal
+	Lifetime profile.Lifetime
+	Expiry   time.Time
+	// Others are the app's existing secrets: kept, or retired after the
+	// proof with RemoveOld. Certificates are never touched.
+	Others   []graph.PasswordCredential
+	Warnings []string
+
+	req RotateRequest
+	now time.Time
+}
+
+// genericProfile hands a secret over for an app with no known profile.
+func genericProfile(app graph.Application) *profile.Profile {
+	return &profile.Profile{
+		Product:     app.DisplayName,
+		DisplayName: app.DisplayName,
+		Credential:  profile.CredentialPolicy{Default: profile.CredentialSecret, Allowed: []string{profile.CredentialSecret}},
+		Handover: profile.Handover{
+			Format: "text",
+			Fields: []profile.HandoverField{
+				{Label: "Application (client) ID", Value: "{{clientId}}"},
+				{Label: "Directory (tenant) ID", Value: "{{tenantId}}"},
+				{Label: "Client secret", Value: "{{clientSecret}}"},
+			},
+			NextSteps: []string{
+				"Give the new client secret to the product that uses this app. It expires on {{clientSecretExpiresAt}}; renew it before then with: entra-link rotate-secret --app-id {{clientId}}",
+			},
+		},
+	}
+}
+
+// PrepareRotation finds the app and checks the request against it; it
+// changes nothing. Input problems are *UsageError.
+func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotation, error) {
+	found, err := FindApp(ctx, env.Graph, req.Selector)
+	if err != nil {
+		return nil, err
+	}
+	ro := &Rotation{Found: found, req: req, now: env.Now().UTC()}
+	p, why := appProfile(found, nil)
+	if p == nil {
+		p = genericProfile(found.App)
+		ro.Warnings = append(ro.Warnings, why+"; the hand-over uses generic labels")
+	} else if !p.AllowsCredential(profile.CredentialSecret) {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a client secret; nothing was changed. For a new certificate run: entra-link setup --profile %s --app-id %s --certificate-file NEW-CERTIFICATE.cer",
+			found.Label(), p.ID, p.Product, p.Credential.Default, p.ID, found.App.AppID)}
+	}
+	ro.Profile = p
+
+	maxLife := p.Credential.MaxSecretExpiry
+	if maxLife.IsZero() {
+		maxLife = maxSecretLifetime
+	}
+	ro.Lifetime = req.Lifetime
+	if ro.Lifetime.IsZero() {
+		ro.Lifetime = p.Credential.SecretExpiry
+		if ro.Lifetime.IsZero() {
+			ro.Lifetime = defaultSecretLifetime
+		}
+		if ro.Lifetime.Exceeds(maxLife, ro.now) {
+			ro.Lifetime = maxLife
+		}
+	} else if ro.Lifetime.Exceeds(maxLife, ro.now) {
+		who := "Entra allows"
+		if p.ID != "" {
+			who = "profile " + p.ID + " allows"
+		}
+		return nil, &UsageError{Msg: fmt.Sprintf("--secret-expiry %s is longer than %s (at most %s); nothing was changed", req.Lifetime, who, maxLife.Human())}
+	}
+	ro.Expiry = ro.Lifetime.AddTo(ro.now)
+	if ro.Expiry.Before(ro.now.Add(24 * time.Hour)) {
+		return nil, &UsageError{Msg: "--secret-expiry: a secret must live at least one day; nothing was changed"}
+	}
+	ro.Others = append([]graph.PasswordCredential(nil), found.App.PasswordCredentials...)
+
+	var wg sync.WaitGroup
+	var spErr, orgErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		sp, err := env.Graph.ServicePrincipalByAppID(ctx, found.App.AppID)
+		switch {
+		case err == nil:
+			ro.SP = &sp
+		case !graph.IsNotFound(err):
+			spErr = err
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		ro.Org, orgErr = tenantOf(ctx, env.Graph)
+	}()
+	wg.Wait()
+	if spErr != nil {
+		return nil, fmt.Errorf("looking up the app's service principal: %w", spErr)
+	}
+	if orgErr != nil {
+		return nil, fmt.Errorf("reading the tenant: %w", orgErr)
+	}
+
+	if req.RemoveOld {
+		if len(ro.Others) == 0 {
+			return nil, &UsageError{Msg: fmt.Sprintf("--remove-old: %s has no other client secret to retire; run without --remove-old (nothing was changed)", found.Label())}
+		}
+		if ro.SP == nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("--remove-old: %s has no service principal in the tenant, so no secret of it can obtain a token and the new one cannot be proven; run setup for the app first, or rotate without --remove-old (nothing was changed)", found.Label())}
+		}
+		if req.Prove == nil {
+			return nil, errors.New("rotate-secret --remove-old: no way to prove the new secret")
+		}
+	}
+	if ro.SP == nil {
+		ro.Warnings = append(ro.Warnings, "the app has no service principal in this tenant, so no secret of it can sign in here until one exists (run setup for the app)")
+	}
+	return ro, nil
+}
+
+// Summary describes the rotation for the confirmation prompt.
+func (ro *Rotation) Summary() []string {
+	lines := []string{fmt.Sprintf("Add a new client secret to %s in %s, valid %s (until %s).",
+		ro.Found.Label(), tenantLabel(ro.Org), ro.Lifetime.Human(), ro.Expiry.Format("2006-01-02"))}
+	if len(ro.Others) == 0 {
+		return lines
+	}
+	what := "kept (they keep working)"
+	if ro.req.RemoveOld {
+		what = "removed once the new secret has been proven to work"
+	}
+	lines = append(lines, fmt.Sprintf("The app's %d other secret(s) will be %s: %s.", len(ro.Others), what, secretList(ro.Others)))
+	return lines
+}
+
+func secretList(pcs []graph.PasswordCredential) string {
+	parts := make([]string, 0, len(pcs))
+	for _, pc := range pcs {
+		c := CredentialInfo{Kind: KindSecret, KeyID: pc.KeyID, Hint: pc.Hint}
+		parts = append(parts, fmt.Sprintf("%s, expires %s", c.Label(), pc.EndDateTime.UTC().Format("2006-01-02")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ProofError means the new secret was added and delivered but could not
+// be proven to work, so no other secret was removed.
+type ProofError struct {
+	Err  error
+	Kept int
+}
+
+func (e *ProofError) Error() string {
+	return fmt.Sprintf("the new client secret was added and delivered, but entra-link could not prove that it works (%v), so the app's %d old secret(s) were kept: nothing was removed", e.Err, e.Kept)
+}
+
+func (e *ProofError) Unwrap() error { return e.Err }
+
+// Apply adds the secret and, with RemoveOld, proves it and retires the
+// others. The result is handed to Env.OnSecret as soon as the secret
+// exists and is returned whatever happens after; an error says what did
+// not happen. An error before the secret exists returns no result.
+func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error) {
+	app := ro.Found.App
+	p := ro.Profile
+	res := &output.Result{
+		Sandbox:             ro.req.Sandbox,
+		Profile:             p.ID,
+		Product:             p.Product,
+		Cloud:               env.Cloud.Name,
+		TenantID:            ro.Org.ID,
+		TenantName:          ro.Org.DisplayName,
+		TenantDomain:        ro.Org.InitialDomain(),
+		DisplayName:         app.DisplayName,
+		ClientID:            app.AppID,
+		ApplicationObjectID: app.ID,
+		PortalURL:           env.Cloud.PortalAppURL(app.AppID),
+		Warnings:            append([]string(nil), ro.Warnings...),
+	}
+	if ro.SP != nil {
+		res.ServicePrincipalID = ro.SP.ID
+	}
+	if env.Cloud.Name != "global" {
+		res.AuthorityHost = env.Cloud.AuthorityHost
+	}
+	var mu sync.Mutex
+	step := func(action, target, status, detail string) {
+		mu.Lock()
+		res.Steps = append(res.Steps, output.Step{Action: action, Target: target, Status: status, Detail: detail})
+		mu.Unlock()
+		env.emit(Event{Action: action, Target: target, Status: status, Detail: detail})
+	}
+
+	target := "client secret for " + ro.Found.Label()
+	env.emit(Event{Action: ActAddSecret, Target: target, Status: StatusRunning})
+	name := fmt.Sprintf("entra-link rotate-secret %s", ro.now.Format("2006-01-02 15:04 UTC"))
+	// Once requested, the secret must reach the user: Ctrl-C does not
+	// cancel the request, only the time limit does.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	pc, err := env.Graph.AddPassword(sctx, app.ID, name, ro.Expiry)
+	cancel()
+	if err != nil {
+		env.emit(Event{Action: ActAddSecret, Target: target, Status: output.StepFailed, Detail: err.Error()})
+		return nil, fmt.Errorf("adding the client secret: %w (no secret was added; nothing was changed)", err)
+	}
+	exp := pc.EndDateTime.UTC()
+	res.ClientSecret = pc.SecretText
+	res.ClientSecretKeyID = pc.KeyID
+	res.ClientSecretExpiresAt = &exp
+	ro.fillHandover(env, res, exp)
+	step(ActAddSecret, target, output.StepDone, "expires "+exp.Format("2006-01-02"))
+	if !ro.req.RemoveOld && len(ro.Others) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, remove them in the Entra admin center: App registrations > %s > Certificates & secrets.",
+			len(ro.Others), secretList(ro.Others), p.Product, app.DisplayName))
+	}
+	if env.OnSecret != nil {
+		env.OnSecret(snapshotResult(res, &mu))
+	}
+	if !ro.req.RemoveOld {
+		return res, nil
+	}
+	if ctx.Err() != nil {
+		res.Error = "interrupted before the new secret was proven: the new secret was added and delivered; the old secrets were kept"
+		step(ActProveSecret, "new client secret", output.StepNotRun, "")
+		return res, ctx.Err()
+	}
+
+	env.emit(Event{Action: ActProveSecret, Target: "new client secret", Status: StatusRunning, Detail: "obtaining a token with it"})
+	if err := ro.req.Prove(ctx, app.AppID, pc.SecretText); err != nil {
+		if ctx.Err() != nil {
+			res.Error = "interrupted while proving the new secret: the new secret was added and delivered; the old secrets were kept"
+			step(ActProveSecret, "new client secret", output.StepNotRun, "interrupted")
+			return res, ctx.Err()
+		}
+		step(ActProveSecret, "new client secret", output.StepFailed, err.Error())
+		for _, o := range ro.Others {
+			step(ActRemoveSecret, CredentialInfo{Kind: KindSecret, KeyID: o.KeyID, Hint: o.Hint}.Label(), output.StepNotRun, "kept: the new secret was not proven")
+		}
+		pe := &ProofError{Err: err, Kept: len(ro.Others)}
+		res.Error = pe.Error() + fmt.Sprintf(". Check that the new secret works, then remove the old ones in the Entra admin center: App registrations > %s > Certificates & secrets.", app.DisplayName)
+		return res, pe
+	}
+	step(ActProveSecret, "new client secret", output.StepDone, "a token was obtained with it")
+
+	var failed []error
+	var wg sync.WaitGroup
+	for _, o := range ro.Others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			label := CredentialInfo{Kind: KindSecret, KeyID: o.KeyID, Hint: o.Hint}.Label()
+			env.emit(Event{Action: ActRemoveSecret, Target: label, Status: StatusRunning})
+			err := env.Graph.RemovePassword(ctx, app.ID, o.KeyID)
+			if err != nil && !graph.IsNotFound(err) {
+				step(ActRemoveSecret, label, output.StepFailed, err.Error())
+				mu.Lock()
+				failed = append(failed, fmt.Errorf("removing %s: %w", label, err))
+				mu.Unlock()
+				return
+			}
+			step(ActRemoveSecret, label, output.StepDone, "removed")
+		}()
+	}
+	wg.Wait()
+	// Removals finish in any order; report them in a stable one.
+	k := 0
+	for k < len(res.Steps) && res.Steps[k].Action != ActRemoveSecret {
+		k++
+	}
+	removals := res.Steps[k:]
+	sort.Slice(removals, func(i, j int) bool { return removals[i].Target < removals[j].Target })
+	if len(failed) > 0 {
+		se := &StepsError{Failed: failed}
+		res.Error = fmt.Sprintf("the new secret works and was delivered, but %d old secret(s) could not be removed: %v. Remove them in the Entra admin center: App registrations > %s > Certificates & secrets.",
+			len(failed), se, app.DisplayName)
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		return res, se
+	}
+	return res, nil
+}
+
+// fillHandover renders the product's hand-over fields with the new secret.
+func (ro *Rotation) fillHandover(env *Env, res *output.Result, exp time.Time) {
+	values := map[string][]string{}
+	if ro.Profile.ID != "" {
+		values = inferValues(ro.Profile, ro.Found.App)
+	}
+	r := &applyRun{
+		env:          env,
+		spec:         &profile.Spec{Profile: ro.Profile, Credential: profile.CredentialSecret, Values: values, DisplayName: ro.Found.App.DisplayName},
+		secretExpiry: &exp,
+	}
+	r.fillHandover(res)
+}
+
+func snapshotResult(res *output.Result, mu *sync.Mutex) *output.Result {
+	mu.Lock()
+	defer mu.Unlock()
+	c := *res
+	c.Steps = append([]output.Step(nil), res.Steps...)
+	c.Warnings = append([]string(nil), res.Warnings...)
+	return &c
+}
