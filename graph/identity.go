@@ -161,4 +161,3 @@ func (c *Client) MyDirectoryRoles(ctx context.Context, id Identity) ([]Directory
 	}
 	return out, nil
 }
-
