@@ -62,6 +62,9 @@ type Options struct {
 	RetryBaseDelay time.Duration
 	// RetryMaxDelay caps one backoff step.
 	RetryMaxDelay time.Duration
+	// OnRetry, when set, is told before each retry (progress: "waiting for
+	// Entra to replicate…"). It must not block.
+	OnRetry func(RetryEvent)
 }
 
 // Defaults for Options.
@@ -86,6 +89,7 @@ type Client struct {
 	adapter  *khttp.NetHttpRequestAdapter // builds and authenticates requests
 	hc       *http.Client                 // sends them through the middleware
 	retry    retryConfig
+	onRetry  func(RetryEvent)
 }
 
 var _ API = (*Client)(nil)
@@ -111,6 +115,7 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 			max:         o.RetryMaxDelay,
 			maxAttempts: defaultMaxAttempts,
 		},
+		onRetry: o.OnRetry,
 	}
 	if c.retry.deadline <= 0 {
 		c.retry.deadline = DefaultRetryDeadline

@@ -156,6 +156,9 @@ func (c *Client) send(ctx context.Context, op string, p retryPolicy,
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
 			return ge
 		}
+		if c.onRetry != nil {
+			c.onRetry(RetryEvent{Op: op, Attempt: attempt, Wait: wait, Reason: retryReason(ge)})
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -165,6 +168,31 @@ func (c *Client) send(ctx context.Context, op string, p retryPolicy,
 		case <-t.C:
 		}
 	}
+}
+
+// RetryEvent tells Options.OnRetry that an operation is about to be retried.
+type RetryEvent struct {
+	Op      string        // e.g. "create service principal"
+	Attempt int           // the attempt that failed (1-based)
+	Wait    time.Duration // how long until the next attempt
+	Reason  string        // RetryThrottled, RetryUnavailable or RetryReplication
+}
+
+// Retry reasons.
+const (
+	RetryThrottled   = "throttled"
+	RetryUnavailable = "unavailable"
+	RetryReplication = "replication"
+)
+
+func retryReason(e *Error) string {
+	switch e.Status {
+	case http.StatusTooManyRequests:
+		return RetryThrottled
+	case http.StatusServiceUnavailable, http.StatusGatewayTimeout, 0:
+		return RetryUnavailable
+	}
+	return RetryReplication
 }
 
 // decide returns whether and after how long to retry.

@@ -298,3 +298,24 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 		}
 	}
 }
+
+func TestOnRetryReportsEachWait(t *testing.T) {
+	calls := 0
+	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		calls++
+		if calls <= 2 {
+			w.Header().Set("Retry-After", "0")
+			reply(w, 429, `{"error":{"code":"TooManyRequests","message":"Please retry again later."}}`)
+			return
+		}
+		reply(w, 200, `{"value":[{"id":"84841066-274d-4ec0-a5c1-276be684bdd3","displayName":"Contoso","verifiedDomains":[]}]}`)
+	})
+	var events []RetryEvent
+	c, _ := f.client(t, func(o *Options) { o.OnRetry = func(e RetryEvent) { events = append(events, e) } })
+	if _, err := c.Organization(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[0].Reason != RetryThrottled || events[1].Attempt != 2 || events[0].Op == "" {
+		t.Errorf("events = %+v", events)
+	}
+}

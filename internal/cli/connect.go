@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/sandbox"
+	"github.com/entra-link/entra-link/internal/setup"
 )
 
 // connection is a signed-in Graph client for one run.
@@ -20,6 +23,34 @@ type connection struct {
 	Cloud   cloud.Cloud
 	Sandbox *sandbox.Server
 	close   func()
+	// progress receives "waiting" events when the Graph client retries.
+	progress atomic.Pointer[func(setup.Event)]
+}
+
+// setProgress routes the Graph client's retries to a progress sink.
+func (c *connection) setProgress(p func(setup.Event)) {
+	if p != nil {
+		c.progress.Store(&p)
+	}
+}
+
+// retried turns a Graph retry into a progress event in words.
+func (c *connection) retried(e graph.RetryEvent) {
+	p := c.progress.Load()
+	if p == nil {
+		return
+	}
+	var why string
+	switch e.Reason {
+	case graph.RetryThrottled:
+		why = "Microsoft Graph is throttling requests"
+	case graph.RetryUnavailable:
+		why = "Microsoft Graph is briefly unavailable"
+	default:
+		why = "waiting for Entra to replicate the objects just created"
+	}
+	(*p)(setup.Event{Action: "wait", Target: e.Op, Status: setup.StatusWaiting,
+		Detail: fmt.Sprintf("%s; retrying in %s", why, e.Wait.Round(100*time.Millisecond))})
 }
 
 func (c *connection) Close() {
@@ -87,7 +118,7 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		conn.Close()
 		return nil, exit.WithCode(exit.Failed, err)
 	}
-	gopts := graph.Options{Endpoint: o.Cloud.GraphEndpoint, Transport: transport}
+	gopts := graph.Options{Endpoint: o.Cloud.GraphEndpoint, Transport: transport, OnRetry: conn.retried}
 	if o.Verbose {
 		gopts.Trace = f.IO.ErrOut
 	}

@@ -54,8 +54,14 @@ type Event struct {
 	Detail string
 }
 
-// StatusRunning marks a step that has started.
-const StatusRunning = "running"
+// Progress statuses beyond the output.Step* ones.
+const (
+	// StatusRunning marks a step that has started.
+	StatusRunning = "running"
+	// StatusWaiting means a step is waiting out replication or throttling;
+	// Detail says why, in words.
+	StatusWaiting = "waiting"
+)
 
 func (e *Env) emit(ev Event) {
 	if e.Progress != nil {
