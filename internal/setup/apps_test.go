@@ -51,7 +51,9 @@ func newFake() *fakeGraph {
 	}
 }
 
-func notFound() error { return &graph.Error{Status: http.StatusNotFound, Code: "Request_ResourceNotFound"} }
+func notFound() error {
+	return &graph.Error{Status: http.StatusNotFound, Code: "Request_ResourceNotFound"}
+}
 
 func (f *fakeGraph) failure(name string) error {
 	f.mu.Lock()
