@@ -33,13 +33,19 @@ type TenantOptions struct {
 	Force         bool
 	Sandbox       bool
 	Verbose       bool
+	Accessible    bool
 
 	// Cloud is resolved by Validate.
 	Cloud cloud.Cloud
+	// flags are the command's flags: the wizard skips the questions whose
+	// flag was given (Changed), which is not the same as non-empty (--cloud
+	// has a default).
+	flags *pflag.FlagSet
 }
 
 func (o *TenantOptions) register(cmd *cobra.Command, withOutput bool) {
 	fs := cmd.Flags()
+	o.flags = fs
 	fs.StringVar(&o.Tenant, "tenant", "", "target tenant: GUID or verified domain (env AZURE_TENANT_ID)")
 	fs.StringVar(&o.CloudName, "cloud", "global", "national cloud: global, usgov, usgov-dod or china (aliases public, gcc-high, dod, 21vianet)")
 	fs.StringVar(&o.AuthorityHost, "authority-host", "", "custom Entra sign-in host (https URL); overrides --cloud")
@@ -49,6 +55,7 @@ func (o *TenantOptions) register(cmd *cobra.Command, withOutput bool) {
 	fs.BoolVar(&o.NoInput, "no-input", false, "never prompt; a missing value is an error listing every missing flag (implied when stdin is not a terminal)")
 	fs.BoolVar(&o.Sandbox, "sandbox", false, "run against a local emulated tenant instead of a real one")
 	fs.BoolVar(&o.Verbose, "verbose", false, "log each step and HTTP request (method, URL, status, duration; secrets redacted) to stderr")
+	fs.BoolVar(&o.Accessible, "accessible", false, "ask with plain line prompts, for screen readers (also ACCESSIBLE=1)")
 	_ = cmd.RegisterFlagCompletionFunc("cloud", fixedCompletion(cloud.Names()...))
 	_ = cmd.RegisterFlagCompletionFunc("auth", fixedCompletion(authMethods...))
 	if withOutput {

@@ -90,6 +90,9 @@ func (fl *setupFlow) close() {
 }
 
 func setupRun(o *SetupOptions) error {
+	if o.wizardWanted() {
+		return setupWizardRun(o)
+	}
 	ctx := o.ctx
 	if ctx == nil {
 		ctx = context.Background()

@@ -1,0 +1,390 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/auth"
+	"github.com/entra-link/entra-link/internal/certs"
+	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/internal/setup"
+	"github.com/entra-link/entra-link/wizard"
+)
+
+// wizardWanted decides whether setup runs as the interactive wizard. It
+// does when a person can answer (stdin and stderr are terminals and
+// --no-input is off), the run changes the tenant (not --dry-run), and there
+// is something to ask: a missing value, or the confirmation (no --yes).
+// Everything else keeps the flag path, which reports every missing flag.
+func (o *SetupOptions) wizardWanted() bool {
+	if o.DryRun || !o.f.IO.CanPrompt() {
+		return false
+	}
+	return !o.Yes || len(o.missing()) > 0
+}
+
+// given reports whether a flag was given on the command line.
+func (o *TenantOptions) given(name string) bool {
+	return o.flags != nil && o.flags.Changed(name)
+}
+
+// accessible: --accessible, ACCESSIBLE=1, or a terminal that cannot redraw.
+func (o *TenantOptions) accessible(f *Factory) bool {
+	return o.Accessible || f.Getenv("ACCESSIBLE") != "" || f.Getenv("TERM") == "dumb"
+}
+
+// newWizard builds the wizard on stderr.
+func newWizard(f *Factory, t *TenantOptions) *wizard.Wizard {
+	width := 80
+	if fd, ok := f.IO.ErrOut.(interface{ Fd() uintptr }); ok {
+		if w, _, err := term.GetSize(int(fd.Fd())); err == nil && w > 0 {
+			width = w
+		}
+	}
+	return wizard.New(wizard.Config{
+		In:         f.IO.In,
+		Out:        f.IO.ErrOut,
+		Accessible: t.accessible(f),
+		Color:      f.IO.ColorEnabled(),
+		// A --verbose trace shares stderr with the progress: plain lines.
+		PlainProgress: t.Verbose,
+		Width:         width,
+		Now:           f.Now,
+	})
+}
+
+// wizardError maps the wizard's own outcomes to exit codes; errors from
+// the hooks already carry theirs.
+func wizardError(err error) error {
+	var ie *wizard.InputError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, wizard.ErrCancelled):
+		return exit.WithCode(exit.Cancelled, err)
+	case errors.Is(err, wizard.ErrStopped):
+		return exit.WithCode(exit.Failed, err)
+	case errors.As(err, &ie):
+		return exit.UsageError(err)
+	}
+	return err
+}
+
+// answers copies the flags into the wizard's answers.
+func (o *SetupOptions) answers() *wizard.SetupAnswers {
+	r := o.Request()
+	a := &wizard.SetupAnswers{
+		ProfileID: o.ProfileID, ProfileFile: o.ProfileFile, Profile: o.Profile,
+		Cloud: o.Cloud.Name, Auth: o.Auth, Name: o.Name, Values: r.Values,
+		Audience: o.Audience, Credential: o.Credential, SecretExpiry: o.SecretExpiry,
+		CertificateFile: o.CertificateFile, CertificateOut: o.CertificateOut,
+		With: append([]string(nil), o.With...), NewCredential: o.NewCredential,
+		Sandbox: o.Sandbox, Yes: o.Yes,
+	}
+	switch {
+	case o.OutputFile != "":
+		a.Delivery = o.OutputFile + " (mode 0600)"
+	case !o.resultOnScreen():
+		a.Delivery = "standard output (" + o.format() + ")"
+	}
+	return a
+}
+
+// fill copies the wizard's answers back into the flags: from here on the
+// run is exactly the flag path's.
+func (o *SetupOptions) fill(a *wizard.SetupAnswers) error {
+	o.ProfileID, o.ProfileFile, o.Profile = a.ProfileID, a.ProfileFile, a.Profile
+	if !o.Cloud.Custom && a.Cloud != "" {
+		c, err := cloud.Lookup(a.Cloud)
+		if err != nil {
+			return exit.UsageError(err)
+		}
+		o.CloudName, o.Cloud = c.Name, c
+	}
+	o.Auth, o.Name = a.Auth, a.Name
+	o.ServerURL, o.RedirectURIs, o.Inputs = "", nil, nil
+	for id, vals := range a.Values {
+		switch id {
+		case "server-url":
+			if len(vals) > 0 {
+				o.ServerURL = vals[0]
+			}
+		case "redirect-uri":
+			o.RedirectURIs = append([]string(nil), vals...)
+		default:
+			for _, v := range vals {
+				o.Inputs = append(o.Inputs, id+"="+v)
+			}
+		}
+	}
+	o.Audience, o.Credential, o.SecretExpiry = a.Audience, a.Credential, a.SecretExpiry
+	o.CertificateFile, o.CertificateOut = a.CertificateFile, a.CertificateOut
+	o.With, o.NewCredential = append([]string(nil), a.With...), a.NewCredential
+	return nil
+}
+
+func (o *SetupOptions) format() string {
+	if o.Output == "" {
+		return output.FormatText
+	}
+	return o.Output
+}
+
+// resultOnScreen: the text report is not printed on a terminal stdout;
+// the hand-over screen (on stderr) shows it instead. Data formats and a
+// redirected stdout still get the result there.
+func (o *SetupOptions) resultOnScreen() bool {
+	return o.OutputFile == "" && o.f.IO.IsStdoutTTY() && o.format() == output.FormatText
+}
+
+// setupWizardRun is setup as a conversation: the wizard fills the options
+// and drives the same phases as the flag path (resolve, sign in, preflight,
+// apply).
+func setupWizardRun(o *SetupOptions) error {
+	ctx := o.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	fl := &setupFlow{o: o}
+	defer fl.close()
+	ps := &progressSink{}
+	var org graph.Organization
+	orgKnown := false
+	hooks := wizard.SetupHooks{
+		AuthDefault: auth.DefaultMethod(o.f.Getenv, runtime.GOOS),
+		SignIn: func(ctx context.Context, a *wizard.SetupAnswers) (wizard.SignedIn, error) {
+			if err := o.fill(a); err != nil {
+				return wizard.SignedIn{}, err
+			}
+			if err := fl.signIn(ctx, ps.send); err != nil {
+				return wizard.SignedIn{}, err
+			}
+			// The first Graph call is where the sign-in really happens
+			// (browser, device code); its claims name the identity.
+			id, err := fl.conn.Graph.WhoAmI(ctx)
+			if err != nil {
+				return wizard.SignedIn{}, preflightError(err)
+			}
+			org, err = fl.conn.Graph.Organization(ctx)
+			switch {
+			case err == nil:
+				orgKnown = true
+			case graph.IsForbidden(err):
+				org = graph.Organization{ID: id.TenantID, DisplayName: "tenant " + id.TenantID}
+			default:
+				return wizard.SignedIn{}, preflightError(err)
+			}
+			who := id.Name
+			if who == "" {
+				who = id.ObjectID
+			}
+			if id.AppOnly {
+				who = "the app " + who
+			}
+			return wizard.SignedIn{Who: who, Tenant: signedInTenant(org)}, nil
+		},
+		CheckDomain: func(raw string) error {
+			if !orgKnown {
+				return nil // preflight warns that it could not check
+			}
+			return checkVerifiedDomain(org, raw)
+		},
+		CheckCertificate: func(path string) (string, error) {
+			c, err := certs.Load(path, o.f.Now())
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("thumbprint %s, expires %s", c.Thumbprint, c.NotAfter.Format("2006-01-02")), nil
+		},
+		Review: func(ctx context.Context, a *wizard.SetupAnswers) (*wizard.Review, error) {
+			if err := o.fill(a); err != nil {
+				return nil, err
+			}
+			spec, err := o.resolve()
+			if err != nil {
+				return nil, err
+			}
+			fl.spec = spec
+			if err := fl.preflight(ctx); err != nil {
+				return nil, err
+			}
+			return wizardReview(o, spec, fl.tenant), nil
+		},
+		Apply: func(ctx context.Context, a *wizard.SetupAnswers, report func(wizard.Event)) (*output.Result, error) {
+			o.NewCredential = a.NewCredential
+			ps.set(func(ev setup.Event) {
+				report(wizard.Event{Action: ev.Action, Target: ev.Target, Status: ev.Status, Detail: ev.Detail})
+			})
+			defer ps.set(nil)
+			return o.applyQuietly(ctx, fl)
+		},
+	}
+	_, err := newWizard(o.f, &o.TenantOptions).Setup(ctx, o.answers(), o.given, hooks)
+	return wizardError(err)
+}
+
+// applyQuietly runs the flag path's apply while the progress view owns
+// the terminal: what apply would print on stderr is kept for the result's
+// warnings, and the text report meant for a terminal stdout is left to the
+// hand-over screen.
+func (o *SetupOptions) applyQuietly(ctx context.Context, fl *setupFlow) (*output.Result, error) {
+	var notes syncBuffer
+	errOut, out := o.f.IO.ErrOut, o.f.IO.Out
+	o.f.IO.ErrOut = &notes
+	if o.resultOnScreen() {
+		o.f.IO.Out = io.Discard
+	}
+	res, err := fl.apply(ctx)
+	o.f.IO.ErrOut, o.f.IO.Out = errOut, out
+	for _, l := range strings.Split(strings.TrimSpace(notes.String()), "\n") {
+		// "Wrote FILE" is said by the hand-over screen (Delivery).
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Wrote ") && res != nil {
+			res.Warnings = append(res.Warnings, strings.TrimPrefix(l, "entra-link: "))
+		}
+	}
+	return res, err
+}
+
+// progressSink forwards engine events to whoever shows them now.
+type progressSink struct {
+	mu sync.Mutex
+	fn func(setup.Event)
+}
+
+func (p *progressSink) set(fn func(setup.Event)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fn = fn
+}
+
+func (p *progressSink) send(ev setup.Event) {
+	p.mu.Lock()
+	fn := p.fn
+	p.mu.Unlock()
+	if fn != nil {
+		fn(ev)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func signedInTenant(org graph.Organization) string {
+	if d := org.InitialDomain(); d != "" {
+		return org.DisplayName + " (" + d + ")"
+	}
+	return org.DisplayName
+}
+
+// checkVerifiedDomain says, as the server URL is entered, what preflight
+// would refuse: Entra accepts an https identifier URI only on a verified
+// domain of the tenant or a subdomain of one.
+func checkVerifiedDomain(org graph.Organization, raw string) error {
+	host := ""
+	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
+		host = strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	}
+	if host == "" {
+		return nil // the URL check reports it
+	}
+	names := make([]string, 0, len(org.VerifiedDomains))
+	for _, d := range org.VerifiedDomains {
+		n := strings.ToLower(d.Name)
+		if host == n || strings.HasSuffix(host, "."+n) {
+			return nil
+		}
+		names = append(names, d.Name)
+	}
+	return fmt.Errorf("%s is not a verified domain of %s, and Entra accepts the URL only on one (or a subdomain of one): %s", host, org.DisplayName, strings.Join(names, ", "))
+}
+
+// secretStillValid is how long an existing secret must still live for
+// setup to keep it (the engine's rule, setup.ensureSecret).
+const secretStillValid = 24 * time.Hour
+
+// wizardReview lists every change the run will make, in words.
+func wizardReview(o *SetupOptions, spec *profile.Spec, t *setup.Tenant) *wizard.Review {
+	now := o.f.Now()
+	rv := &wizard.Review{Tenant: tenantName(t), Shortfalls: t.Shortfalls(spec), Warnings: append([]string(nil), t.Warnings...)}
+	aud := map[string]string{profile.AudienceSingleTenant: "single tenant", profile.AudienceMultiTenant: "multi-tenant"}[spec.Audience]
+	if t.App == nil {
+		rv.Changes = append(rv.Changes,
+			fmt.Sprintf("create the app registration %q (%s)", spec.DisplayName, aud),
+			"create its enterprise application (service principal)")
+	} else {
+		rv.Changes = append(rv.Changes,
+			fmt.Sprintf("update the app registration %q (client ID %s) where it differs", t.App.DisplayName, t.App.AppID),
+			"create its enterprise application (service principal) if it is missing")
+	}
+	if len(spec.IdentifierURIs) > 0 {
+		rv.Changes = append(rv.Changes, "Application ID URI "+strings.Join(spec.IdentifierURIs, ", "))
+	}
+	if len(spec.RedirectURIs) > 0 {
+		line := "web redirect URI " + strings.Join(spec.RedirectURIs, ", ")
+		if spec.IDTokenIssuance != nil && !*spec.IDTokenIssuance {
+			line += " (ID tokens off)"
+		}
+		rv.Changes = append(rv.Changes, line)
+	}
+	if len(t.Lookalikes) > 0 && t.App == nil {
+		rv.Warnings = append(rv.Warnings, fmt.Sprintf("an app named %q that entra-link did not create already exists; entra-link makes its own (to configure that one instead, run setup with --app-id)", spec.DisplayName))
+	}
+	switch spec.Credential {
+	case profile.CredentialSecret:
+		rv.Credential = fmt.Sprintf("a new client secret, valid %s (until %s)", spec.SecretExpiry.Human(), spec.SecretExpiry.AddTo(now).Format("2006-01-02"))
+		if t.App != nil {
+			for _, pc := range t.App.PasswordCredentials {
+				if pc.EndDateTime.After(now.Add(secretStillValid)) {
+					rv.ExistingSecret = fmt.Sprintf("…%s, expires %s", pc.Hint, pc.EndDateTime.Format("2006-01-02"))
+					break
+				}
+			}
+		}
+	case profile.CredentialCertificate:
+		if spec.CertificateFile != "" {
+			rv.Credential = "upload the certificate " + spec.CertificateFile
+			if c, err := certs.Load(spec.CertificateFile, now); err == nil {
+				rv.Credential += fmt.Sprintf(" (thumbprint %s, expires %s)", c.Thumbprint, c.NotAfter.Format("2006-01-02"))
+			}
+		} else {
+			rv.Credential = "generate an RSA 2048 key pair and a certificate valid 1 year in " + spec.CertificateOut + ", and upload the certificate"
+		}
+	case profile.CredentialNone:
+		rv.Credential = "none"
+	}
+	for _, p := range spec.Permissions {
+		rv.Permissions = append(rv.Permissions, wizard.Permission{Resource: p.Resource, Name: p.Name, Type: string(p.Type), DisplayName: p.DisplayName, Description: p.Description})
+	}
+	for _, r := range spec.Roles {
+		rv.Roles = append(rv.Roles, wizard.Role{Name: r.Name, Description: r.Description})
+	}
+	return rv
+}

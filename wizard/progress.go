@@ -1,0 +1,251 @@
+package wizard
+
+import (
+	"context"
+	"strings"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+)
+
+// Event is one step of a run as the engine reports it: a step starts
+// ("running") and ends with one of the final statuses. Any other status
+// (such as "waiting") is shown with its Detail under the spinner.
+type Event struct {
+	Action string
+	Target string
+	Status string
+	Detail string
+}
+
+// Step statuses (the engine's words).
+const (
+	StatusRunning = "running"
+	StatusDone    = "done"
+	StatusSkipped = "skipped"
+	StatusFailed  = "failed"
+	StatusPending = "pending"
+	StatusNotRun  = "not-run"
+)
+
+func finalStatus(s string) bool {
+	switch s {
+	case StatusDone, StatusSkipped, StatusFailed, StatusPending, StatusNotRun:
+		return true
+	}
+	return false
+}
+
+// stepWords turn the engine's action names into words; unknown actions
+// are shown with their dashes as spaces.
+var stepWords = map[string]string{
+	"preflight":                "Check",
+	"create-app":               "Create app registration",
+	"update-app":               "Update app registration",
+	"find-or-create-app":       "Find or create app registration",
+	"create-service-principal": "Create",
+	"add-client-secret":        "Add",
+	"upload-certificate":       "Upload",
+	"generate-certificate":     "Generate key pair and certificate in",
+	"grant-admin-consent":      "Grant admin consent:",
+	"grant-delegated-consent":  "Grant consent:",
+	"assign-directory-role":    "Assign directory role",
+	"add-secret":               "Add client secret",
+	"remove-secret":            "Retire",
+	"prove-secret":             "Prove",
+}
+
+func stepLabel(ev Event) string {
+	verb, ok := stepWords[ev.Action]
+	if !ok {
+		verb = strings.ReplaceAll(ev.Action, "-", " ")
+		if verb != "" {
+			verb = strings.ToUpper(verb[:1]) + verb[1:]
+		}
+	}
+	return strings.TrimSpace(verb + " " + ev.Target)
+}
+
+func (s style) mark(status string) string {
+	switch status {
+	case StatusDone:
+		return s.green("✓")
+	case StatusFailed:
+		return s.red("✗")
+	case StatusSkipped:
+		return "–"
+	case StatusPending:
+		return s.yellow("!")
+	default:
+		return " "
+	}
+}
+
+// stepLine is the line a finished step leaves on screen.
+func (s style) stepLine(ev Event) string {
+	line := s.mark(ev.Status) + " " + stepLabel(ev)
+	if ev.Detail != "" {
+		line += s.dim(" — " + ev.Detail)
+	}
+	return line
+}
+
+// progress runs fn and shows its steps: a live spinner view on a
+// terminal, one line per finished step otherwise. Esc or Ctrl-C cancels
+// fn's context (the engine then stops and reports what was done); stopped
+// reports that.
+func (w *Wizard) progress(ctx context.Context, fn func(ctx context.Context, report func(Event)) error) (stopped bool, err error) {
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if live, ok := w.ui.(liveRunner); ok && !w.cfg.PlainProgress {
+		err = live.live(ictx, newProgressModel(w.st, cancel), fn)
+	} else {
+		err = fn(ictx, func(ev Event) {
+			switch {
+			case ev.Status == StatusRunning:
+			case finalStatus(ev.Status):
+				w.say("%s", w.st.stepLine(ev))
+			case ev.Detail != "":
+				w.say("  %s", w.st.dim("… "+ev.Detail))
+			}
+		})
+	}
+	return ictx.Err() != nil, err
+}
+
+// liveRunner can show a Bubble Tea model while fn runs.
+type liveRunner interface {
+	live(ctx context.Context, m *progressModel, fn func(ctx context.Context, report func(Event)) error) error
+}
+
+type (
+	eventMsg    Event
+	finishedMsg struct{}
+)
+
+// progressModel is the live view: finished steps are printed above it
+// and stay; running steps each have a spinner line, with any waiting words
+// under them.
+type progressModel struct {
+	st       style
+	spin     spinner.Model
+	order    []string
+	running  map[string]Event
+	waiting  map[string]string
+	cancel   func()
+	stopping bool
+	finished bool
+	// print leaves a line above the view (tea.Println; tests record).
+	print func(string) tea.Cmd
+}
+
+func newProgressModel(st style, cancel func()) *progressModel {
+	return &progressModel{
+		st:      st,
+		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		running: map[string]Event{},
+		waiting: map[string]string{},
+		cancel:  cancel,
+		print:   func(s string) tea.Cmd { return tea.Println(s) },
+	}
+}
+
+func stepKey(ev Event) string { return ev.Action + "\x00" + ev.Target }
+
+// Init starts the spinner.
+func (m *progressModel) Init() tea.Cmd { return m.spin.Tick }
+
+// Update handles engine events, keys and spinner ticks.
+func (m *progressModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case eventMsg:
+		ev := Event(msg)
+		k := stepKey(ev)
+		switch {
+		case ev.Status == StatusRunning:
+			m.start(k, ev)
+		case finalStatus(ev.Status):
+			m.remove(k)
+			return m, m.print(m.st.stepLine(ev))
+		default:
+			if _, ok := m.running[k]; !ok {
+				m.start(k, ev)
+			}
+			if ev.Detail != "" {
+				m.waiting[k] = ev.Detail
+			}
+		}
+	case finishedMsg:
+		m.finished = true
+		return m, tea.Quit
+	case tea.KeyPressMsg:
+		if (msg.String() == "ctrl+c" || msg.String() == "esc") && !m.stopping {
+			m.stopping = true
+			m.cancel()
+		}
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *progressModel) start(k string, ev Event) {
+	if _, ok := m.running[k]; !ok {
+		m.order = append(m.order, k)
+	}
+	m.running[k] = ev
+}
+
+func (m *progressModel) remove(k string) {
+	delete(m.running, k)
+	delete(m.waiting, k)
+	for i, o := range m.order {
+		if o == k {
+			m.order = append(m.order[:i], m.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// View shows the running steps.
+func (m *progressModel) View() tea.View {
+	return tea.NewView(m.render())
+}
+
+func (m *progressModel) render() string {
+	if m.finished {
+		return ""
+	}
+	var b strings.Builder
+	for _, k := range m.order {
+		b.WriteString(m.spin.View() + " " + stepLabel(m.running[k]) + "\n")
+		if d := m.waiting[k]; d != "" {
+			b.WriteString("  " + m.st.dim(d) + "\n")
+		}
+	}
+	if m.stopping {
+		b.WriteString(m.st.yellow("Stopping: the steps under way finish first; a created secret is still shown.") + "\n")
+	}
+	return b.String()
+}
+
+// live runs fn under a Bubble Tea program showing m. The program never
+// outlives fn: it quits when fn returns, and fn is waited for even if the
+// program ends first.
+func (r *termRunner) live(ctx context.Context, m *progressModel, fn func(ctx context.Context, report func(Event)) error) error {
+	opts, end := r.program()
+	defer end()
+	p := tea.NewProgram(m, opts...)
+	done := make(chan error, 1)
+	go func() {
+		err := fn(ctx, func(ev Event) { p.Send(eventMsg(ev)) })
+		done <- err
+		p.Send(finishedMsg{})
+	}()
+	// If the view fails (not the run), fn finishes unseen; its result,
+	// with every step, is still shown on the hand-over screen.
+	_, _ = p.Run()
+	return <-done
+}
