@@ -24,8 +24,8 @@ func requireNodeModule(t *testing.T, pkg string) {
 	}
 }
 
-// msalNodeEnv is the environment msal-node.mjs reads.
-func msalNodeEnv(s *sandbox.Server, authorityHost, knownAuthority, graph, secretID, secret string, cp certPrincipal) []string {
+// clientEnv is the environment msal-node.mjs and msal_python.py read.
+func clientEnv(s *sandbox.Server, authorityHost, knownAuthority, graph, secretID, secret string, cp certPrincipal) []string {
 	info := s.Tenant()
 	return []string{
 		"NODE_EXTRA_CA_CERTS=" + filepath.Join(s.StateDir(), "ca.pem"),
@@ -96,7 +96,7 @@ func TestMSALNode(t *testing.T) {
 	before := len(s.Requests())
 
 	host := s.URL()[len("https://"):]
-	env := msalNodeEnv(s, s.URL(), host, s.URL(), clientID, secret, cp)
+	env := clientEnv(s, s.URL(), host, s.URL(), clientID, secret, cp)
 	env = append(env, "NODE_OPTIONS=--require "+filepath.Join(moduleDir(t), "loopback-guard.cjs"))
 	res, log := runJSON(t, 2*time.Minute, env, "node", "msal-node.mjs")
 	t.Logf("msal-node: %v", res)
