@@ -1,0 +1,124 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+func result() *Result {
+	exp := now.AddDate(1, 0, 0)
+	return &Result{
+		Profile: "entitle", Product: "Entitle", Cloud: "global", TenantID: "tid", DisplayName: "Entitle",
+		ClientID: "cid", ClientSecret: "s3cr~et'x", ClientSecretExpiresAt: &exp,
+		Permissions:    []PermissionStatus{{Resource: "Microsoft Graph", Type: "application", Name: "Directory.ReadWrite.All", Consented: true}},
+		Handover:       &Handover{Fields: []HandoverField{{Label: "client_id", Value: "cid"}, {Label: "secret", Value: "s3cr~et'x", Secret: true}, {Label: "tenant", Value: "tid"}}},
+		HandoverFormat: "json",
+		NextSteps:      []string{"Paste it into Entitle."},
+	}
+}
+
+func TestHandoverJSONKeepsOrder(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderHandover(&b, result()); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"client_id\": \"cid\",\n  \"secret\": \"s3cr~et'x\",\n  \"tenant\": \"tid\"\n}\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	r := result()
+	r.HandoverFormat = "text"
+	b.Reset()
+	_ = RenderHandover(&b, r)
+	if b.String() != "client_id: cid\nsecret: s3cr~et'x\ntenant: tid\n" {
+		t.Errorf("text handover %q", b.String())
+	}
+	if err := RenderHandover(&b, &Result{}); err == nil {
+		t.Error("handover without values should fail")
+	}
+}
+
+func TestJSONContract(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderJSON(&b, result()); err != nil {
+		t.Fatal(err)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(b.Bytes(), &obj); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"profile", "cloud", "tenantId", "displayName", "clientId", "clientSecret", "clientSecretExpiresAt", "permissions", "directoryRoles", "handover"} {
+		if _, ok := obj[k]; !ok {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+	for _, k := range []string{"certificateThumbprint", "consentUrl", "plan", "sandbox", "error"} {
+		if _, ok := obj[k]; ok {
+			t.Errorf("JSON has %s although it does not apply", k)
+		}
+	}
+	if obj["clientSecretExpiresAt"] != "2027-11-21T10:00:00Z" {
+		t.Errorf("expiry %v", obj["clientSecretExpiresAt"])
+	}
+	if h := obj["handover"].(map[string]any); h["secret"] != "s3cr~et'x" {
+		t.Errorf("handover %v", h)
+	}
+	if roles, ok := obj["directoryRoles"].([]any); !ok || len(roles) != 0 {
+		t.Errorf("directoryRoles should be [] not null: %v", obj["directoryRoles"])
+	}
+}
+
+func TestEnvQuoting(t *testing.T) {
+	var b bytes.Buffer
+	r := result()
+	r.Cloud, r.AuthorityHost = "usgov", "https://login.microsoftonline.us"
+	if err := RenderEnv(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	want := "AZURE_TENANT_ID=tid\nAZURE_CLIENT_ID=cid\nAZURE_CLIENT_SECRET='s3cr~et'\\''x'\nAZURE_AUTHORITY_HOST=https://login.microsoftonline.us\n"
+	if b.String() != want {
+		t.Errorf("got %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	_ = RenderEnv(&b, &Result{TenantID: "t", ClientID: "c", CertificateBundlePath: "/tmp/x.bundle.pem"})
+	if !strings.Contains(b.String(), "AZURE_CLIENT_CERTIFICATE_PATH=/tmp/x.bundle.pem") || strings.Contains(b.String(), "SECRET") {
+		t.Errorf("certificate env %q", b.String())
+	}
+}
+
+func TestTextOutcome(t *testing.T) {
+	var b bytes.Buffer
+	r := result()
+	r.Sandbox = true
+	r.ConsentURL = "https://portal.azure.com/#x"
+	if err := RenderText(&b, r, Style{}, now); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, w := range []string{"SANDBOX", "Entitle is set up", `"client_id": "cid"`, "shown only this once", "expires on 2027-11-21 (in 365 days)",
+		"✓ Microsoft Graph · application · Directory.ReadWrite.All", "Admin consent is still needed", "https://portal.azure.com/#x", "1. Paste it into Entitle."} {
+		if !strings.Contains(s, w) {
+			t.Errorf("text lacks %q:\n%s", w, s)
+		}
+	}
+	if strings.Contains(s, "\x1b[") {
+		t.Error("plain style must not emit escape codes")
+	}
+	b.Reset()
+	_ = RenderText(&b, r, Style{Color: true}, now)
+	if !strings.Contains(b.String(), "\x1b[32m✓") {
+		t.Error("colour style should colour the marks")
+	}
+	r.Error = "interrupted"
+	r.Steps = []Step{{Action: "create-app", Target: "x", Status: StepDone}, {Action: "grant-admin-consent", Target: "y", Status: StepNotRun}}
+	b.Reset()
+	_ = RenderText(&b, r, Style{}, now)
+	if !strings.Contains(b.String(), "only partly set up") || !strings.Contains(b.String(), "✓ create-app x") || strings.Contains(b.String(), "Next steps") {
+		t.Errorf("partial text:\n%s", b.String())
+	}
+}
