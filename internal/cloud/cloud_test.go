@@ -25,7 +25,7 @@ func TestLookup(t *testing.T) {
 // login host but not the Graph host.
 func TestHosts(t *testing.T) {
 	tests := []struct {
-		c                     Cloud
+		c                    Cloud
 		login, graph, portal string
 	}{
 		{Global, "https://login.microsoftonline.com", "https://graph.microsoft.com", "https://portal.azure.com"},
