@@ -1,9 +1,17 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/setup"
 )
 
 // DeleteOptions are the flags of `entra-link delete`.
@@ -12,6 +20,9 @@ type DeleteOptions struct {
 	TenantOptions
 	App AppSelector
 	Yes bool
+
+	ctx     context.Context
+	fixArgs []string
 }
 
 // NewCmdDelete builds `entra-link delete`.
@@ -20,15 +31,23 @@ func NewCmdDelete(f *Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete",
 		Short: "Delete an app registration and its service principal",
-		Long: `Delete an app registration that entra-link set up, with its service principal (its
-permission grants and role assignments go with it). entra-link shows what it will delete and
-asks first; --yes skips the question (required when not running interactively).
+		Long: `Delete an app registration that entra-link set up, with its service principal, its admin
+consents and its directory role assignments. entra-link shows what it will delete and asks
+first; --yes skips the question (and is required when it cannot ask).
 
-An app entra-link did not create is refused unless --app-id names it explicitly.
+The consents, delegated grants and directory role assignments are removed first, then the
+service principal, then the app; if something cannot be removed, the app is kept and the
+command says what was done. An app entra-link did not create is refused unless --app-id
+names it explicitly (--name only matches the apps entra-link made).
+
 Deleted apps stay in Entra's recycle bin (Deleted applications) for 30 days and can be restored
-from there.`,
-		Example: `  entra-link delete --name Entitle
-  entra-link delete --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --yes`,
+from there, or with POST /directory/deletedItems/{id}/restore. Restoring brings back the app
+registration only: run setup again for its service principal, consent and roles.`,
+		Example: `  # See what goes, then confirm
+  entra-link delete --name Entitle
+
+  # In a script: an app entra-link did not create, by its client ID, with a JSON report
+  entra-link delete --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --yes --output json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
@@ -40,10 +59,12 @@ from there.`,
 			if opts.Output != "text" && opts.Output != "json" {
 				return exit.UsageErrorf("invalid value %q for --output: delete prints text or json", opts.Output)
 			}
+			opts.ctx = cmd.Context()
+			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
 			if runF != nil {
 				return runF(opts)
 			}
-			return notBuilt("delete")
+			return deleteRun(opts)
 		},
 	}
 	opts.TenantOptions.register(cmd, false)
@@ -51,4 +72,99 @@ from there.`,
 	opts.App.register(cmd, "delete")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
 	return cmd
+}
+
+func deleteRun(o *DeleteOptions) error {
+	ctx := ctxOr(o.ctx)
+	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	sel, err := o.App.selector(ctx, o.f, d)
+	if err != nil {
+		return err
+	}
+	del, err := setup.PrepareDeletion(ctx, d.env, setup.DeleteRequest{Selector: sel, Sandbox: d.sandbox()})
+	if err != nil {
+		return preflightError(err)
+	}
+	errOut := o.f.IO.ErrOut
+	fmt.Fprintf(errOut, "\nThis deletes from %s:\n", tenantTitle(del.Org))
+	for _, l := range del.Summary() {
+		fmt.Fprintf(errOut, "  - %s\n", l)
+	}
+	for _, w := range del.Warnings {
+		fmt.Fprintf(errOut, "! %s\n", w)
+	}
+	fmt.Fprintf(errOut, "The app registration can be restored from Entra's recycle bin for 30 days; its consents and roles are recreated by running setup again.\n")
+	if !o.Yes {
+		if !o.f.IO.CanPrompt() {
+			return exit.UsageErrorf("delete cannot ask for confirmation here: add --yes to delete %q (nothing was changed)", del.Found.App.DisplayName)
+		}
+		ok, err := confirm(o.f, fmt.Sprintf("Delete %q?", del.Found.App.DisplayName), false)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was deleted"))
+		}
+	}
+	res, applyErr := del.Apply(ctx, d.env)
+	var b bytes.Buffer
+	if o.Output == output.FormatJSON {
+		if err := writeJSON(&b, res); err != nil {
+			return err
+		}
+	} else {
+		renderDelete(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()})
+	}
+	if _, err := o.f.IO.Out.Write(b.Bytes()); err != nil {
+		return err
+	}
+	switch {
+	case applyErr == nil:
+		return nil
+	case ctx.Err() != nil && errors.Is(applyErr, ctx.Err()):
+		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
+	}
+	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
+}
+
+// renderDelete reports what was deleted and how to undo it.
+func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
+	if r.Sandbox {
+		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
+		fmt.Fprintln(w)
+	}
+	if r.Deleted {
+		fmt.Fprintf(w, "%s Deleted %q (client ID %s) and its service principal", st.Green("✓"), r.App.DisplayName, r.App.ClientID)
+		if r.TenantName != "" {
+			fmt.Fprintf(w, " from %s", r.TenantName)
+		}
+		fmt.Fprintln(w, ".")
+		fmt.Fprintf(w, "  Removed %d application permission consent(s), %d delegated permission grant(s), %d directory role assignment(s); %d secret(s) and %d certificate(s) stopped working.\n",
+			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments, r.Removed.Secrets, r.Removed.Certificates)
+	} else {
+		fmt.Fprintf(w, "%s %q (client ID %s) was not deleted.\n", st.Red("✗"), r.App.DisplayName, r.App.ClientID)
+		fmt.Fprintln(w, "\nWhat was done")
+		for _, s := range r.Steps {
+			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗")}[s.Status]
+			if mark == "" {
+				mark = " "
+			}
+			fmt.Fprintf(w, "  %s %s %s\n", mark, s.Action, s.Target)
+		}
+	}
+	for _, x := range r.Warnings {
+		fmt.Fprintf(w, "\n%s %s\n", st.Yellow("!"), x)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "\n%s %s\n", st.Red("✗"), r.Error)
+	}
+	if rb := r.RecycleBin; rb != nil {
+		fmt.Fprintf(w, "\nThe app registration stays in Entra's recycle bin for %d days. To restore it:\n", rb.RetentionDays)
+		fmt.Fprintf(w, "  %s\n  or: %s\n", rb.Portal, rb.RestoreRequest)
+		fmt.Fprintf(w, "Note: %s.\n", rb.AfterRestore)
+	}
 }

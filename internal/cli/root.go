@@ -50,6 +50,7 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 		NewCmdRotateSecret(f, nil),
 		NewCmdVerify(f, nil),
 		NewCmdDelete(f, nil),
+		NewCmdApps(f),
 		NewCmdProfiles(f),
 		NewCmdSandbox(f, nil),
 		NewCmdVersion(f),

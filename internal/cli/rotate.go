@@ -1,11 +1,24 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/internal/setup"
 )
+
+// proofTimeoutEnv bounds how long --remove-old waits for Entra to accept
+// the new secret.
+const proofTimeoutEnv = "ENTRA_LINK_PROOF_TIMEOUT"
 
 // RotateOptions are the flags of `entra-link rotate-secret`.
 type RotateOptions struct {
@@ -15,6 +28,12 @@ type RotateOptions struct {
 	SecretExpiry string
 	RemoveOld    bool
 	Yes          bool
+
+	ctx      context.Context
+	fixArgs  []string
+	lifetime profile.Lifetime
+	// proofTimeout bounds the proof of the new secret (--remove-old).
+	proofTimeout time.Duration
 }
 
 // NewCmdRotateSecret builds `entra-link rotate-secret`.
@@ -25,11 +44,14 @@ func NewCmdRotateSecret(f *Factory, runF func(*RotateOptions) error) *cobra.Comm
 		Short: "Add a new client secret to an app (optionally retire the old ones)",
 		Long: `Add a new client secret to an app that entra-link set up, and hand it over exactly like
 setup does (every --output format, --output-file). The app's other secrets are kept, so the
-product can be switched to the new secret without downtime.
+product can be switched to the new secret without downtime. The default lifetime is the app's
+profile's (1 year for the built-in profiles).
 
 With --remove-old, the other secrets are removed only after the new one has been proven to
 work: entra-link obtains a token with it (waiting while Entra replicates the new secret). If
-the proof fails, nothing is removed. Certificates are never touched.
+the proof fails, nothing is removed, the new secret is still delivered, and the exit status is 1.
+The wait is bounded by ENTRA_LINK_PROOF_TIMEOUT (a duration, default 2m). Certificates are
+never touched.
 
 Apps are found by their entra-link tags (--name) or by --app-id, which may also name an app
 entra-link did not create.`,
@@ -57,11 +79,22 @@ entra-link did not create.`,
 				if l.Exceeds(profile.Lifetime{N: 2, Unit: 'y'}, f.Now()) {
 					return exit.UsageErrorf("invalid value for --secret-expiry: %s is longer than the 2 years Entra allows; choose e.g. 90d, 6m, 1y", opts.SecretExpiry)
 				}
+				opts.lifetime = l
 			}
+			opts.proofTimeout = auth.DefaultProofTimeout
+			if v := strings.TrimSpace(f.Getenv(proofTimeoutEnv)); v != "" {
+				d, err := time.ParseDuration(v)
+				if err != nil || d <= 0 {
+					return exit.UsageErrorf("invalid value %q for %s: want a duration such as 90s or 5m", v, proofTimeoutEnv)
+				}
+				opts.proofTimeout = d
+			}
+			opts.ctx = cmd.Context()
+			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
 			if runF != nil {
 				return runF(opts)
 			}
-			return notBuilt("rotate-secret")
+			return rotateRun(opts)
 		},
 	}
 	opts.TenantOptions.register(cmd, true)
@@ -70,4 +103,82 @@ entra-link did not create.`,
 	cmd.Flags().BoolVar(&opts.RemoveOld, "remove-old", false, "retire the app's other secrets once the new one is proven to work")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
+}
+
+func rotateRun(o *RotateOptions) error {
+	ctx := ctxOr(o.ctx)
+	if !o.Yes && !o.f.IO.CanPrompt() {
+		return exit.UsageErrorf("rotate-secret changes your tenant and cannot ask for confirmation here: add --yes to add the new secret")
+	}
+	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	sel, err := o.App.selector(ctx, o.f, d)
+	if err != nil {
+		return err
+	}
+	var ro *setup.Rotation
+	req := setup.RotateRequest{Selector: sel, Lifetime: o.lifetime, RemoveOld: o.RemoveOld, Sandbox: d.sandbox()}
+	if o.RemoveOld {
+		req.Prove = func(ctx context.Context, clientID, secret string) error {
+			return auth.ProveSecret(ctx, auth.ProofOptions{
+				Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
+				Transport: proofTransport(o.f, d.conn), Timeout: o.proofTimeout,
+				OnRetry: func(attempt int, code string, wait time.Duration) {
+					fmt.Fprintf(o.f.IO.ErrOut, "… Entra does not accept the new secret yet (%s: still replicating); trying again in %s\n", code, wait)
+				},
+			})
+		}
+	}
+	ro, err = setup.PrepareRotation(ctx, d.env, req)
+	if err != nil {
+		return preflightError(err)
+	}
+	for _, w := range ro.Warnings {
+		fmt.Fprintf(o.f.IO.ErrOut, "! %s\n", w)
+	}
+	if !o.Yes {
+		fmt.Fprintln(o.f.IO.ErrOut)
+		for _, l := range ro.Summary() {
+			fmt.Fprintln(o.f.IO.ErrOut, l)
+		}
+		ok, err := confirm(o.f, "Add the new secret?", true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was changed"))
+		}
+	}
+	early := &earlyDelivery{f: o.f, t: &o.TenantOptions}
+	d.env.OnSecret = early.secret
+	res, applyErr := ro.Apply(ctx, d.env)
+	if res == nil {
+		return exit.WithCode(exit.Failed, applyErr)
+	}
+	if err := early.final(res); err != nil {
+		return errors.Join(err, exit.WithCode(exit.Failed, applyErr))
+	}
+	switch {
+	case applyErr == nil:
+		return nil
+	case ctx.Err() != nil && errors.Is(applyErr, ctx.Err()):
+		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
+	}
+	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
+}
+
+// proofTransport is the transport of the run: the sandbox's when --sandbox
+// started one, else the factory's (tests), else the default.
+func proofTransport(f *Factory, conn *connection) *http.Client {
+	rt := f.Transport
+	if conn.Sandbox != nil {
+		rt = conn.Sandbox.Transport()
+	}
+	if rt == nil {
+		return nil
+	}
+	return &http.Client{Transport: rt}
 }

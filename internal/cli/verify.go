@@ -1,10 +1,18 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/internal/setup"
 )
 
 // VerifyOptions are the flags of `entra-link verify`.
@@ -15,6 +23,10 @@ type VerifyOptions struct {
 	ProfileID   string
 	ProfileFile string
 	WarnDays    int
+
+	ctx     context.Context
+	fixArgs []string
+	profile *profile.Profile
 }
 
 // NewCmdVerify builds `entra-link verify`.
@@ -30,8 +42,10 @@ and no credential has expired or expires within --warn-days.
 
 The profile is the one recorded on the app by entra-link, or --profile / --profile-file.
 verify only reads; it changes nothing. Each problem comes with the command that fixes it.
+--output json prints {"app", "profile", "healthy", "checks": [{"name", "status", "detail",
+"fix"}], "problems"}.
 
-Exit status: 0 healthy, 3 problems found.`,
+Exit status: 0 healthy, 3 problems found, 2 when the app cannot be found or has no profile.`,
 		Example: `  entra-link verify --name Relution
   entra-link verify --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --warn-days 60 --output json`,
 		Args: noArgs,
@@ -45,27 +59,124 @@ Exit status: 0 healthy, 3 problems found.`,
 			if opts.WarnDays < 0 {
 				return exit.UsageErrorf("invalid value %d for --warn-days: want 0 or more days", opts.WarnDays)
 			}
+			if opts.Output != output.FormatText && opts.Output != output.FormatJSON {
+				return exit.UsageErrorf("invalid value %q for --output: verify prints text or json", opts.Output)
+			}
 			if opts.ProfileID != "" {
-				if _, err := profile.Builtin(opts.ProfileID); err != nil {
+				p, err := profile.Builtin(opts.ProfileID)
+				if err != nil {
 					return exit.UsageErrorf("--profile: %v", err)
 				}
+				opts.profile = p
 			}
 			if opts.ProfileFile != "" {
-				if _, err := profile.LoadFile(opts.ProfileFile); err != nil {
+				p, err := profile.LoadFile(opts.ProfileFile)
+				if err != nil {
 					return exit.UsageErrorf("--profile-file: %v", err)
 				}
+				opts.profile = p
 			}
+			opts.ctx = cmd.Context()
+			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
 			if runF != nil {
 				return runF(opts)
 			}
-			return notBuilt("verify")
+			return verifyRun(opts)
 		},
 	}
 	opts.TenantOptions.register(cmd, true)
+	// verify reports checks, not credentials: env and handover do not apply.
+	cmd.Flags().Lookup("output").Usage = "output format: text or json"
 	opts.App.register(cmd, "check")
 	cmd.Flags().StringVarP(&opts.ProfileID, "profile", "p", "", "check against this built-in profile instead of the one recorded on the app")
 	cmd.Flags().StringVar(&opts.ProfileFile, "profile-file", "", "check against this profile file")
 	cmd.Flags().IntVar(&opts.WarnDays, "warn-days", 30, "report credentials that expire within this many days")
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	return cmd
+}
+
+func verifyRun(o *VerifyOptions) error {
+	ctx := ctxOr(o.ctx)
+	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	sel, err := o.App.selector(ctx, o.f, d)
+	if err != nil {
+		return err
+	}
+	rep, err := setup.Verify(ctx, d.env, setup.VerifyRequest{
+		Selector: sel, Profile: o.profile, ProfileFile: o.ProfileFile, WarnDays: o.WarnDays, FixArgs: d.fixArgs, Sandbox: d.sandbox(),
+	})
+	if err != nil {
+		return preflightError(err)
+	}
+	var b bytes.Buffer
+	if o.Output == output.FormatJSON {
+		if err := writeJSON(&b, rep); err != nil {
+			return err
+		}
+	} else {
+		st := output.Style{Color: o.OutputFile == "" && o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}
+		renderVerify(&b, rep, st)
+	}
+	if err := writeOutput(o.f, &o.TenantOptions, b.Bytes()); err != nil {
+		return err
+	}
+	if rep.Healthy {
+		return nil
+	}
+	return exitWith(&o.TenantOptions, exit.Problems, fmt.Sprintf("verify found %d problem(s): %s", len(rep.Problems), strings.Join(rep.Problems, "; ")))
+}
+
+// renderVerify writes the checklist: ✓ fine, ✗ problem, ! worth a look,
+// each problem with the command that fixes it.
+func renderVerify(w io.Writer, r *setup.Report, st output.Style) {
+	if r.Sandbox {
+		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
+		fmt.Fprintln(w)
+	}
+	title := fmt.Sprintf("%s (client ID %s) checked against profile %s", r.App.DisplayName, r.App.ClientID, r.Profile)
+	if len(r.Features) > 0 {
+		title += " with " + strings.Join(r.Features, ", ")
+	}
+	if r.TenantName != "" {
+		title += " in " + r.TenantName
+	}
+	fmt.Fprintln(w, st.Bold(title))
+	fmt.Fprintln(w)
+	for _, c := range r.Checks {
+		mark := st.Green("✓")
+		switch c.Status {
+		case setup.CheckProblem:
+			mark = st.Red("✗")
+		case setup.CheckWarning:
+			mark = st.Yellow("!")
+		}
+		line := fmt.Sprintf("  %s %s", mark, c.Name)
+		if c.Detail != "" {
+			line += st.Dim(" — " + c.Detail)
+		}
+		fmt.Fprintln(w, line)
+		if c.Fix != "" {
+			fmt.Fprintf(w, "      fix: %s\n", c.Fix)
+		}
+	}
+	fmt.Fprintln(w)
+	switch {
+	case r.Healthy && len(r.Warnings) == 0:
+		fmt.Fprintf(w, "%s %s is set up as %s needs it.\n", st.Green("✓"), r.App.DisplayName, productOr(r))
+	case r.Healthy:
+		fmt.Fprintf(w, "%s %s is set up as %s needs it; %d thing(s) marked ! are worth a look.\n", st.Green("✓"), r.App.DisplayName, productOr(r), len(r.Warnings))
+	default:
+		fmt.Fprintf(w, "%s %d problem(s) found (exit status 3); each comes with the command that fixes it.\n", st.Red("✗"), len(r.Problems))
+	}
+}
+
+func productOr(r *setup.Report) string {
+	if r.Product != "" {
+		return r.Product
+	}
+	return r.Profile
 }

@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/securefile"
+	"github.com/entra-link/entra-link/internal/setup"
+)
+
+// NewCmdApps builds `entra-link apps` and its subcommands.
+func NewCmdApps(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "apps",
+		Short: "The apps entra-link made in a tenant",
+		Long: `The app registrations entra-link made in a tenant: the ones carrying its tags, which
+rotate-secret, verify and delete find by --name.`,
+		Example: `  entra-link apps list
+  entra-link apps list --output json`,
+		Args: noArgs,
+	}
+	cmd.AddCommand(NewCmdAppsList(f, nil))
+	return cmd
+}
+
+// AppsListOptions are the flags of `entra-link apps list`.
+type AppsListOptions struct {
+	f *Factory
+	TenantOptions
+	ctx     context.Context
+	fixArgs []string
+}
+
+// NewCmdAppsList builds `entra-link apps list`.
+func NewCmdAppsList(f *Factory, runF func(*AppsListOptions) error) *cobra.Command {
+	opts := &AppsListOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the apps entra-link made: product, created date, next credential expiry",
+		Long: `List the app registrations entra-link made in the tenant (those carrying its tags), with
+their product profile, when they were created, whether their service principal exists, and
+the credential (client secret or certificate) that expires next. It only reads.`,
+		Example: `  entra-link apps list
+  entra-link apps list --output json --tenant contoso.onmicrosoft.com
+  entra-link apps list --sandbox`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
+				return err
+			}
+			if opts.Output != output.FormatText && opts.Output != output.FormatJSON {
+				return exit.UsageErrorf("invalid value %q for --output: apps list prints text or json", opts.Output)
+			}
+			opts.ctx = cmd.Context()
+			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
+			if runF != nil {
+				return runF(opts)
+			}
+			return appsListRun(opts)
+		},
+	}
+	opts.TenantOptions.register(cmd, false)
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", output.FormatText, "output format: text or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(output.FormatText, output.FormatJSON))
+	return cmd
+}
+
+// appsListJSON is the JSON form of apps list.
+type appsListJSON struct {
+	Sandbox    bool               `json:"sandbox,omitempty"`
+	Cloud      string             `json:"cloud"`
+	TenantID   string             `json:"tenantId"`
+	TenantName string             `json:"tenantName,omitempty"`
+	Apps       []setup.AppSummary `json:"apps"`
+}
+
+func appsListRun(o *AppsListOptions) error {
+	ctx := ctxOr(o.ctx)
+	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	list, err := setup.ListApps(ctx, d.env)
+	if err != nil {
+		return preflightError(err)
+	}
+	if o.Output == output.FormatJSON {
+		apps := list.Apps
+		if apps == nil {
+			apps = []setup.AppSummary{}
+		}
+		return writeJSON(o.f.IO.Out, appsListJSON{Sandbox: d.sandbox(), Cloud: o.Cloud.Name, TenantID: list.Org.ID, TenantName: list.Org.DisplayName, Apps: apps})
+	}
+	var b bytes.Buffer
+	renderAppsList(&b, list, d.fixArgs)
+	_, err = o.f.IO.Out.Write(b.Bytes())
+	return err
+}
+
+func renderAppsList(w io.Writer, list *setup.AppList, fixArgs []string) {
+	tenant := tenantTitle(list.Org)
+	if len(list.Apps) == 0 {
+		fmt.Fprintf(w, "No apps made by entra-link in %s yet. Set one up with: %s\n", tenant,
+			strings.Join(append([]string{"entra-link", "setup", "--profile", "ID"}, fixArgs...), " "))
+		return
+	}
+	fmt.Fprintf(w, "%d app(s) made by entra-link in %s\n\n", len(list.Apps), tenant)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tCLIENT ID\tPROFILE\tCREATED\tNEXT CREDENTIAL EXPIRY\tSERVICE PRINCIPAL")
+	for _, a := range list.Apps {
+		prof := a.Profile
+		if prof == "" {
+			prof = "-"
+		}
+		created := "-"
+		if !a.CreatedDateTime.IsZero() {
+			created = a.CreatedDateTime.Format("2006-01-02")
+		}
+		sp := "yes"
+		if !a.ServicePrincipal {
+			sp = "missing"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.DisplayName, a.ClientID, prof, created, expiryText(a.NearestExpiry), sp)
+	}
+	_ = tw.Flush()
+}
+
+// expiryText is "secret 2027-11-21 (in 365 days)" or "expired …".
+func expiryText(e *setup.CredentialExpiry) string {
+	if e == nil {
+		return "no credential"
+	}
+	date := e.At.Format("2006-01-02")
+	switch {
+	case e.Expired:
+		return fmt.Sprintf("%s expired %s (%d days ago)", e.Type, date, -e.Days)
+	case e.Days == 1:
+		return fmt.Sprintf("%s %s (in 1 day)", e.Type, date)
+	default:
+		return fmt.Sprintf("%s %s (in %d days)", e.Type, date, e.Days)
+	}
+}
+
+// --- what rotate-secret, verify, delete and apps list share ---
+
+// dayTwo is a signed-in day-2 command run.
+type dayTwo struct {
+	conn *connection
+	env  *setup.Env
+	// fixArgs select this run's tenant in commands entra-link suggests.
+	fixArgs []string
+}
+
+func (d *dayTwo) close() {
+	if d.conn != nil {
+		d.conn.Close()
+	}
+}
+
+func (d *dayTwo) sandbox() bool { return d.conn.Sandbox != nil }
+
+func ctxOr(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}
+
+// startDayTwo signs in (or starts the sandbox).
+func startDayTwo(ctx context.Context, f *Factory, t *TenantOptions, fixArgs []string) (*dayTwo, error) {
+	conn, err := t.connect(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	d := &dayTwo{conn: conn, fixArgs: fixArgs}
+	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose)}
+	return d, nil
+}
+
+// tenantFlags lists the flags that select the tenant, cloud and sign-in of
+// this run, for the commands entra-link suggests (verify's fixes).
+func tenantFlags(t *TenantOptions, fs *pflag.FlagSet) []string {
+	var out []string
+	if fs.Changed("tenant") && t.Tenant != "" {
+		out = append(out, "--tenant", t.Tenant)
+	}
+	switch {
+	case t.Cloud.Custom:
+		out = append(out, "--authority-host", t.AuthorityHost, "--graph-endpoint", t.GraphEndpoint)
+	case t.Cloud.Name != "" && t.Cloud.Name != "global":
+		out = append(out, "--cloud", t.Cloud.Name)
+	}
+	if fs.Changed("auth") && t.Auth != "" {
+		out = append(out, "--auth", t.Auth)
+	}
+	if t.LoginClientID != "" {
+		out = append(out, "--login-client-id", t.LoginClientID)
+	}
+	if t.Sandbox {
+		out = append(out, "--sandbox")
+	}
+	return out
+}
+
+// selector returns the app the flags name; on a terminal without either
+// flag it lists the apps entra-link made and asks which one.
+func (a *AppSelector) selector(ctx context.Context, f *Factory, d *dayTwo) (setup.Selector, error) {
+	if a.AppID != "" || a.Name != "" {
+		return setup.Selector{AppID: strings.ToLower(a.AppID), Name: a.Name}, nil
+	}
+	list, err := setup.ListApps(ctx, d.env)
+	if err != nil {
+		return setup.Selector{}, preflightError(err)
+	}
+	if len(list.Apps) == 0 {
+		return setup.Selector{}, exit.UsageErrorf("no apps made by entra-link in %s: name the app with --app-id", tenantTitle(list.Org))
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Apps made by entra-link in %s:\n", tenantTitle(list.Org))
+	for i, app := range list.Apps {
+		prof := app.Profile
+		if prof == "" {
+			prof = "no profile"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "  %d. %s (%s, client ID %s)\n", i+1, app.DisplayName, prof, app.ClientID)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Which one? [1-%d] ", len(list.Apps))
+	line, err := bufio.NewReader(f.IO.In).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return setup.Selector{}, err
+	}
+	n, convErr := strconv.Atoi(strings.TrimSpace(line))
+	if convErr != nil || n < 1 || n > len(list.Apps) {
+		if strings.TrimSpace(line) == "" {
+			return setup.Selector{}, exit.WithCode(exit.Cancelled, errors.New("no app chosen; nothing was changed"))
+		}
+		return setup.Selector{}, exit.UsageErrorf("%q is not one of the numbers 1-%d; nothing was changed", strings.TrimSpace(line), len(list.Apps))
+	}
+	return setup.Selector{AppID: list.Apps[n-1].ClientID}, nil
+}
+
+// tenantTitle names a tenant: "Contoso (contoso.onmicrosoft.com)".
+func tenantTitle(org graph.Organization) string {
+	if d := org.InitialDomain(); d != "" && d != org.DisplayName {
+		return org.DisplayName + " (" + d + ")"
+	}
+	return org.DisplayName
+}
+
+// textToStdout reports whether the output is text on stdout, where it
+// already shows every problem (so errors need not be repeated on stderr).
+func textToStdout(t *TenantOptions) bool {
+	return (t.Output == "" || t.Output == output.FormatText) && t.OutputFile == ""
+}
+
+// exitWith ends a run whose output has been delivered: silently when that
+// output (text on stdout) already says why, else with msg on stderr.
+func exitWith(t *TenantOptions, code int, msg string) error {
+	if textToStdout(t) || msg == "" {
+		return exit.SilentCode(code)
+	}
+	return exit.WithCode(code, errors.New(msg))
+}
+
+// writeOutput sends a rendered report to --output-file (0600) or stdout.
+func writeOutput(f *Factory, t *TenantOptions, data []byte) error {
+	if t.OutputFile == "" {
+		_, err := f.IO.Out.Write(data)
+		return err
+	}
+	if err := securefile.WriteFile(t.OutputFile, data, t.Force); err != nil {
+		if errors.Is(err, securefile.ErrExists) {
+			return exit.UsageError(fmt.Errorf("--output-file: %w", err))
+		}
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Wrote %s (mode 0600).\n", t.OutputFile)
+	return nil
+}

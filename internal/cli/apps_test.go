@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAppsList: the apps entra-link made, with product, created date,
+// next expiry and whether the service principal exists; nothing else.
+func TestAppsList(t *testing.T) {
+	tt := newTenant(t)
+	r := tt.day2(0, "apps", "list")
+	mustContain(t, "empty tenant", r.stdout, "No apps made by entra-link in Contoso", "entra-link setup --profile ID --auth env")
+	j := decode(t, tt.day2(0, "apps", "list", "-o", "json").stdout)
+	if apps, ok := j["apps"].([]any); !ok || len(apps) != 0 {
+		t.Errorf("empty list must be []: %v", j)
+	}
+
+	if _, _, err := tt.sb.CreatePrincipal(context.Background(), "Legacy sync", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	rog, _ := tt.setup(0, "--profile", "roger365", "--secret-expiry", "90d")
+	h2r, _ := tt.setup(0, "--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer")
+	if code := tt.admin(http.MethodDelete, "/servicePrincipals/"+str(h2r, "servicePrincipalId"), nil); code != http.StatusNoContent {
+		t.Fatalf("delete sp: %d", code)
+	}
+
+	r = tt.day2(0, "apps", "list")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "2 app(s) made by entra-link") || !strings.HasPrefix(lines[2], "NAME") {
+		t.Fatalf("table:\n%s", r.stdout)
+	}
+	// Sorted by name; the foreign app is not listed.
+	if !strings.HasPrefix(lines[3], "Hire2Retire") || !strings.HasPrefix(lines[4], "ROGER365.io") || strings.Contains(r.stdout, "Legacy sync") {
+		t.Errorf("rows:\n%s", r.stdout)
+	}
+	mustContain(t, "hire2retire row", lines[3], str(h2r, "clientId"), "hire2retire", "certificate 2075-12-20", "missing")
+	mustContain(t, "roger365 row", lines[4], str(rog, "clientId"), "roger365", "secret ", "(in 90 days)", "yes")
+
+	j = decode(t, tt.day2(0, "apps", "list", "--output", "json").stdout)
+	apps := j["apps"].([]any)
+	if len(apps) != 2 || str(j, "tenantId") != tt.sb.Tenant().TenantID {
+		t.Fatalf("json %v", j)
+	}
+	h := apps[0].(map[string]any)
+	if h["clientId"] != str(h2r, "clientId") || h["profile"] != "hire2retire" || h["servicePrincipal"] != false || str(h, "createdDateTime") == "" {
+		t.Errorf("hire2retire %v", h)
+	}
+	exp := apps[1].(map[string]any)["nearestCredentialExpiry"].(map[string]any)
+	if exp["type"] != "secret" || exp["days"] != 90.0 || exp["expired"] != false {
+		t.Errorf("roger365 expiry %v", exp)
+	}
+	r = tt.day2(2, "apps", "list", "--output", "env")
+	mustContain(t, "stderr", r.stderr, "apps list prints text or json")
+}
