@@ -40,7 +40,7 @@ func (w *Wizard) handover(ctx context.Context, a *SetupAnswers, res *output.Resu
 	w.say("")
 	var b bytes.Buffer
 	_ = output.RenderText(&b, res, output.Style{Color: w.st.color}, w.cfg.Now())
-	_, _ = w.out.Write(b.Bytes())
+	w.say("%s", strings.TrimRight(b.String(), "\n"))
 	if a.Delivery != "" {
 		w.say("")
 		w.say("The result was also written to %s.", a.Delivery)

@@ -98,7 +98,7 @@ func (w *Wizard) progress(ctx context.Context, fn func(ctx context.Context, repo
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if live, ok := w.ui.(liveRunner); ok && !w.cfg.PlainProgress {
-		err = live.live(ictx, newProgressModel(w.st, cancel), fn)
+		err = live.live(ictx, newProgressModel(w.st, w.width(), cancel), fn)
 	} else {
 		err = fn(ictx, func(ev Event) {
 			switch {
@@ -133,15 +133,17 @@ type progressModel struct {
 	running  map[string]Event
 	waiting  map[string]string
 	cancel   func()
+	width    int
 	stopping bool
 	finished bool
 	// print leaves a line above the view (tea.Println; tests record).
 	print func(string) tea.Cmd
 }
 
-func newProgressModel(st style, cancel func()) *progressModel {
+func newProgressModel(st style, width int, cancel func()) *progressModel {
 	return &progressModel{
 		st:      st,
+		width:   width,
 		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		running: map[string]Event{},
 		waiting: map[string]string{},
@@ -166,7 +168,7 @@ func (m *progressModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.start(k, ev)
 		case finalStatus(ev.Status):
 			m.remove(k)
-			return m, m.print(m.st.stepLine(ev))
+			return m, m.print(wrapLine(m.st.stepLine(ev), m.width))
 		default:
 			if _, ok := m.running[k]; !ok {
 				m.start(k, ev)
@@ -220,9 +222,9 @@ func (m *progressModel) render() string {
 	}
 	var b strings.Builder
 	for _, k := range m.order {
-		b.WriteString(m.spin.View() + " " + stepLabel(m.running[k]) + "\n")
+		b.WriteString(truncate(m.spin.View()+" "+stepLabel(m.running[k]), m.width) + "\n")
 		if d := m.waiting[k]; d != "" {
-			b.WriteString("  " + m.st.dim(d) + "\n")
+			b.WriteString(wrapLine("  "+m.st.dim(d), m.width) + "\n")
 		}
 	}
 	if m.stopping {

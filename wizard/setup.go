@@ -313,10 +313,10 @@ func (w *Wizard) askCloud(ctx context.Context, a *SetupAnswers, given Given) err
 
 // authMethods are the sign-in methods with one line on each.
 var authMethods = []struct{ id, name, line string }{
-	{"browser", "Browser", "sign in with your web browser on this computer"},
-	{"device-code", "Device code", "open a link on any device and enter a code (works over SSH)"},
-	{"azure-cli", "Azure CLI", "use the account you signed in to with az login"},
-	{"env", "Environment", "an app's credentials from AZURE_CLIENT_ID / AZURE_CLIENT_SECRET"},
+	{"browser", "Browser", "your web browser on this computer"},
+	{"device-code", "Device code", "a code to enter on any device; works over SSH"},
+	{"azure-cli", "Azure CLI", "the account you signed in with: az login"},
+	{"env", "Environment", "an app's secret from AZURE_CLIENT_ID/…_SECRET"},
 	{"managed-identity", "Managed identity", "this Azure machine's own identity"},
 }
 
@@ -340,11 +340,11 @@ func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def 
 	}
 	opts := make([]huh.Option[string], 0, len(authMethods))
 	for _, m := range authMethods {
-		label := fmt.Sprintf("%-17s %s", m.name, m.line)
+		name := m.name
 		if m.id == def {
-			label += " (default)"
+			name += " (default)"
 		}
-		opts = append(opts, huh.NewOption(truncate(label, w.width()-6), m.id))
+		opts = append(opts, huh.NewOption(truncate(fmt.Sprintf("%-22s %s", name, m.line), w.width()-6), m.id))
 	}
 	choice := a.Auth
 	if choice == "" {

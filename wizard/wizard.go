@@ -19,12 +19,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // ErrCancelled is returned when the user leaves with Esc or Ctrl-C (or
@@ -94,7 +96,11 @@ type runner interface {
 // configure applies entra-link's theme and keys to a form.
 func configure(f *huh.Form, color, accessible bool) *huh.Form {
 	th := huh.ThemeFunc(huh.ThemeCharm)
-	if !color || accessible {
+	switch {
+	case accessible:
+		// Screen readers read escape sequences aloud: no styling at all.
+		th = huh.ThemeFunc(huh.ThemeBase)
+	case !color:
 		th = huh.ThemeFunc(plainTheme)
 	}
 	return f.WithTheme(th).WithKeyMap(keyMap()).WithShowHelp(!accessible)
@@ -239,12 +245,17 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// say prints lines of the conversation that stay on screen.
+// say prints lines of the conversation that stay on screen, each wrapped
+// to the terminal width.
 func (w *Wizard) say(format string, a ...any) {
-	fmt.Fprintf(w.out, format+"\n", a...)
+	var b strings.Builder
+	for _, l := range strings.Split(fmt.Sprintf(format, a...), "\n") {
+		b.WriteString(wrapLine(l, w.width()) + "\n")
+	}
+	_, _ = io.WriteString(w.out, b.String())
 }
 
-// sayWrapped prints text wrapped to the terminal width, every line indented.
+// sayWrapped prints text as one paragraph, every line indented.
 func (w *Wizard) sayWrapped(indent, text string) {
 	for _, l := range wrap(text, w.width()-len([]rune(indent))) {
 		fmt.Fprintln(w.out, indent+l)
@@ -253,27 +264,65 @@ func (w *Wizard) sayWrapped(indent, text string) {
 
 func (w *Wizard) width() int { return min(w.cfg.Width, 100) }
 
-// wrap breaks text into lines of at most width runes at spaces.
+// wrap breaks text into lines of at most width columns at spaces.
 func wrap(text string, width int) []string {
-	width = max(width, 20)
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
-		var cur []rune
-		for _, word := range strings.Fields(para) {
-			wr := []rune(word)
-			switch {
-			case len(cur) == 0:
-				cur = wr
-			case len(cur)+1+len(wr) <= width:
-				cur = append(append(cur, ' '), wr...)
-			default:
-				lines = append(lines, string(cur))
-				cur = wr
-			}
-		}
-		lines = append(lines, string(cur))
+		lines = append(lines, strings.Split(wrapLine(strings.Join(strings.Fields(para), " "), width), "\n")...)
 	}
 	return lines
+}
+
+// wrapLine wraps one printed line at spaces (never inside a word: IDs,
+// dates and URLs stay whole, so they still copy), continuing under its
+// text: "  1. long…" under "long", "Tenant     value…" under "value".
+func wrapLine(line string, width int) string {
+	if ansi.StringWidth(line) <= width || width < 20 {
+		return line
+	}
+	plain := ansi.Strip(line)
+	hang := len(plain) - len(strings.TrimLeft(plain, " "))
+	rest := plain[hang:]
+	if i := strings.Index(rest, "  "); i > 0 && i < 16 {
+		// "Label   value": continue under the value.
+		hang += i + len(rest[i:]) - len(strings.TrimLeft(rest[i:], " "))
+	} else if f := strings.Fields(rest); len(f) > 1 && isMark(f[0]) {
+		// A mark or list number ("✓", "•", "1."): continue under the text.
+		hang += len([]rune(f[0])) + 1
+	}
+	hang = min(hang, width/2)
+	var out []string
+	cur, curW := "", 0
+	for i, word := range strings.Split(line, " ") {
+		ww := ansi.StringWidth(word)
+		switch {
+		case i == 0:
+			cur, curW = word, ww
+		case curW+1+ww > width && ww > 0 && curW > hang:
+			out = append(out, cur)
+			cur, curW = strings.Repeat(" ", hang)+word, hang+ww
+		default:
+			cur, curW = cur+" "+word, curW+1+ww
+		}
+	}
+	return strings.Join(append(out, cur), "\n")
+}
+
+// isMark: a list number ("12.") or a single non-letter symbol ("✓", "•").
+func isMark(tok string) bool {
+	r := []rune(tok)
+	if len(r) == 1 {
+		return !unicode.IsLetter(r[0]) && !unicode.IsDigit(r[0])
+	}
+	if len(r) < 2 || len(r) > 3 || r[len(r)-1] != '.' {
+		return false
+	}
+	for _, c := range r[:len(r)-1] {
+		if !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // truncate cuts s to n runes with an ellipsis.

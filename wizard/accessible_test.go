@@ -1,0 +1,116 @@
+package wizard
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+func accessibleWizard(input string) (*Wizard, *bytes.Buffer) {
+	var out bytes.Buffer
+	return New(Config{In: strings.NewReader(input), Out: &out, Accessible: true, Color: true, Width: 80, Now: func() time.Time { return testNow }}), &out
+}
+
+// TestAccessibleSetup answers every question with plain lines from one
+// bulk reader (the pitfall: huh's fields each wrap the reader in their own
+// scanner) and checks the prompts are plain text with their descriptions.
+func TestAccessibleSetup(t *testing.T) {
+	w, out := accessibleWizard("3\n\n4\nEntitle JIT\n1\ny\n\n")
+	e := &fakeEngine{}
+	a := &SetupAnswers{Cloud: "global"}
+	if _, err := w.Setup(context.Background(), a, givenFlags(), e.hooks()); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := e.atApply
+	if got.ProfileID != "entitle" || got.Cloud != "global" || got.Auth != "env" || got.Name != "Entitle JIT" || got.SecretExpiry != "90d" {
+		t.Errorf("answers = profile %q cloud %q auth %q name %q expiry %q", got.ProfileID, got.Cloud, got.Auth, got.Name, got.SecretExpiry)
+	}
+	text := out.String()
+	if strings.Contains(text, "\x1b[") {
+		t.Errorf("accessible output has escape sequences:\n%q", text)
+	}
+	for _, want := range []string{
+		"Which product are you setting up?",
+		"entra-link creates the app registration exactly as the product's own setup", // descriptions are printed
+		"3. Entitle",
+		"Enter a number between 1 and 6",
+		"How do you want to sign in?",
+		"2. Device code (default)",
+		"✓ Signed in as admin@contoso.com",
+		"Apply these changes to Contoso (contoso.onmicrosoft.com)?",
+		"✓ Create app registration",
+		`"secret": "s3cr3t~value"`,
+		"Leave? The client secret will not be shown again.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("accessible transcript lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestAccessibleEndOfInput: an input that ends is no answer: the wizard
+// leaves before signing in instead of taking the defaults.
+func TestAccessibleEndOfInput(t *testing.T) {
+	for _, input := range []string{"", "3\n", "3\n\n4\n\n\n"} {
+		w, _ := accessibleWizard(input)
+		e := &fakeEngine{}
+		_, err := w.Setup(context.Background(), &SetupAnswers{Cloud: "global"}, givenFlags(), e.hooks())
+		if !errors.Is(err, ErrCancelled) {
+			t.Errorf("input %q: err = %v, want ErrCancelled", input, err)
+		}
+		if e.applied {
+			t.Errorf("input %q: applied", input)
+		}
+	}
+}
+
+// TestAccessibleCtrlC: Ctrl-C on a line prompt arrives as a cancelled
+// context (SIGINT), while the prompt is blocked reading.
+func TestAccessibleCtrlC(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	var out bytes.Buffer
+	w := New(Config{In: pr, Out: &out, Accessible: true, Width: 80})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.Setup(ctx, &SetupAnswers{Cloud: "global"}, givenFlags(), (&fakeEngine{}).hooks())
+		done <- err
+	}()
+	if _, err := pw.Write([]byte("3\n")); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, ErrCancelled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestLineReader hands out one line per read, whatever the reader below.
+func TestLineReader(t *testing.T) {
+	for name, r := range map[string]io.Reader{
+		"bulk":     strings.NewReader("one\ntwo\nthree"),
+		"one byte": iotest.OneByteReader(strings.NewReader("one\ntwo\nthree")),
+	} {
+		lr := newLineReader(r)
+		var reads []string
+		buf := make([]byte, 64)
+		for {
+			n, err := lr.Read(buf)
+			if n > 0 {
+				reads = append(reads, string(buf[:n]))
+			}
+			if err != nil {
+				break
+			}
+		}
+		if strings.Join(reads, "|") != "one\n|two\n|three" || !lr.ended() {
+			t.Errorf("%s: reads %q, ended %v", name, reads, lr.ended())
+		}
+	}
+}

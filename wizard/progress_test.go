@@ -1,0 +1,157 @@
+package wizard
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// TestProgressModel: running steps show under a spinner, waiting words
+// under their step, finished steps leave a ✓ / ✗ / – line, and Esc asks
+// the run to stop.
+func TestProgressModel(t *testing.T) {
+	cancelled := false
+	m := newProgressModel(style{}, 80, func() { cancelled = true })
+	var printed []string
+	m.print = func(s string) tea.Cmd { printed = append(printed, s); return nil }
+	send := func(msg tea.Msg) { m.Update(msg) }
+
+	app := Event{Action: "create-app", Target: `"Entitle" (single-tenant)`}
+	sp := Event{Action: "create-service-principal", Target: `enterprise application for "Entitle"`}
+	consent := Event{Action: "grant-admin-consent", Target: "Microsoft Graph · Directory.ReadWrite.All"}
+	with := func(ev Event, status, detail string) eventMsg {
+		ev.Status, ev.Detail = status, detail
+		return eventMsg(ev)
+	}
+	send(with(app, StatusRunning, ""))
+	send(with(sp, StatusRunning, ""))
+	view := m.render()
+	if !strings.Contains(view, `Create app registration "Entitle" (single-tenant)`) || !strings.Contains(view, `Create enterprise application for "Entitle"`) {
+		t.Fatalf("running steps not shown:\n%s", view)
+	}
+	send(with(app, StatusDone, "client ID 1234"))
+	send(with(consent, "waiting", "waiting for Entra to replicate the new service principal…"))
+	view = m.render()
+	if strings.Contains(view, "Create app registration") {
+		t.Errorf("a finished step is still running:\n%s", view)
+	}
+	lines := strings.Split(strings.TrimRight(view, "\n"), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "Grant admin consent: Microsoft Graph · Directory.ReadWrite.All") ||
+		strings.TrimSpace(lines[2]) != "waiting for Entra to replicate the new service principal…" {
+		t.Errorf("waiting words not under their step:\n%s", view)
+	}
+	send(with(consent, StatusFailed, "Forbidden"))
+	send(with(sp, StatusSkipped, "exists"))
+	want := []string{
+		`✓ Create app registration "Entitle" (single-tenant) — client ID 1234`,
+		"✗ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All — Forbidden",
+		`– Create enterprise application for "Entitle" — exists`,
+	}
+	if !slices.Equal(printed, want) {
+		t.Errorf("printed:\n%s\nwant:\n%s", strings.Join(printed, "\n"), strings.Join(want, "\n"))
+	}
+	send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	if !cancelled || !strings.Contains(m.render(), "Stopping") {
+		t.Errorf("esc did not stop the run (cancelled %v):\n%s", cancelled, m.render())
+	}
+	_, cmd := m.Update(finishedMsg{})
+	if m.render() != "" || cmd == nil {
+		t.Error("the view does not end with the run")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Error("finishing does not quit the program")
+	}
+}
+
+// TestStepLineColour: marks are coloured only with colour on.
+func TestStepLineColour(t *testing.T) {
+	ev := Event{Action: "assign-directory-role", Target: "User Administrator", Status: StatusPending, Detail: "needs a Privileged Role Administrator"}
+	plain := style{}.stepLine(ev)
+	if plain != "! Assign directory role User Administrator — needs a Privileged Role Administrator" {
+		t.Errorf("plain = %q", plain)
+	}
+	col := style{color: true}.stepLine(ev)
+	if col == plain || ansi.Strip(col) != plain {
+		t.Errorf("coloured = %q", col)
+	}
+}
+
+func TestWrapLine(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"short", "short"},
+		{"  Tenant      Contoso (entra-link sandbox) (contososandbox0m21go.onmicrosoft.com)",
+			"  Tenant      Contoso (entra-link sandbox)\n              (contososandbox0m21go.onmicrosoft.com)"},
+		{"✓ Create app registration \"Entitle\" (single-tenant) — client ID 583e765c-9c2c-404a",
+			"✓ Create app registration \"Entitle\" (single-tenant) — client ID\n  583e765c-9c2c-404a"},
+		{"  2. The secret expires on 2027-11-21; Entitle needs a new secret before then: rotate",
+			"  2. The secret expires on 2027-11-21; Entitle needs a new secret before then:\n     rotate"},
+		{"Esc or Ctrl-C leaves at any question. Nothing in your tenant changes before you confirm.",
+			"Esc or Ctrl-C leaves at any question. Nothing in your tenant changes before you\nconfirm."},
+		{"Portal: https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview",
+			"Portal:\nhttps://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview"},
+	}
+	for _, tc := range cases {
+		if got := wrapLine(tc.in, 80); got != tc.want {
+			t.Errorf("wrapLine(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCompletePath(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"hire2retire.cer", "hire2retire.pem", "other.txt", ".hidden"} {
+		if err := os.WriteFile(filepath.Join(dir, p), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "hire-certs"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	got := completePath(filepath.Join(dir, "hire"))
+	want := []string{filepath.Join(dir, "hire-certs") + "/", filepath.Join(dir, "hire2retire.cer"), filepath.Join(dir, "hire2retire.pem")}
+	if !slices.Equal(got, want) {
+		t.Errorf("completePath = %v, want %v", got, want)
+	}
+	if got := completePath(dir + "/"); slices.Contains(got, filepath.Join(dir, ".hidden")) || len(got) != 4 {
+		t.Errorf("listing %v (hidden files only when asked for)", got)
+	}
+	if got := completePath(filepath.Join(dir, "nothing-")); len(got) != 0 {
+		t.Errorf("no match gave %v", got)
+	}
+}
+
+// TestKeyboardSessions: keys typed after a question ended go to the next
+// question, not to the ended one's leftover read.
+func TestKeyboardSessions(t *testing.T) {
+	pr, pw := io.Pipe()
+	kb := newKeyboard(pr)
+	first := kb.session()
+	stale := make(chan int, 1)
+	go func() {
+		n, _ := first.Read(make([]byte, 16)) // a program's reader that outlives it
+		stale <- n
+	}()
+	first.close()
+	if n := <-stale; n != 0 {
+		t.Fatalf("the ended session read %d bytes", n)
+	}
+	second := kb.session()
+	go func() { _, _ = pw.Write([]byte("a1\r")) }()
+	buf := make([]byte, 16)
+	n, err := second.Read(buf)
+	if err != nil || string(buf[:n]) != "a1\r" {
+		t.Fatalf("second session read %q, %v", buf[:n], err)
+	}
+	second.close()
+	if n, err := second.Read(buf); n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("a closed session read %d, %v", n, err)
+	}
+	_ = pw.Close()
+}
