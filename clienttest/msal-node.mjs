@@ -7,6 +7,7 @@
 //   SCOPE            the .default scope to request
 //   SECRET_CLIENT_ID, SECRET                      client-secret flow
 //   CERT_CLIENT_ID, CERT_KEY_FILE, CERT_THUMBPRINT_SHA256, CERT_THUMBPRINT_SHA1  certificate flow
+//   MSAL_VERBOSE     non-empty: MSAL's verbose log (no PII) in the output
 // Prints one JSON line: per flow the token's claims (never the token) and the
 // Graph call made with it.
 import { readFileSync } from "node:fs";
@@ -14,7 +15,10 @@ import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 
 const env = (k, d = "") => process.env[k] ?? d;
 const authority = `${env("AUTHORITY_HOST")}/${env("TENANT")}`;
-const known = env("KNOWN_AUTHORITY") ? [env("KNOWN_AUTHORITY")] : undefined;
+// An explicit knownAuthorities: undefined replaces MSAL's default [] and
+// breaks its metadata lookup (endpoints_resolution_error), so the key is
+// set only when there is a value.
+const known = env("KNOWN_AUTHORITY") ? { knownAuthorities: [env("KNOWN_AUTHORITY")] } : {};
 const logs = [];
 
 function claims(token) {
@@ -30,10 +34,10 @@ async function graphGet(token, path) {
 
 async function flow(name, auth) {
   const app = new ConfidentialClientApplication({
-    auth: { authority, knownAuthorities: known, ...auth },
+    auth: { authority, ...known, ...auth },
     system: {
       loggerOptions: {
-        logLevel: LogLevel.Warning,
+        logLevel: env("MSAL_VERBOSE") ? LogLevel.Verbose : LogLevel.Warning,
         piiLoggingEnabled: false,
         loggerCallback: (_level, message) => logs.push(`${name}: ${message}`),
       },
@@ -71,5 +75,5 @@ if (env("CERT_CLIENT_ID")) {
     clientCertificate: { thumbprint: env("CERT_THUMBPRINT_SHA1"), privateKey },
   });
 }
-result.msalLogs = logs.slice(0, 20);
+result.msalLogs = env("MSAL_VERBOSE") ? logs : logs.slice(0, 20);
 console.log(JSON.stringify(result));

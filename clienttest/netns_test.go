@@ -1,0 +1,243 @@
+//go:build clients
+
+package clienttest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/entra-link/entra-link/internal/sandbox"
+)
+
+// The real-hostname tests run inside a private network and mount
+// namespace (unshare --net --mount) that has only a loopback interface and
+// a private /etc/hosts mapping the Microsoft login and Graph host names to
+// 127.0.0.1, where the sandbox listens on port 443. Unmodified clients
+// (the CLI for Microsoft 365, the Azure CLI, MSAL with its default
+// authority) then talk to "login.microsoftonline.com" and
+// "graph.microsoft.com" and reach the sandbox; no other address exists.
+//
+// TestRealHostnames re-executes this test binary in such a namespace with
+// netnsEnv=1, where TestMain prepares the namespace and only the TestNetns*
+// tests run.
+
+const netnsEnv = "ENTRA_LINK_CLIENTTEST_NETNS"
+
+// realHosts are the names the private /etc/hosts maps to loopback.
+var realHosts = []string{"login.microsoftonline.com", "graph.microsoft.com"}
+
+func inNetns() bool { return os.Getenv(netnsEnv) == "1" }
+
+func TestMain(m *testing.M) {
+	if inNetns() {
+		if err := prepareNetns(); err != nil {
+			fmt.Fprintln(os.Stderr, "clienttest: prepare network namespace:", err)
+			os.Exit(2)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// prepareNetns refuses to run unless the process sees nothing but a
+// loopback interface (so nothing here can reach another address), brings
+// lo up and bind-mounts a private /etc/hosts over the real one (the mount
+// namespace is private, so the host's /etc/hosts is untouched).
+func prepareNetns() error {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return fmt.Errorf("list interfaces: %w", err)
+	}
+	for _, i := range ifaces {
+		if i.Flags&net.FlagLoopback == 0 {
+			return fmt.Errorf("interface %s is not loopback: not inside a private network namespace", i.Name)
+		}
+	}
+	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("ip link set lo up: %w: %s", err, out)
+	}
+	dir, err := os.MkdirTemp("", "clienttest-hosts-")
+	if err != nil {
+		return fmt.Errorf("create hosts directory: %w", err)
+	}
+	hosts := filepath.Join(dir, "hosts")
+	content := "127.0.0.1 localhost\n::1 localhost\n127.0.0.1 " + strings.Join(realHosts, " ") + "\n"
+	if err := os.WriteFile(hosts, []byte(content), 0o644); err != nil {
+		return fmt.Errorf("write hosts: %w", err)
+	}
+	if err := syscall.Mount(hosts, "/etc/hosts", "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind-mount %s on /etc/hosts: %w", hosts, err)
+	}
+	for _, h := range realHosts {
+		addrs, err := net.LookupHost(h)
+		if err != nil || len(addrs) == 0 || addrs[0] != "127.0.0.1" {
+			return fmt.Errorf("%s resolves to %v (%v), want 127.0.0.1", h, addrs, err)
+		}
+	}
+	return nil
+}
+
+// TestRealHostnames runs the TestNetns* tests in a fresh network and mount
+// namespace. It needs root and util-linux unshare; without them it skips.
+func TestRealHostnames(t *testing.T) {
+	if inNetns() {
+		t.Skip("already inside the namespace")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for unshare --net --mount")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("util-linux unshare is not installed")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("iproute2 ip is not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	args := []string{"--net", "--mount", "--", os.Args[0], "-test.run", "^TestNetns", "-test.v", "-test.count=1", "-test.timeout=14m"}
+	cmd := exec.CommandContext(ctx, unshare, args...)
+	cmd.Env = append(os.Environ(), netnsEnv+"=1")
+	cmd.Dir = moduleDir(t)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	// Surface the namespace's verdicts line by line: skipped clients are
+	// part of the record.
+	sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		t.Log(sc.Text())
+	}
+	if err != nil {
+		t.Fatalf("tests inside the network namespace failed: %v", err)
+	}
+	if !strings.Contains(out.String(), "=== RUN   TestNetns") {
+		t.Fatalf("no TestNetns test ran inside the namespace")
+	}
+}
+
+// requireNetns skips a TestNetns* test outside the namespace.
+func requireNetns(t *testing.T) {
+	t.Helper()
+	if !inNetns() {
+		t.Skip("runs inside the private network namespace started by TestRealHostnames")
+	}
+}
+
+// startOn443 starts a sandbox on 127.0.0.1:443, where the real host names
+// resolve inside the namespace, with its state in a temporary directory.
+func startOn443(t *testing.T) *sandbox.Server {
+	t.Helper()
+	s, err := sandbox.Start(context.Background(), sandbox.Options{Listen: "127.0.0.1:443", StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox on 127.0.0.1:443: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close sandbox: %v", err)
+		}
+	})
+	return s
+}
+
+// cmdResult is one client command's outcome.
+type cmdResult struct {
+	stdout, stderr string
+	err            error
+}
+
+func (r cmdResult) String() string {
+	return fmt.Sprintf("err=%v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+}
+
+// run runs a client command with env added to the environment.
+func run(t *testing.T, env []string, name string, args ...string) cmdResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = moduleDir(t)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return cmdResult{stdout: stdout.String(), stderr: stderr.String(), err: err}
+}
+
+// TestNetnsMSALNode runs msal-node.mjs with the default authority
+// https://login.microsoftonline.com (MSAL's own instance discovery and
+// metadata, no knownAuthorities) and Graph at https://graph.microsoft.com.
+func TestNetnsMSALNode(t *testing.T) {
+	requireNetns(t)
+	requireNodeModule(t, "@azure/msal-node")
+	s := startOn443(t)
+	clientID, secret, err := s.CreatePrincipal(context.Background(), "msal-node real hosts", []string{"Application.Read.All"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := newCertPrincipal(t, s, "msal-node real hosts cert", []string{"Application.Read.All"})
+	before := len(s.Requests())
+	graph := "https://graph.microsoft.com"
+	env := clientEnv(s, "https://login.microsoftonline.com", "", graph, clientID, secret, cp)
+	res, log := runJSON(t, 2*time.Minute, env, "node", "msal-node.mjs")
+	t.Logf("msal-node: %v", res)
+	checkMSALNodeResult(t, s, res, log, graph)
+	// msal-node 7 carries the public cloud's metadata built in: it asks
+	// for neither instance discovery nor openid-configuration and goes
+	// straight to the token endpoint.
+	recs := requestsSince(s, before)
+	checkRealHosts(t, recs)
+	if !sawRequest(recs, "POST", "/"+s.Tenant().TenantID+"/oauth2/v2.0/token", 200) {
+		t.Errorf("MSAL Node never got a token from login.microsoftonline.com:%s", formatRequests(recs))
+	}
+	t.Logf("requests:%s", formatRequests(recs))
+}
+
+// checkRealHosts asserts that the clients addressed the sandbox by the
+// real Microsoft host names (the Host header the sandbox saw).
+func checkRealHosts(t *testing.T, recs []sandbox.RequestRecord) {
+	t.Helper()
+	if len(recs) == 0 {
+		t.Error("the client sent no request to the sandbox")
+	}
+	for _, r := range recs {
+		if !slices.Contains(realHosts, r.Host) {
+			t.Errorf("request to %s%s: not a real Microsoft host name", r.Host, r.Path)
+		}
+	}
+}
+
+// TestNetnsMSALPython runs msal_python.py with the default authority host
+// and Graph host names.
+func TestNetnsMSALPython(t *testing.T) {
+	requireNetns(t)
+	requirePythonMSAL(t)
+	s := startOn443(t)
+	clientID, secret, err := s.CreatePrincipal(context.Background(), "msal-python real hosts", []string{"Application.Read.All"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := newCertPrincipal(t, s, "msal-python real hosts cert", []string{"Application.Read.All"})
+	before := len(s.Requests())
+	graph := "https://graph.microsoft.com"
+	ca := filepath.Join(s.StateDir(), "ca.pem")
+	env := append(clientEnv(s, "https://login.microsoftonline.com", "", graph, clientID, secret, cp),
+		"CA_FILE="+ca, "REQUESTS_CA_BUNDLE="+ca, "INSTANCE_DISCOVERY=1", "LOOPBACK_ONLY=1")
+	res, log := runJSON(t, 2*time.Minute, env, debianPython, "msal_python.py")
+	t.Logf("msal-python: %v", res)
+	checkMSALPythonResult(t, s, res, log, graph)
+	recs := requestsSince(s, before)
+	checkRealHosts(t, recs)
+	t.Logf("requests:%s", formatRequests(recs))
+}
