@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
 )
 
 // TestAppsList: the apps entra-link made, with product, created date,
@@ -54,4 +57,38 @@ func TestAppsList(t *testing.T) {
 	}
 	r = tt.day2(2, "apps", "list", "--output", "env")
 	mustContain(t, "stderr", r.stderr, "apps list prints text or json")
+}
+
+// TestDayTwoRoundTrips: the day-2 commands read concurrently: the number
+// of sequential Graph round trips, counted from the sandbox's request log
+// with a latency that separates the rounds, stays at its minimum.
+func TestDayTwoRoundTrips(t *testing.T) {
+	tt := newTenant(t, sandboxtest.Latency(40*time.Millisecond))
+	h2r, _ := tt.setup(0, "--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer", "--with", "exchange")
+	ent, _ := tt.setup(0, "--profile", "entitle")
+	cases := []struct {
+		name string
+		args []string
+		max  int
+	}{
+		// app + service principal + tenant, then resources + what the service principal holds
+		{"verify --app-id", []string{"verify", "--app-id", str(h2r, "clientId")}, 2},
+		// the app by tag, then its service principal, then what it holds
+		{"verify --name", []string{"verify", "--name", "Hire2Retire"}, 3},
+		{"apps list", []string{"apps", "list"}, 2},
+		// app + service principal + tenant, addPassword, the removals
+		{"rotate-secret --remove-old", []string{"rotate-secret", "--app-id", str(ent, "clientId"), "--yes", "--remove-old"}, 3},
+		// two rounds of reads, then consents and roles, the service principal, the app
+		{"delete --app-id", []string{"delete", "--app-id", str(h2r, "clientId"), "--yes"}, 5},
+	}
+	for _, tc := range cases {
+		before := len(tt.sb.Requests())
+		tt.day2(0, tc.args...)
+		recs := tt.sb.Requests()[before:]
+		rounds, n := sequentialRounds(recs)
+		if rounds > tc.max {
+			t.Errorf("%s: %d sequential Graph round trips (%d requests), want ≤ %d:\n%s", tc.name, rounds, n, tc.max, describeRequests(recs))
+		}
+		t.Logf("%s: %d requests in %d sequential round trips", tc.name, n, rounds)
+	}
 }

@@ -297,3 +297,70 @@ func ListApps(ctx context.Context, env *Env) (*AppList, error) {
 	})
 	return &AppList{Org: org, Apps: out}, nil
 }
+
+// future is a value being read concurrently.
+type future[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+func goFuture[T any](fn func() (T, error)) *future[T] {
+	f := &future[T]{done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		f.v, f.err = fn()
+	}()
+	return f
+}
+
+func (f *future[T]) get() (T, error) {
+	<-f.done
+	return f.v, f.err
+}
+
+// prefetch holds the reads a day-2 command can start before the app is
+// found: the tenant always, the service principal when --app-id names the
+// app. They run in the same round trip as the app lookup.
+type prefetch struct {
+	appID string
+	sp    *future[*graph.ServicePrincipal]
+	org   *future[graph.Organization]
+}
+
+func startPrefetch(ctx context.Context, env *Env, sel Selector) *prefetch {
+	p := &prefetch{appID: sel.AppID}
+	p.org = goFuture(func() (graph.Organization, error) { return tenantOf(ctx, env.Graph) })
+	if sel.AppID != "" {
+		p.sp = goFuture(func() (*graph.ServicePrincipal, error) { return lookupSP(ctx, env.Graph, sel.AppID) })
+	}
+	return p
+}
+
+// servicePrincipal returns the app's service principal (nil if it has
+// none), prefetched when it could be.
+func (p *prefetch) servicePrincipal(ctx context.Context, g graph.API, appID string) (*graph.ServicePrincipal, error) {
+	if p != nil && p.sp != nil && strings.EqualFold(p.appID, appID) {
+		return p.sp.get()
+	}
+	return lookupSP(ctx, g, appID)
+}
+
+func (p *prefetch) tenant(ctx context.Context, g graph.API) (graph.Organization, error) {
+	if p != nil {
+		return p.org.get()
+	}
+	return tenantOf(ctx, g)
+}
+
+// lookupSP is the service principal of appID, nil (no error) if it has none.
+func lookupSP(ctx context.Context, g graph.API, appID string) (*graph.ServicePrincipal, error) {
+	sp, err := g.ServicePrincipalByAppID(ctx, appID)
+	switch {
+	case err == nil:
+		return &sp, nil
+	case graph.IsNotFound(err):
+		return nil, nil
+	}
+	return nil, err
+}

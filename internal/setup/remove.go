@@ -87,6 +87,7 @@ type DeleteResult struct {
 // changes nothing. An app is found by --name only among the apps
 // entra-link made, so a foreign app can be deleted only by --app-id.
 func PrepareDeletion(ctx context.Context, env *Env, req DeleteRequest) (*Deletion, error) {
+	pre := startPrefetch(ctx, env, req.Selector)
 	found, err := FindApp(ctx, env.Graph, req.Selector)
 	if err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func PrepareDeletion(ctx context.Context, env *Env, req DeleteRequest) (*Deletio
 	if id, err := env.Graph.WhoAmI(ctx); err == nil && id.AppOnly && strings.EqualFold(id.ClientAppID, found.App.AppID) {
 		return nil, &UsageError{Msg: fmt.Sprintf("%s is the app entra-link is signed in as; it cannot delete itself (nothing was changed)", found.Label())}
 	}
-	st, err := readTenantState(ctx, env, found.App, nil)
+	st, err := readTenantState(ctx, env, found.App, nil, pre)
 	if err != nil {
 		return nil, err
 	}

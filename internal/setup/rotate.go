@@ -87,6 +87,7 @@ func genericProfile(app graph.Application) *profile.Profile {
 // PrepareRotation finds the app and checks the request against it; it
 // changes nothing. Input problems are *UsageError.
 func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotation, error) {
+	pre := startPrefetch(ctx, env, req.Selector)
 	found, err := FindApp(ctx, env.Graph, req.Selector)
 	if err != nil {
 		return nil, err
@@ -131,20 +132,8 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 	var wg sync.WaitGroup
 	var spErr, orgErr error
 	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		sp, err := env.Graph.ServicePrincipalByAppID(ctx, found.App.AppID)
-		switch {
-		case err == nil:
-			ro.SP = &sp
-		case !graph.IsNotFound(err):
-			spErr = err
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		ro.Org, orgErr = tenantOf(ctx, env.Graph)
-	}()
+	go func() { defer wg.Done(); ro.SP, spErr = pre.servicePrincipal(ctx, env.Graph, found.App.AppID) }()
+	go func() { defer wg.Done(); ro.Org, orgErr = pre.tenant(ctx, env.Graph) }()
 	wg.Wait()
 	if spErr != nil {
 		return nil, fmt.Errorf("looking up the app's service principal: %w", spErr)

@@ -275,6 +275,7 @@ type tenantState struct {
 // only reads. Problems with the request (unknown app, no profile) are
 // *UsageError; a healthy app has Report.Healthy.
 func Verify(ctx context.Context, env *Env, req VerifyRequest) (*Report, error) {
+	pre := startPrefetch(ctx, env, req.Selector)
 	found, err := FindApp(ctx, env.Graph, req.Selector)
 	if err != nil {
 		return nil, err
@@ -286,7 +287,7 @@ func Verify(ctx context.Context, env *Env, req VerifyRequest) (*Report, error) {
 	features, unknown := profileFeatures(p, found.Features)
 	perms, roles := expectedGrants(p, features)
 
-	st, err := readTenantState(ctx, env, found.App, perms)
+	st, err := readTenantState(ctx, env, found.App, perms, pre)
 	if err != nil {
 		return nil, err
 	}
@@ -324,9 +325,9 @@ func Verify(ctx context.Context, env *Env, req VerifyRequest) (*Report, error) {
 	return rep, nil
 }
 
-// readTenantState reads, in two rounds of concurrent requests, the service
-// principal and the resource APIs, then what the service principal holds.
-func readTenantState(ctx context.Context, env *Env, app graph.Application, perms []profile.Permission) (*tenantState, error) {
+// readTenantState reads, concurrently, the service principal (then, as
+// soon as it is known, what it holds), the tenant and the resource APIs.
+func readTenantState(ctx context.Context, env *Env, app graph.Application, perms []profile.Permission, pre *prefetch) (*tenantState, error) {
 	st := &tenantState{resources: map[string]graph.ServicePrincipal{}}
 	var (
 		mu   sync.Mutex
@@ -343,19 +344,50 @@ func readTenantState(ctx context.Context, env *Env, app graph.Application, perms
 		go func() { defer wg.Done(); fn() }()
 	}
 	goDo(func() {
-		sp, err := env.Graph.ServicePrincipalByAppID(ctx, app.AppID)
-		switch {
-		case err == nil:
-			mu.Lock()
-			st.sp = &sp
-			mu.Unlock()
-		case graph.IsNotFound(err):
-		default:
+		sp, err := pre.servicePrincipal(ctx, env.Graph, app.AppID)
+		if err != nil {
 			fail("looking up the app's service principal", err)
+			return
 		}
+		if sp == nil {
+			return
+		}
+		mu.Lock()
+		st.sp = sp
+		mu.Unlock()
+		goDo(func() {
+			a, err := env.Graph.AppRoleAssignments(ctx, sp.ID)
+			if err != nil {
+				fail("reading the app's consented application permissions", err)
+				return
+			}
+			mu.Lock()
+			st.assignments = a
+			mu.Unlock()
+		})
+		goDo(func() {
+			g, err := env.Graph.PermissionGrants(ctx, sp.ID)
+			if err != nil {
+				fail("reading the app's delegated permission grants", err)
+				return
+			}
+			mu.Lock()
+			st.grants = g
+			mu.Unlock()
+		})
+		goDo(func() {
+			r, err := env.Graph.RoleAssignments(ctx, sp.ID)
+			if err != nil {
+				fail("reading the app's directory roles", err)
+				return
+			}
+			mu.Lock()
+			st.roleAssigns = r
+			mu.Unlock()
+		})
 	})
 	goDo(func() {
-		org, err := tenantOf(ctx, env.Graph)
+		org, err := pre.tenant(ctx, env.Graph)
 		if err != nil {
 			fail("reading the tenant", err)
 			return
@@ -373,56 +405,18 @@ func readTenantState(ctx context.Context, env *Env, app graph.Application, perms
 	}
 	for appID := range resourceIDs {
 		goDo(func() {
-			sp, err := env.Graph.ServicePrincipalByAppID(ctx, appID)
-			switch {
-			case err == nil:
-				mu.Lock()
-				st.resources[appID] = sp
-				mu.Unlock()
-			case graph.IsNotFound(err):
-			default:
+			sp, err := lookupSP(ctx, env.Graph, appID)
+			if err != nil {
 				fail("looking up the "+resourceName(appID)+" service principal", err)
+				return
+			}
+			if sp != nil {
+				mu.Lock()
+				st.resources[appID] = *sp
+				mu.Unlock()
 			}
 		})
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if st.sp == nil {
-		return st, nil
-	}
-	spID := st.sp.ID
-	goDo(func() {
-		a, err := env.Graph.AppRoleAssignments(ctx, spID)
-		if err != nil {
-			fail("reading the app's consented application permissions", err)
-			return
-		}
-		mu.Lock()
-		st.assignments = a
-		mu.Unlock()
-	})
-	goDo(func() {
-		g, err := env.Graph.PermissionGrants(ctx, spID)
-		if err != nil {
-			fail("reading the app's delegated permission grants", err)
-			return
-		}
-		mu.Lock()
-		st.grants = g
-		mu.Unlock()
-	})
-	goDo(func() {
-		r, err := env.Graph.RoleAssignments(ctx, spID)
-		if err != nil {
-			fail("reading the app's directory roles", err)
-			return
-		}
-		mu.Lock()
-		st.roleAssigns = r
-		mu.Unlock()
-	})
 	wg.Wait()
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
