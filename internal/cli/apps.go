@@ -146,6 +146,8 @@ func expiryText(e *setup.CredentialExpiry) string {
 	}
 	date := e.At.Format("2006-01-02")
 	switch {
+	case e.Expired && e.Days == 0:
+		return fmt.Sprintf("%s expired %s (today)", e.Type, date)
 	case e.Expired:
 		return fmt.Sprintf("%s expired %s (%d days ago)", e.Type, date, -e.Days)
 	case e.Days == 1:

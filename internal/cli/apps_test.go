@@ -92,3 +92,21 @@ func TestDayTwoRoundTrips(t *testing.T) {
 		t.Logf("%s: %d requests in %d sequential round trips", tc.name, n, rounds)
 	}
 }
+
+// TestPickApp: on a terminal without --app-id or --name, a day-2 command
+// lists the apps entra-link made and asks which one.
+func TestPickApp(t *testing.T) {
+	tt := newTenant(t)
+	ent, _ := tt.setup(0, "--profile", "entitle")
+	rog, _ := tt.setup(0, "--profile", "roger365")
+	r := tt.runTTY("2\n", "verify", "--auth", "env")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	mustContain(t, "prompt", r.stderr, "1. Entitle (entitle, client ID "+str(ent, "clientId")+")", "2. ROGER365.io Azure Entra replicator (roger365", "Which one? [1-2]")
+	mustContain(t, "checklist", r.stdout, "(client ID "+str(rog, "clientId")+") checked against profile roger365")
+	r = tt.runTTY("7\n", "verify", "--auth", "env")
+	if r.code != 2 || !strings.Contains(r.stderr, `"7" is not one of the numbers 1-2`) {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,5 +215,49 @@ func TestRotateConfirms(t *testing.T) {
 	exp, err := time.Parse(time.RFC3339, str(j, "clientSecretExpiresAt"))
 	if left := time.Until(exp); r.code != 0 || err != nil || left < 89*24*time.Hour || left > 91*24*time.Hour {
 		t.Errorf("exit %d, expiry %v (%v)", r.code, exp, err)
+	}
+}
+
+// TestRotateInterrupted: Ctrl-C while the secret is being created does not
+// lose it: it is delivered, nothing is removed, exit 130.
+func TestRotateInterrupted(t *testing.T) {
+	tt := newTenant(t)
+	res, _ := tt.setup(0, "--profile", "roger365")
+	appID, oldKey := str(res, "clientId"), str(res, "clientSecretKeyId")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tt.wrap = func(next http.RoundTripper) http.RoundTripper {
+		return transportFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/addPassword") {
+				cancel() // the user presses Ctrl-C while Graph creates the secret
+			}
+			return next.RoundTrip(r)
+		})
+	}
+	out := filepath.Join(t.TempDir(), "roger.env")
+	r := tt.runCtx(ctx, "rotate-secret", "--auth", "env", "--app-id", appID, "--yes", "--remove-old", "--verbose", "--output", "env", "--output-file", out)
+	tt.wrap = nil
+	if r.code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", r.code, r.stderr)
+	}
+	mustContain(t, "stderr", r.stderr, "interrupted before the new secret was proven", "the old secrets were kept")
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(data), "AZURE_CLIENT_SECRET=") {
+		t.Fatalf("secret not delivered: %v %q", err, data)
+	}
+	var secret string
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "AZURE_CLIENT_SECRET="); ok {
+			secret = strings.Trim(v, "'")
+		}
+	}
+	if strings.Contains(r.stderr, secret) {
+		t.Error("--verbose printed the secret")
+	}
+	if _, err := tt.token(appID, secret, graphLogin, "https://graph.microsoft.com/.default"); err != nil {
+		t.Errorf("the delivered secret does not work: %v", err)
+	}
+	if keys := tt.state().secretKeys(t, appID); len(keys) != 2 || !slices.Contains(keys, oldKey) {
+		t.Errorf("secrets %v, want the old one kept", keys)
 	}
 }
