@@ -24,7 +24,7 @@ import (
 // NewCmdApps builds `entra-link apps` and its subcommands.
 func NewCmdApps(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "apps",
+		Use:   "apps <command>",
 		Short: "The apps entra-link made in a tenant",
 		Long: `The app registrations entra-link made in a tenant: the ones carrying its tags, which
 rotate-secret, verify and delete find by --name.`,
