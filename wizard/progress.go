@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"io"
 	"strings"
 
 	"charm.land/bubbles/v2/spinner"
@@ -98,7 +99,12 @@ func (w *Wizard) progress(ctx context.Context, fn func(ctx context.Context, repo
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if live, ok := w.ui.(liveRunner); ok && !w.cfg.PlainProgress {
-		err = live.live(ictx, newProgressModel(w.st, w.width(), cancel), fn)
+		m := newProgressModel(w.st, w.width(), cancel)
+		err = live.live(ictx, m, fn)
+		// The view is gone; the finished steps stay, in order.
+		for _, l := range m.lines {
+			_, _ = io.WriteString(w.out, l+"\n")
+		}
 	} else {
 		err = fn(ictx, func(ev Event) {
 			switch {
@@ -123,9 +129,12 @@ type (
 	finishedMsg struct{}
 )
 
-// progressModel is the live view: finished steps are printed above it
-// and stay; running steps each have a spinner line, with any waiting words
-// under them.
+// progressModel is the live view: the latest finished steps, then each
+// running step with a spinner and any waiting words under it. When the run
+// ends the view is cleared and the caller prints every finished step.
+// (Bubble Tea's Println would print them above the view, but it reorders
+// lines printed just before the program quits and loses continuation lines
+// of multi-line prints, as seen in tmux.)
 type progressModel struct {
 	st       style
 	spin     spinner.Model
@@ -136,9 +145,14 @@ type progressModel struct {
 	width    int
 	stopping bool
 	finished bool
-	// print leaves a line above the view (tea.Println; tests record).
-	print func(string) tea.Cmd
+	// lines are the finished steps, wrapped to the width.
+	lines []string
 }
+
+// shownLines bounds the finished steps in the live view, so that it always
+// fits a 24-line terminal (an inline view taller than the screen cannot be
+// redrawn).
+const shownLines = 12
 
 func newProgressModel(st style, width int, cancel func()) *progressModel {
 	return &progressModel{
@@ -148,7 +162,6 @@ func newProgressModel(st style, width int, cancel func()) *progressModel {
 		running: map[string]Event{},
 		waiting: map[string]string{},
 		cancel:  cancel,
-		print:   func(s string) tea.Cmd { return tea.Println(s) },
 	}
 }
 
@@ -168,7 +181,7 @@ func (m *progressModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.start(k, ev)
 		case finalStatus(ev.Status):
 			m.remove(k)
-			return m, m.print(wrapLine(m.st.stepLine(ev), m.width))
+			m.lines = append(m.lines, strings.Split(wrapLine(m.st.stepLine(ev), m.width), "\n")...)
 		default:
 			if _, ok := m.running[k]; !ok {
 				m.start(k, ev)
@@ -221,6 +234,9 @@ func (m *progressModel) render() string {
 		return ""
 	}
 	var b strings.Builder
+	for _, l := range m.lines[max(0, len(m.lines)-shownLines):] {
+		b.WriteString(l + "\n")
+	}
 	for _, k := range m.order {
 		b.WriteString(truncate(m.spin.View()+" "+stepLabel(m.running[k]), m.width) + "\n")
 		if d := m.waiting[k]; d != "" {

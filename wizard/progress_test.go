@@ -19,8 +19,6 @@ import (
 func TestProgressModel(t *testing.T) {
 	cancelled := false
 	m := newProgressModel(style{}, 80, func() { cancelled = true })
-	var printed []string
-	m.print = func(s string) tea.Cmd { printed = append(printed, s); return nil }
 	send := func(msg tea.Msg) { m.Update(msg) }
 
 	app := Event{Action: "create-app", Target: `"Entitle" (single-tenant)`}
@@ -39,13 +37,12 @@ func TestProgressModel(t *testing.T) {
 	send(with(app, StatusDone, "client ID 1234"))
 	send(with(consent, "waiting", "waiting for Entra to replicate the new service principal…"))
 	view = m.render()
-	if strings.Contains(view, "Create app registration") {
-		t.Errorf("a finished step is still running:\n%s", view)
-	}
 	lines := strings.Split(strings.TrimRight(view, "\n"), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[1], "Grant admin consent: Microsoft Graph · Directory.ReadWrite.All") ||
-		strings.TrimSpace(lines[2]) != "waiting for Entra to replicate the new service principal…" {
-		t.Errorf("waiting words not under their step:\n%s", view)
+	if len(lines) != 4 || lines[0] != `✓ Create app registration "Entitle" (single-tenant) — client ID 1234` ||
+		!strings.Contains(lines[1], "Create enterprise application") ||
+		!strings.Contains(lines[2], "Grant admin consent: Microsoft Graph · Directory.ReadWrite.All") ||
+		strings.TrimSpace(lines[3]) != "waiting for Entra to replicate the new service principal…" {
+		t.Errorf("want the finished step, then each running one with its waiting words:\n%s", view)
 	}
 	send(with(consent, StatusFailed, "Forbidden"))
 	send(with(sp, StatusSkipped, "exists"))
@@ -54,12 +51,21 @@ func TestProgressModel(t *testing.T) {
 		"✗ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All — Forbidden",
 		`– Create enterprise application for "Entitle" — exists`,
 	}
-	if !slices.Equal(printed, want) {
-		t.Errorf("printed:\n%s\nwant:\n%s", strings.Join(printed, "\n"), strings.Join(want, "\n"))
+	if !slices.Equal(m.lines, want) {
+		t.Errorf("finished:\n%s\nwant:\n%s", strings.Join(m.lines, "\n"), strings.Join(want, "\n"))
+	}
+	if strings.Contains(m.render(), "⠋") {
+		t.Errorf("nothing runs, yet a spinner shows:\n%s", m.render())
 	}
 	send(tea.KeyPressMsg{Code: tea.KeyEscape})
 	if !cancelled || !strings.Contains(m.render(), "Stopping") {
 		t.Errorf("esc did not stop the run (cancelled %v):\n%s", cancelled, m.render())
+	}
+	for i := range shownLines + 5 {
+		send(eventMsg{Action: "assign-directory-role", Target: string(rune('A' + i)), Status: StatusDone})
+	}
+	if n := strings.Count(m.render(), "\n"); n > shownLines+1 {
+		t.Errorf("the live view has %d lines; it must fit a 24-line terminal", n)
 	}
 	_, cmd := m.Update(finishedMsg{})
 	if m.render() != "" || cmd == nil {

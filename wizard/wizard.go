@@ -186,7 +186,9 @@ func (r *accessibleRunner) form(ctx context.Context, f *huh.Form) error {
 	select {
 	case <-ctx.Done():
 		// Ctrl-C on a line prompt arrives as SIGINT (the terminal is not in
-		// raw mode); the blocked read is abandoned with the process.
+		// raw mode); the blocked read is abandoned with the process. The
+		// prompt's line is ended so the reason starts on its own.
+		_, _ = io.WriteString(r.out, "\n")
 		return ErrCancelled
 	case err := <-done:
 		// huh answers an ended input with the defaults (libraries.md §4.3):
