@@ -10,7 +10,7 @@ GOLANGCI_VERSION := v2.15.0
 TOOLS := $(CURDIR)/.tools
 GOLANGCI := $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build test bench lint fmt vet tidy clean
+.PHONY: help build test bench test-clients lint fmt vet tidy clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,10 @@ test: vet ## go vet + all tests (the README's test command; what CI runs)
 
 bench: ## setup of every profile against the sandbox with 100 ms latency: wall time, requests, sequential round trips
 	$(GO) test -run '^$$' -bench BenchmarkSetup -benchtime 3x ./internal/cli/
+
+test-clients: ## opt-in: real Microsoft clients (msgraph-sdk-go, MSAL Node/Python, CLI for Microsoft 365, Azure CLI) against the sandbox; installs them first
+	bash clienttest/install.sh
+	$(GO) test -tags clients -count=1 -v -timeout 20m ./clienttest
 
 vet: ## go vet
 	$(GO) vet ./...
