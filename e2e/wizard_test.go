@@ -136,6 +136,25 @@ func TestWizardEntitleInTmux(t *testing.T) {
 			t.Errorf("line wider than the terminal: %q", l)
 		}
 	}
+	// The transcript stays whole and in order: the review's last line, then
+	// every step (a live view that redraws over earlier lines would lose them).
+	order := []string{"Review — nothing has been changed yet", "directory roles and memberships.", "Applying",
+		`✓ Create app registration "Entitle"`, "Entitle is set up in"}
+	last := -1
+	for _, o := range order {
+		i := strings.Index(handover, o)
+		if i <= last {
+			t.Errorf("%q is missing or out of order in the transcript:\n%s", o, handover)
+			break
+		}
+		last = i
+	}
+	for _, step := range []string{"✓ Create enterprise application", "✓ Add client secret", "✓ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All",
+		"✓ Grant admin consent: Microsoft Graph · RoleManagement.ReadWrite.Directory"} {
+		if strings.Count(handover, step) != 1 {
+			t.Errorf("step %q shown %d times, want once", step, strings.Count(handover, step))
+		}
+	}
 	conn := map[string]string{}
 	for _, k := range []string{"client_id", "secret", "tenant"} {
 		m := regexp.MustCompile(`"` + k + `": "([^"]+)"`).FindStringSubmatch(handover)
