@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -165,9 +164,4 @@ func (a *AppSelector) validate(noInput bool) error {
 		return exit.UsageError(&profile.MissingError{Missing: []profile.Missing{{Flag: "--app-id or --name", Description: "the app: its application (client) ID, or its display name"}}})
 	}
 	return nil
-}
-
-// notBuilt reports a feature that a later milestone delivers.
-func notBuilt(what string) error {
-	return exit.WithCode(exit.Failed, fmt.Errorf("%s is not built yet in this version of entra-link; nothing was changed", what))
 }

@@ -432,3 +432,11 @@ func TestVerboseRedactsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupSaysWhyItWaits: while Entra replicates, the progress says so in words.
+func TestSetupSaysWhyItWaits(t *testing.T) {
+	tt := newTenant(t)
+	tt.sb.SetFaults(sandbox.Faults{ReplicationDelay: 1200 * time.Millisecond})
+	_, r := tt.setup(0, "--profile", "roger365")
+	mustContain(t, "progress", r.stderr, "waiting for Entra to replicate the objects just created; retrying in")
+}

@@ -55,6 +55,7 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 		return err
 	}
 	fl.conn = conn
+	conn.setProgress(progress)
 	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress}
 	return nil
 }
@@ -255,6 +256,12 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 	var mu sync.Mutex
 	return func(ev setup.Event) {
 		if ev.Status == setup.StatusRunning && !verbose {
+			return
+		}
+		if ev.Status == setup.StatusWaiting {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintln(f.IO.ErrOut, st.Dim("  … "+ev.Detail+" ("+ev.Target+")"))
 			return
 		}
 		mu.Lock()
