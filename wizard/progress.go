@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -147,7 +148,16 @@ type progressModel struct {
 	finished bool
 	// lines are the finished steps, wrapped to the width.
 	lines []string
+	// note is the latest waiting words not tied to a running step (the
+	// Graph client's retries); shown until a step ends or for noteTTL.
+	note   string
+	noteAt time.Time
+	now    func() time.Time
 }
+
+// noteTTL is how long a waiting note stays without news: a retry waits
+// seconds, not minutes.
+const noteTTL = 15 * time.Second
 
 // shownLines bounds the finished steps in the live view, so that it always
 // fits a 24-line terminal (an inline view taller than the screen cannot be
@@ -162,6 +172,7 @@ func newProgressModel(st style, width int, cancel func()) *progressModel {
 		running: map[string]Event{},
 		waiting: map[string]string{},
 		cancel:  cancel,
+		now:     time.Now,
 	}
 }
 
@@ -181,13 +192,18 @@ func (m *progressModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.start(k, ev)
 		case finalStatus(ev.Status):
 			m.remove(k)
+			m.note = ""
 			m.lines = append(m.lines, strings.Split(wrapLine(m.st.stepLine(ev), m.width), "\n")...)
 		default:
-			if _, ok := m.running[k]; !ok {
-				m.start(k, ev)
+			// "waiting" and any status to come: words under the spinner,
+			// under the step they belong to if it is running.
+			if ev.Detail == "" {
+				break
 			}
-			if ev.Detail != "" {
+			if _, ok := m.running[k]; ok {
 				m.waiting[k] = ev.Detail
+			} else {
+				m.note, m.noteAt = ev.Detail, m.now()
 			}
 		}
 	case finishedMsg:
@@ -242,6 +258,9 @@ func (m *progressModel) render() string {
 		if d := m.waiting[k]; d != "" {
 			b.WriteString(wrapLine("  "+m.st.dim(d), m.width) + "\n")
 		}
+	}
+	if m.note != "" && m.now().Sub(m.noteAt) < noteTTL {
+		b.WriteString(wrapLine(m.spin.View()+" "+m.st.dim(m.note), m.width) + "\n")
 	}
 	if m.stopping {
 		b.WriteString(m.st.yellow("Stopping: the steps under way finish first; a created secret is still shown.") + "\n")

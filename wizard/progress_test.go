@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -35,6 +36,7 @@ func TestProgressModel(t *testing.T) {
 		t.Fatalf("running steps not shown:\n%s", view)
 	}
 	send(with(app, StatusDone, "client ID 1234"))
+	send(with(consent, StatusRunning, ""))
 	send(with(consent, "waiting", "waiting for Entra to replicate the new service principal…"))
 	view = m.render()
 	lines := strings.Split(strings.TrimRight(view, "\n"), "\n")
@@ -43,6 +45,17 @@ func TestProgressModel(t *testing.T) {
 		!strings.Contains(lines[2], "Grant admin consent: Microsoft Graph · Directory.ReadWrite.All") ||
 		strings.TrimSpace(lines[3]) != "waiting for Entra to replicate the new service principal…" {
 		t.Errorf("want the finished step, then each running one with its waiting words:\n%s", view)
+	}
+	// A retry of the Graph client: not a step of its own.
+	clock := time.Now()
+	m.now = func() time.Time { return clock }
+	send(eventMsg{Action: "wait", Target: "POST /servicePrincipals", Status: "waiting", Detail: "waiting for Entra to replicate the objects just created; retrying in 2s"})
+	if v := m.render(); !strings.Contains(v, "waiting for Entra to replicate the objects just created; retrying in 2s") || strings.Contains(v, "Wait POST") {
+		t.Errorf("retry words not shown as a waiting line:\n%s", v)
+	}
+	clock = clock.Add(noteTTL)
+	if strings.Contains(m.render(), "retrying in 2s") {
+		t.Error("an old retry note is still shown")
 	}
 	send(with(consent, StatusFailed, "Forbidden"))
 	send(with(sp, StatusSkipped, "exists"))
