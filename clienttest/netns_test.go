@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -157,8 +158,14 @@ type cmdResult struct {
 	err            error
 }
 
+// secretField matches the JSON fields in which the CLIs print a new secret
+// (az ad app credential reset: "password"), so a failure message never
+// repeats one.
+var secretField = regexp.MustCompile(`("(?:password|secretText|clientSecret)"\s*:\s*)"[^"]*"`)
+
 func (r cmdResult) String() string {
-	return fmt.Sprintf("err=%v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+	redact := func(s string) string { return secretField.ReplaceAllString(s, `$1"<redacted>"`) }
+	return fmt.Sprintf("err=%v\nstdout:\n%s\nstderr:\n%s", r.err, redact(r.stdout), redact(r.stderr))
 }
 
 // run runs a client command with env added to the environment.
