@@ -199,7 +199,12 @@ func renderPermissions(b *strings.Builder, r *Result, st Style, plan bool) {
 
 func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
 	title := fmt.Sprintf("%s is set up", r.DisplayName)
-	if r.Error != "" {
+	switch {
+	case r.Title != "" && r.Error != "":
+		title = r.Title + " (with errors)"
+	case r.Title != "":
+		title = r.Title
+	case r.Error != "":
 		title = fmt.Sprintf("%s is only partly set up", r.DisplayName)
 	}
 	if r.TenantName != "" {

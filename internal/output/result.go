@@ -65,6 +65,8 @@ type Result struct {
 	// Error is set when the run failed or was interrupted part-way.
 	Error string `json:"error,omitempty"`
 
+	// Title heads the text output ("<DisplayName> is set up" when empty).
+	Title string `json:"-"`
 	// NextSteps are rendered in text output only.
 	NextSteps []string `json:"-"`
 	// HandoverFormat is the product's own format ("text" or "json").

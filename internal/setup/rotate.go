@@ -212,6 +212,7 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 		TenantName:          ro.Org.DisplayName,
 		TenantDomain:        ro.Org.InitialDomain(),
 		DisplayName:         app.DisplayName,
+		Title:               "New client secret for " + app.DisplayName,
 		ClientID:            app.AppID,
 		ApplicationObjectID: app.ID,
 		PortalURL:           env.Cloud.PortalAppURL(app.AppID),
