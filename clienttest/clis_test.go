@@ -100,14 +100,11 @@ func TestNetnsM365CLI(t *testing.T) {
 	}
 
 	// `entra app add` (and app set/remove/permission/role) address Graph as
-	// /v1.0/myorganization/…, a tenant alias real Graph accepts and the
-	// sandbox does not serve (docs/clients.md).
-	if r := m("entra", "app", "add", "--name", "m365 app", "--withSecret"); r.err == nil {
-		t.Logf("m365 entra app add now works: %s", r.stdout)
-	} else if strings.Contains(r.stderr+r.stdout, "myorganization") {
-		t.Logf("known sandbox gap: m365 entra app add: %s", strings.TrimSpace(r.stderr))
-	} else {
-		t.Errorf("m365 entra app add failed for another reason than the known /myorganization gap: %s", r)
+	// /v1.0/myorganization/…, the tenant alias real Graph accepts.
+	if r := m("entra", "app", "add", "--name", "m365 app", "--withSecret"); r.err != nil {
+		t.Errorf("m365 entra app add: %s", r)
+	} else if !strings.Contains(r.stdout, "appId") {
+		t.Errorf("m365 entra app add printed no appId: %s", r.stdout)
 	}
 
 	// The consent steps of a setup, on an app registered through the SDK.

@@ -437,3 +437,16 @@ func TestKeyCredentialsAndProof(t *testing.T) {
 		t.Errorf("after removeKey: %v", left)
 	}
 }
+
+// TestMyOrganizationAlias: /v1.0/myorganization/… is the same collection
+// (the CLI for Microsoft 365 addresses applications this way).
+func TestMyOrganizationAlias(t *testing.T) {
+	s := newSandbox(t)
+	c := adminClient(t, s)
+	created := c.do("POST", "/myorganization/applications", map[string]any{"displayName": "via alias"}).must(t, 201)
+	got := c.do("GET", "/applications/"+created["id"].(string), nil).must(t, 200)
+	if got["displayName"] != "via alias" {
+		t.Errorf("got %v", got["displayName"])
+	}
+	c.do("GET", "/myorganizationx/applications", nil).wantError(t, 400, "BadRequest", "")
+}

@@ -134,7 +134,7 @@ func (s *Server) runBatchItem(outer *graphReq, it batchItem) map[string]any {
 	}
 	header.Set("Authorization", outer.header.Get("Authorization"))
 	inner := &graphReq{
-		s: s, method: strings.ToUpper(it.Method), path: "/" + path, rawQuery: rawQuery, header: header, host: outer.host,
+		s: s, method: strings.ToUpper(it.Method), path: tenantAlias("/" + path), rawQuery: rawQuery, header: header, host: outer.host,
 		requestID: newGUID(), clientReq: outer.clientReq, batchItem: true,
 	}
 	if b := bytes.TrimSpace(it.Body); len(b) > 0 && string(b) != "null" {

@@ -53,7 +53,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, info *reqInf
 	g := &graphReq{
 		s:         s,
 		method:    r.Method,
-		path:      strings.TrimPrefix(r.URL.Path, "/v1.0"),
+		path:      tenantAlias(strings.TrimPrefix(r.URL.Path, "/v1.0")),
 		rawQuery:  r.URL.RawQuery,
 		header:    r.Header,
 		host:      r.Host,
@@ -80,6 +80,19 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, info *reqInf
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out) // the client is gone if this fails
+}
+
+// tenantAlias drops Graph's "myorganization" tenant alias
+// (/v1.0/myorganization/applications is /v1.0/applications), which the CLI
+// for Microsoft 365 sends.
+func tenantAlias(path string) string {
+	const alias = "/myorganization"
+	if len(path) >= len(alias) && strings.EqualFold(path[:len(alias)], alias) {
+		if rest := path[len(alias):]; rest == "" || rest[0] == '/' {
+			return rest
+		}
+	}
+	return path
 }
 
 // readBody reads a request body, gunzipping it when Content-Encoding says
