@@ -14,12 +14,12 @@ import (
 	"github.com/entra-link/entra-link/internal/securefile"
 )
 
-// apply runs the Apply hook under the progress view.
-func (w *Wizard) apply(ctx context.Context, a *SetupAnswers, h SetupHooks) (*output.Result, error) {
+// apply runs an apply hook under the progress view.
+func (w *Wizard) apply(ctx context.Context, fn func(ctx context.Context, report func(Event)) (*output.Result, error)) (*output.Result, error) {
 	w.say("%s", w.st.bold("Applying"))
 	var res *output.Result
 	stopped, err := w.progress(ctx, func(ctx context.Context, report func(Event)) error {
-		r, err := h.Apply(ctx, a, report)
+		r, err := fn(ctx, report)
 		res = r
 		return err
 	})
@@ -33,7 +33,7 @@ func (w *Wizard) apply(ctx context.Context, a *SetupAnswers, h SetupHooks) (*out
 // labels, the secret once with its expiry, the next steps, and an offer to
 // write the values to a 0600 file. Leaving it warns that the secret will
 // not be shown again. Esc or Ctrl-C here simply leaves: the run is over.
-func (w *Wizard) handover(ctx context.Context, a *SetupAnswers, res *output.Result) {
+func (w *Wizard) handover(ctx context.Context, delivery string, res *output.Result) {
 	if res == nil {
 		return
 	}
@@ -41,13 +41,13 @@ func (w *Wizard) handover(ctx context.Context, a *SetupAnswers, res *output.Resu
 	var b bytes.Buffer
 	_ = output.RenderText(&b, res, output.Style{Color: w.st.color}, w.cfg.Now())
 	w.say("%s", strings.TrimRight(b.String(), "\n"))
-	if a.Delivery != "" {
+	if delivery != "" {
 		w.say("")
-		w.say("The result was also written to %s.", a.Delivery)
+		w.say("The result was also written to %s.", delivery)
 	}
 	if w.stopped {
 		w.say("")
-		w.say("%s Stopped at your request: the steps marked ✓ were done, the others were not; running the same setup again finishes the rest.", w.st.yellow("!"))
+		w.say("%s Stopped at your request: the steps marked ✓ were done, the others were not.", w.st.yellow("!"))
 	}
 	if res.Handover == nil || len(res.Handover.Fields) == 0 {
 		return

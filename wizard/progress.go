@@ -52,9 +52,9 @@ var stepWords = map[string]string{
 	"grant-admin-consent":      "Grant admin consent:",
 	"grant-delegated-consent":  "Grant consent:",
 	"assign-directory-role":    "Assign directory role",
-	"add-secret":               "Add client secret",
-	"remove-secret":            "Retire",
-	"prove-secret":             "Prove",
+	"prove-client-secret":      "Prove",
+	"remove-client-secret":     "Retire",
+	"wait":                     "Wait for",
 }
 
 func stepLabel(ev Event) string {

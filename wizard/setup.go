@@ -189,8 +189,13 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 			return nil, ErrCancelled
 		}
 	}
-	res, applyErr := w.apply(ctx, a, h)
-	w.handover(ctx, a, res)
+	res, applyErr := w.apply(ctx, func(ctx context.Context, report func(Event)) (*output.Result, error) {
+		return h.Apply(ctx, a, report)
+	})
+	w.handover(ctx, a.Delivery, res)
+	if w.stopped && res != nil {
+		w.say("Running the same setup again finishes the rest: it changes only what is missing.")
+	}
 	return res, applyErr
 }
 

@@ -106,6 +106,9 @@ entra-link did not create.`,
 }
 
 func rotateRun(o *RotateOptions) error {
+	if o.wizardWanted() {
+		return rotateWizardRun(o)
+	}
 	ctx := ctxOr(o.ctx)
 	if !o.Yes && !o.f.IO.CanPrompt() {
 		return exit.UsageErrorf("rotate-secret changes your tenant and cannot ask for confirmation here: add --yes to add the new secret")

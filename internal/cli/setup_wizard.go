@@ -95,12 +95,7 @@ func (o *SetupOptions) answers() *wizard.SetupAnswers {
 		With: append([]string(nil), o.With...), NewCredential: o.NewCredential,
 		Sandbox: o.Sandbox, Yes: o.Yes,
 	}
-	switch {
-	case o.OutputFile != "":
-		a.Delivery = o.OutputFile + " (mode 0600)"
-	case !o.resultOnScreen():
-		a.Delivery = "standard output (" + o.format() + ")"
-	}
+	a.Delivery = o.delivery(o.f)
 	return a
 }
 
@@ -137,7 +132,7 @@ func (o *SetupOptions) fill(a *wizard.SetupAnswers) error {
 	return nil
 }
 
-func (o *SetupOptions) format() string {
+func (o *TenantOptions) format() string {
 	if o.Output == "" {
 		return output.FormatText
 	}
@@ -147,8 +142,19 @@ func (o *SetupOptions) format() string {
 // resultOnScreen: the text report is not printed on a terminal stdout;
 // the hand-over screen (on stderr) shows it instead. Data formats and a
 // redirected stdout still get the result there.
-func (o *SetupOptions) resultOnScreen() bool {
-	return o.OutputFile == "" && o.f.IO.IsStdoutTTY() && o.format() == output.FormatText
+func (o *TenantOptions) resultOnScreen(f *Factory) bool {
+	return o.OutputFile == "" && f.IO.IsStdoutTTY() && o.format() == output.FormatText
+}
+
+// delivery says where the result goes besides the hand-over screen.
+func (o *TenantOptions) delivery(f *Factory) string {
+	switch {
+	case o.OutputFile != "":
+		return o.OutputFile + " (mode 0600)"
+	case !o.resultOnScreen(f):
+		return "standard output (" + o.format() + ")"
+	}
+	return ""
 }
 
 // setupWizardRun is setup as a conversation: the wizard fills the options
@@ -173,29 +179,9 @@ func setupWizardRun(o *SetupOptions) error {
 			if err := fl.signIn(ctx, ps.send); err != nil {
 				return wizard.SignedIn{}, err
 			}
-			// The first Graph call is where the sign-in really happens
-			// (browser, device code); its claims name the identity.
-			id, err := fl.conn.Graph.WhoAmI(ctx)
-			if err != nil {
-				return wizard.SignedIn{}, preflightError(err)
-			}
-			org, err = fl.conn.Graph.Organization(ctx)
-			switch {
-			case err == nil:
-				orgKnown = true
-			case graph.IsForbidden(err):
-				org = graph.Organization{ID: id.TenantID, DisplayName: "tenant " + id.TenantID}
-			default:
-				return wizard.SignedIn{}, preflightError(err)
-			}
-			who := id.Name
-			if who == "" {
-				who = id.ObjectID
-			}
-			if id.AppOnly {
-				who = "the app " + who
-			}
-			return wizard.SignedIn{Who: who, Tenant: signedInTenant(org)}, nil
+			who, tenantOrg, known, err := whoAndWhere(ctx, fl.conn)
+			org, orgKnown = tenantOrg, known
+			return who, err
 		},
 		CheckDomain: func(raw string) error {
 			if !orgKnown {
@@ -238,18 +224,23 @@ func setupWizardRun(o *SetupOptions) error {
 }
 
 // applyQuietly runs the flag path's apply while the progress view owns
-// the terminal: what apply would print on stderr is kept for the result's
-// warnings, and the text report meant for a terminal stdout is left to the
-// hand-over screen.
+// the terminal.
 func (o *SetupOptions) applyQuietly(ctx context.Context, fl *setupFlow) (*output.Result, error) {
+	return quietly(o.f, &o.TenantOptions, func() (*output.Result, error) { return fl.apply(ctx) })
+}
+
+// quietly runs an apply while the progress view owns the terminal: what
+// it would print on stderr is kept for the result's warnings, and the text
+// report meant for a terminal stdout is left to the hand-over screen.
+func quietly(f *Factory, t *TenantOptions, apply func() (*output.Result, error)) (*output.Result, error) {
 	var notes syncBuffer
-	errOut, out := o.f.IO.ErrOut, o.f.IO.Out
-	o.f.IO.ErrOut = &notes
-	if o.resultOnScreen() {
-		o.f.IO.Out = io.Discard
+	errOut, out := f.IO.ErrOut, f.IO.Out
+	f.IO.ErrOut = &notes
+	if t.resultOnScreen(f) {
+		f.IO.Out = io.Discard
 	}
-	res, err := fl.apply(ctx)
-	o.f.IO.ErrOut, o.f.IO.Out = errOut, out
+	res, err := apply()
+	f.IO.ErrOut, f.IO.Out = errOut, out
 	for _, l := range strings.Split(strings.TrimSpace(notes.String()), "\n") {
 		// "Wrote FILE" is said by the hand-over screen (Delivery).
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Wrote ") && res != nil {
@@ -257,6 +248,34 @@ func (o *SetupOptions) applyQuietly(ctx context.Context, fl *setupFlow) (*output
 		}
 	}
 	return res, err
+}
+
+// whoAndWhere makes the first Graph calls of a wizard run, where the
+// sign-in really happens (browser, device code): who signed in, and the
+// tenant with its verified domains (unknown without Organization.Read.All).
+func whoAndWhere(ctx context.Context, conn *connection) (who wizard.SignedIn, org graph.Organization, known bool, err error) {
+	id, err := conn.Graph.WhoAmI(ctx)
+	if err != nil {
+		return who, org, false, preflightError(err)
+	}
+	org, err = conn.Graph.Organization(ctx)
+	switch {
+	case err == nil:
+		known = true
+	case graph.IsForbidden(err):
+		org = graph.Organization{ID: id.TenantID, DisplayName: "tenant " + id.TenantID}
+	default:
+		return who, org, false, preflightError(err)
+	}
+	who.Who = id.Name
+	if who.Who == "" {
+		who.Who = id.ObjectID
+	}
+	if id.AppOnly {
+		who.Who = "the app " + who.Who
+	}
+	who.Tenant = signedInTenant(org)
+	return who, org, known, nil
 }
 
 // progressSink forwards engine events to whoever shows them now.
