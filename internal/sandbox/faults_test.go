@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -270,4 +271,21 @@ func TestInspectionAPI(t *testing.T) {
 	if r := admin.do("GET", "/organization", nil); r.status != http.StatusInternalServerError {
 		t.Errorf("injected rule via API not applied: %d", r.status)
 	}
+}
+
+// TestStateDirLock: two sandboxes never serve the same state directory.
+func TestStateDirLock(t *testing.T) {
+	dir := t.TempDir()
+	a := newSandbox(t, sandboxtest.StateDir(dir))
+	if _, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: dir}); err == nil || !strings.Contains(err.Error(), "in use by another entra-link process") {
+		t.Fatalf("second sandbox on the same state dir: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: dir})
+	if err != nil {
+		t.Fatalf("after Close the directory is free: %v", err)
+	}
+	_ = b.Close()
 }

@@ -39,7 +39,7 @@ func TestPersistenceAcrossRestarts(t *testing.T) {
 
 	// Files and their modes: only ca.pem and server.pem are world-readable.
 	modes := map[string]os.FileMode{"ca.pem": 0o644, "ca-key.pem": 0o600, "server.pem": 0o644, "server-key.pem": 0o600,
-		"signing-key.pem": 0o600, "tenant.json": 0o600, "state.json": 0o600}
+		"signing-key.pem": 0o600, "tenant.json": 0o600, "state.json": 0o600, "lock": 0o600}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		want, known := modes[e.Name()]

@@ -133,6 +133,7 @@ type Server struct {
 	deviceCodes     map[string]*deviceCode
 	signInUser      string // object id of the user device-code sign-ins approve as
 
+	unlock    func()
 	closeOnce sync.Once
 	closeErr  error
 	serveErr  chan error
@@ -154,7 +155,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create sandbox state directory: %w", err)
 	}
+	release, err := lockStateDir(s.dir)
+	if err != nil {
+		_ = s.cleanup()
+		return nil, err
+	}
+	s.unlock = release
 	if err := s.init(ctx); err != nil {
+		release()
 		_ = s.cleanup() // the init error is the one that matters
 		return nil, err
 	}
@@ -436,6 +444,9 @@ func (s *Server) Close() error {
 			if err := <-s.serveErr; err != nil && s.closeErr == nil {
 				s.closeErr = fmt.Errorf("sandbox server: %w", err)
 			}
+		}
+		if s.unlock != nil {
+			s.unlock()
 		}
 		if err := s.cleanup(); err != nil && s.closeErr == nil {
 			s.closeErr = err
