@@ -20,6 +20,7 @@ func accessibleWizard(input string) (*Wizard, *bytes.Buffer) {
 // bulk reader (the pitfall: huh's fields each wrap the reader in their own
 // scanner) and checks the prompts are plain text with their descriptions.
 func TestAccessibleSetup(t *testing.T) {
+	t.Parallel()
 	w, out := accessibleWizard("3\n\n4\nEntitle JIT\n1\ny\n\n")
 	e := &fakeEngine{}
 	a := &SetupAnswers{Cloud: "global"}
@@ -56,6 +57,7 @@ func TestAccessibleSetup(t *testing.T) {
 // TestAccessibleEndOfInput: an input that ends is no answer: the wizard
 // leaves before signing in instead of taking the defaults.
 func TestAccessibleEndOfInput(t *testing.T) {
+	t.Parallel()
 	for _, input := range []string{"", "3\n", "3\n\n4\n\n\n"} {
 		w, _ := accessibleWizard(input)
 		e := &fakeEngine{}
@@ -72,6 +74,7 @@ func TestAccessibleEndOfInput(t *testing.T) {
 // TestAccessibleCtrlC: Ctrl-C on a line prompt arrives as a cancelled
 // context (SIGINT), while the prompt is blocked reading.
 func TestAccessibleCtrlC(t *testing.T) {
+	t.Parallel()
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	var out bytes.Buffer
@@ -93,6 +96,7 @@ func TestAccessibleCtrlC(t *testing.T) {
 
 // TestLineReader hands out one line per read, whatever the reader below.
 func TestLineReader(t *testing.T) {
+	t.Parallel()
 	for name, r := range map[string]io.Reader{
 		"bulk":     strings.NewReader("one\ntwo\nthree"),
 		"one byte": iotest.OneByteReader(strings.NewReader("one\ntwo\nthree")),

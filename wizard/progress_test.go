@@ -18,6 +18,7 @@ import (
 // under their step, finished steps leave a ✓ / ✗ / – line, and Esc asks
 // the run to stop.
 func TestProgressModel(t *testing.T) {
+	t.Parallel()
 	cancelled := false
 	m := newProgressModel(style{}, 80, func() { cancelled = true })
 	send := func(msg tea.Msg) { m.Update(msg) }
@@ -91,6 +92,7 @@ func TestProgressModel(t *testing.T) {
 
 // TestStepLineColour: marks are coloured only with colour on.
 func TestStepLineColour(t *testing.T) {
+	t.Parallel()
 	ev := Event{Action: "assign-directory-role", Target: "User Administrator", Status: StatusPending, Detail: "needs a Privileged Role Administrator"}
 	plain := style{}.stepLine(ev)
 	if plain != "! Assign directory role User Administrator — needs a Privileged Role Administrator" {
@@ -103,6 +105,7 @@ func TestStepLineColour(t *testing.T) {
 }
 
 func TestWrapLine(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		{"short", "short"},
 		{"  Tenant      Contoso (entra-link sandbox) (contososandbox0m21go.onmicrosoft.com)",
@@ -124,6 +127,7 @@ func TestWrapLine(t *testing.T) {
 }
 
 func TestCompletePath(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, p := range []string{"hire2retire.cer", "hire2retire.pem", "other.txt", ".hidden"} {
 		if err := os.WriteFile(filepath.Join(dir, p), nil, 0o600); err != nil {
@@ -149,6 +153,7 @@ func TestCompletePath(t *testing.T) {
 // TestKeyboardSessions: keys typed after a question ended go to the next
 // question, not to the ended one's leftover read.
 func TestKeyboardSessions(t *testing.T) {
+	t.Parallel()
 	pr, pw := io.Pipe()
 	kb := newKeyboard(pr)
 	first := kb.session()

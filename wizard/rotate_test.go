@@ -50,6 +50,7 @@ var twoApps = []AppChoice{
 // TestRotatePicksAppAndRetires: the app is picked from the apps entra-link
 // made (name, profile, expiry on screen), then lifetime and retirement.
 func TestRotatePicksAppAndRetires(t *testing.T) {
+	t.Parallel()
 	d := &keyDriver{t: t, script: []answer{
 		{want: []string{"Which app gets a new client secret?", "> Relution  relution  secret 2027-01-10 (in 50 days)", "Entitle   entitle   secret expired 2026-11-01 (20 days ago)"}, keys: keys(down, enter)},
 		{want: []string{"How long should the new secret be valid?", "> 1 year     until 2027-11-21  (Entitle's default)"}, keys: keys(up, up, enter)},
@@ -77,6 +78,7 @@ func TestRotatePicksAppAndRetires(t *testing.T) {
 
 // TestRotateSkipsWhatFlagsAnswered and leaves on Esc.
 func TestRotateSkipsWhatFlagsAnswered(t *testing.T) {
+	t.Parallel()
 	d := &keyDriver{t: t, script: []answer{
 		{want: []string{"Add the new secret?"}, keys: keys(esc)},
 	}}
@@ -92,6 +94,7 @@ func TestRotateSkipsWhatFlagsAnswered(t *testing.T) {
 }
 
 func TestRotateNoApps(t *testing.T) {
+	t.Parallel()
 	d := &keyDriver{t: t}
 	w, _ := testWizard(d)
 	_, err := w.Rotate(context.Background(), &RotateAnswers{}, givenFlags(), (&fakeRotation{}).hooks())

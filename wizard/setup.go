@@ -415,7 +415,7 @@ func (w *Wizard) askInputs(ctx context.Context, a *SetupAnswers, given Given, h 
 			for _, c := range p.Audience.Choices {
 				label := audienceName(c)
 				if c == p.Audience.Default {
-					label += " (" + p.Product + "'s default)"
+					label += " (default)"
 				}
 				opts = append(opts, huh.NewOption(label, c))
 			}
@@ -452,9 +452,9 @@ func (w *Wizard) askInputs(ctx context.Context, a *SetupAnswers, given Given, h 
 func audienceName(a string) string {
 	switch a {
 	case profile.AudienceSingleTenant:
-		return "Single tenant (accounts in this organizational directory only)"
+		return "Single tenant: accounts in this organization only"
 	case profile.AudienceMultiTenant:
-		return "Multi-tenant (accounts in any organizational directory)"
+		return "Multi-tenant: accounts in any organization"
 	}
 	return a
 }
@@ -520,7 +520,7 @@ func (w *Wizard) askCredential(ctx context.Context, a *SetupAnswers, given Given
 		for _, c := range p.Credential.Allowed {
 			label := credentialName(c)
 			if c == p.Credential.Default {
-				label += " (" + p.Product + "'s default)"
+				label += " (default)"
 			}
 			opts = append(opts, huh.NewOption(label, c))
 		}

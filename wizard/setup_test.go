@@ -92,6 +92,7 @@ func mustProfile(t *testing.T, id string) *profile.Profile {
 // TestSetupEntitle walks the whole Entitle conversation with keys and
 // checks the screens and the options the answers produce.
 func TestSetupEntitle(t *testing.T) {
+	t.Parallel()
 	d := &keyDriver{t: t, script: []answer{
 		{want: []string{"Which product are you setting up?", "> Relution", "Entitle", "Just-in-time access management", "Another product, from a profile file"},
 			keys: keys(down, down, enter)},
@@ -148,6 +149,7 @@ func TestSetupEntitle(t *testing.T) {
 // TestSetupSkipsWhatFlagsAnswered: a question is skipped exactly when its
 // flag was given, even when the given value is the default (--cloud global).
 func TestSetupSkipsWhatFlagsAnswered(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		given  []string
@@ -215,6 +217,7 @@ func TestSetupSkipsWhatFlagsAnswered(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			d := &keyDriver{t: t, script: tc.script}
 			w, out := testWizard(d)
 			e := &fakeEngine{}
@@ -236,6 +239,7 @@ func TestSetupSkipsWhatFlagsAnswered(t *testing.T) {
 // TestSetupCancel: Esc or Ctrl-C at any question leaves with ErrCancelled,
 // and nothing is applied.
 func TestSetupCancel(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name           string
 		script         []answer
@@ -252,6 +256,7 @@ func TestSetupCancel(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			d := &keyDriver{t: t, script: tc.script}
 			w, _ := testWizard(d)
 			e := &fakeEngine{}
@@ -277,6 +282,7 @@ func TestSetupCancel(t *testing.T) {
 // and against the tenant's verified domains when submitted; a rejected
 // answer stays on screen with the reason, and a good one goes through.
 func TestRelutionServerURL(t *testing.T) {
+	t.Parallel()
 	rejected := []struct{ typed, reason string }{
 		{"http://relution.contoso.com", "uses http; it must be an https URL"},
 		{"https://relution.example.org", "relution.example.org is not a verified domain of Contoso"},
@@ -284,6 +290,7 @@ func TestRelutionServerURL(t *testing.T) {
 	}
 	for _, r := range rejected {
 		t.Run(r.typed, func(t *testing.T) {
+			t.Parallel()
 			d := &keyDriver{t: t, script: []answer{
 				{want: []string{"Display name"}, keys: keys(enter)},
 				{want: []string{"Relution server URL", "verified domain", "https://relution.contoso.com"},
@@ -313,6 +320,7 @@ func TestRelutionServerURL(t *testing.T) {
 // TestHire2RetireCertificateAndExchange: the optional feature is offered
 // with its sentence, and the certificate is generated or uploaded.
 func TestHire2RetireCertificateAndExchange(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cer := filepath.Join(dir, "hire2retire.cer")
 	if err := os.WriteFile(cer, []byte("x"), 0o600); err != nil {
@@ -346,6 +354,7 @@ func TestHire2RetireCertificateAndExchange(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			script := []answer{
 				{want: []string{"Display name", "> Hire2Retire"}, keys: keys(enter)},
 				{want: []string{"Add Exchange Online?", "Lets Hire2Retire manage mailboxes in Exchange Online"}, keys: keys("y")},
@@ -375,6 +384,7 @@ func TestHire2RetireCertificateAndExchange(t *testing.T) {
 // TestExistingSecretAndShortfalls: an app that already has a valid secret
 // is asked about, and missing privileges are explained with a choice.
 func TestExistingSecretAndShortfalls(t *testing.T) {
+	t.Parallel()
 	base := []answer{{want: []string{"Display name"}, keys: keys(enter)}, {want: []string{"How long"}, keys: keys(enter)}}
 	t.Run("add a new secret, continue without consent rights", func(t *testing.T) {
 		d := &keyDriver{t: t, script: append(append([]answer(nil), base...),
@@ -423,6 +433,7 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 // TestHandoverWritesFile: the values go to a 0600 file in the product's
 // own format; an existing file is not overwritten.
 func TestHandoverWritesFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "taken.json")
 	if err := os.WriteFile(existing, []byte("keep"), 0o600); err != nil {
@@ -465,5 +476,54 @@ func TestHandoverWritesFile(t *testing.T) {
 	// Once written, the file offer is gone; leaving is the only choice.
 	if last := d.screens[len(d.screens)-1]; strings.Contains(last, "Write the values") {
 		t.Errorf("file offered again:\n%s", last)
+	}
+}
+
+// TestUnifyAndProfileFile: a product from a profile file (validated as it
+// is entered), several redirect URIs in one answer, and the account type
+// where the profile allows a choice.
+func TestUnifyAndProfileFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("id: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unify, err := os.ReadFile(filepath.Join("..", "internal", "profile", "builtin", "unify.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "myunify.yaml")
+	if err := os.WriteFile(good, unify, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &keyDriver{t: t, script: []answer{
+		{want: []string{"Which product"}, keys: keys(up, enter)},
+		{want: []string{"Profile file", "./myproduct.yaml"},
+			keys:  keys(bad, enter),
+			after: []string{"bad.yaml"},
+			then:  keys(ctrlU, good, enter)},
+		{want: []string{"Display name", "> Unify Integration"}, keys: keys(enter)},
+		{want: []string{"Redirect URI", "Separate several with spaces", "https://app.unifyapps.com/oauth/callback"},
+			keys: keys("https://app.unifyapps.com/oauth/callback https://eu.unifyapps.com/oauth/callback", enter)},
+		{want: []string{"Who may sign in to the app?", "> Single tenant: accounts in this organization only (default)"}, keys: keys(down, enter)},
+		{want: []string{"How long"}, keys: keys(enter)},
+		{want: []string{"Apply"}, keys: keys(esc)},
+	}}
+	w, _ := testWizard(d)
+	e := &fakeEngine{}
+	if _, err := w.Setup(context.Background(), &SetupAnswers{Cloud: "global", Auth: "env"}, givenFlags("cloud", "auth"), e.hooks()); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("err = %v", err)
+	}
+	d.done()
+	got := e.atReview
+	if got.ProfileFile != good || got.ProfileID != "" || got.Profile == nil || got.Profile.ID != "unify" {
+		t.Errorf("profile file %q id %q", got.ProfileFile, got.ProfileID)
+	}
+	if !slices.Equal(got.Values["redirect-uri"], []string{"https://app.unifyapps.com/oauth/callback", "https://eu.unifyapps.com/oauth/callback"}) {
+		t.Errorf("redirect URIs %v", got.Values["redirect-uri"])
+	}
+	if got.Audience != "multi-tenant" {
+		t.Errorf("audience %q", got.Audience)
 	}
 }
