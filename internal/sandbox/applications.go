@@ -204,13 +204,7 @@ func rejectPasswordCredentials(body map[string]any) *graphError {
 }
 
 func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *graphError) {
-	if err := g.authorize(permAppWrite); err != nil {
-		return nil, err
-	}
-	if !g.canManageApp(s.t, app.Owners) {
-		return nil, errForbidden()
-	}
-	body, e := g.decodeJSONBody(false)
+	body, e := s.appWriteBody(g, app, false)
 	if e != nil {
 		return nil, e
 	}
@@ -607,13 +601,7 @@ func actionParams(body map[string]any, action string, allowed ...string) *graphE
 }
 
 func (s *Server) addPassword(g *graphReq, app *application) (*graphResp, *graphError) {
-	if err := g.authorize(permAppWrite); err != nil {
-		return nil, err
-	}
-	if !g.canManageApp(s.t, app.Owners) {
-		return nil, errForbidden()
-	}
-	body, e := g.decodeJSONBody(true)
+	body, e := s.appWriteBody(g, app, true)
 	if e != nil {
 		return nil, e
 	}
@@ -655,13 +643,7 @@ func (s *Server) addPassword(g *graphReq, app *application) (*graphResp, *graphE
 }
 
 func (s *Server) removePassword(g *graphReq, app *application) (*graphResp, *graphError) {
-	if err := g.authorize(permAppWrite); err != nil {
-		return nil, err
-	}
-	if !g.canManageApp(s.t, app.Owners) {
-		return nil, errForbidden()
-	}
-	body, e := g.decodeJSONBody(false)
+	body, e := s.appWriteBody(g, app, false)
 	if e != nil {
 		return nil, e
 	}
@@ -862,4 +844,16 @@ func numEquals(v any, n int64) bool {
 		return x == float64(n)
 	}
 	return false
+}
+
+// appWriteBody checks that the caller may change app, then decodes the
+// request body (optional: the body may be absent).
+func (s *Server) appWriteBody(g *graphReq, app *application, optional bool) (map[string]any, *graphError) {
+	if err := g.authorize(permAppWrite); err != nil {
+		return nil, err
+	}
+	if !g.canManageApp(s.t, app.Owners) {
+		return nil, errForbidden()
+	}
+	return g.decodeJSONBody(optional)
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/entra-link/entra-link/graph"
@@ -207,47 +206,34 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 	t := &Tenant{Identity: id, Resources: map[string]graph.ServicePrincipal{}}
 	env.emit(Event{Action: "preflight", Target: "tenant, your roles, existing app", Status: StatusRunning})
 
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-	)
-	fail := func(what string, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		errs = append(errs, fmt.Errorf("%s: %w", what, err))
-	}
-	goDo := func(fn func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); fn() }()
-	}
-	goDo(func() {
+	var l lookups
+	l.do(func() {
 		org, err := env.Graph.Organization(ctx)
 		if graph.IsForbidden(err) {
 			// Reading the tenant needs Organization.Read.All, which a
 			// narrowly privileged app may lack: the token names the tenant.
-			mu.Lock()
+			l.mu.Lock()
 			t.Org = graph.Organization{ID: id.TenantID, DisplayName: "tenant " + id.TenantID}
 			t.orgUnknown = true
 			t.Warnings = append(t.Warnings, "the signed-in identity may not read the tenant's details (Organization.Read.All), so its name and verified domains are unknown")
-			mu.Unlock()
+			l.mu.Unlock()
 			return
 		}
 		if err != nil {
-			fail("reading the tenant (/organization)", err)
+			l.fail("reading the tenant (/organization)", err)
 			return
 		}
-		mu.Lock()
+		l.mu.Lock()
 		t.Org = org
-		mu.Unlock()
+		l.mu.Unlock()
 	})
-	goDo(func() {
+	l.do(func() {
 		roles, err := env.Graph.MyDirectoryRoles(ctx, id)
 		if err != nil {
 			// Not knowing the roles must not block a run the token allows.
 			return
 		}
-		mu.Lock()
+		l.mu.Lock()
 		for _, r := range roles {
 			t.roleIDs = append(t.roleIDs, r.RoleTemplateID)
 			name := r.DisplayName
@@ -258,66 +244,66 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 			}
 			t.RoleNames = append(t.RoleNames, name)
 		}
-		mu.Unlock()
+		l.mu.Unlock()
 	})
 	resources := map[string]bool{}
 	for _, p := range s.Permissions {
 		resources[p.ResourceAppID] = true
 	}
 	for appID := range resources {
-		goDo(func() {
+		l.do(func() {
 			sp, err := env.Graph.ServicePrincipalByAppID(ctx, appID)
 			if err != nil {
 				if graph.IsNotFound(err) {
 					return // created on apply
 				}
-				fail("looking up the "+resourceName(appID)+" service principal", err)
+				l.fail("looking up the "+resourceName(appID)+" service principal", err)
 				return
 			}
-			mu.Lock()
+			l.mu.Lock()
 			t.Resources[appID] = sp
-			mu.Unlock()
+			l.mu.Unlock()
 		})
 	}
 	var tagged, named []graph.Application
 	if s.AppID != "" {
-		goDo(func() {
+		l.do(func() {
 			app, err := env.Graph.ApplicationByAppID(ctx, s.AppID)
 			if err != nil {
 				if graph.IsNotFound(err) {
-					fail("--app-id", &UsageError{Msg: fmt.Sprintf("--app-id %s: no application with this application (client) ID exists in the tenant", s.AppID)})
+					l.fail("--app-id", &UsageError{Msg: fmt.Sprintf("--app-id %s: no application with this application (client) ID exists in the tenant", s.AppID)})
 					return
 				}
-				fail("looking up --app-id "+s.AppID, err)
+				l.fail("looking up --app-id "+s.AppID, err)
 				return
 			}
-			mu.Lock()
+			l.mu.Lock()
 			t.App = &app
-			mu.Unlock()
+			l.mu.Unlock()
 		})
 	} else {
-		goDo(func() {
+		l.do(func() {
 			apps, err := env.Graph.ApplicationsByTag(ctx, profile.TagProfilePrefix+s.Profile.ID)
 			if err != nil {
-				fail("looking for the app entra-link made", err)
+				l.fail("looking for the app entra-link made", err)
 				return
 			}
-			mu.Lock()
+			l.mu.Lock()
 			tagged = apps
-			mu.Unlock()
+			l.mu.Unlock()
 		})
-		goDo(func() {
+		l.do(func() {
 			apps, err := env.Graph.ApplicationsByName(ctx, s.DisplayName)
 			if err != nil {
-				fail("looking for apps named "+s.DisplayName, err)
+				l.fail("looking for apps named "+s.DisplayName, err)
 				return
 			}
-			mu.Lock()
+			l.mu.Lock()
 			named = apps
-			mu.Unlock()
+			l.mu.Unlock()
 		})
 	}
-	wg.Wait()
+	errs := l.wait()
 	if len(errs) > 0 {
 		// A usage problem (bad --app-id) is the most useful thing to report.
 		for _, e := range errs {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/entra-link/entra-link/graph"
@@ -329,72 +328,59 @@ func Verify(ctx context.Context, env *Env, req VerifyRequest) (*Report, error) {
 // soon as it is known, what it holds), the tenant and the resource APIs.
 func readTenantState(ctx context.Context, env *Env, app graph.Application, perms []profile.Permission, pre *prefetch) (*tenantState, error) {
 	st := &tenantState{resources: map[string]graph.ServicePrincipal{}}
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-	)
-	fail := func(what string, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		errs = append(errs, fmt.Errorf("%s: %w", what, err))
-	}
-	goDo := func(fn func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); fn() }()
-	}
-	goDo(func() {
+	var l lookups
+	l.do(func() {
 		sp, err := pre.servicePrincipal(ctx, env.Graph, app.AppID)
 		if err != nil {
-			fail("looking up the app's service principal", err)
+			l.fail("looking up the app's service principal", err)
 			return
 		}
 		if sp == nil {
 			return
 		}
-		mu.Lock()
+		l.mu.Lock()
 		st.sp = sp
-		mu.Unlock()
-		goDo(func() {
+		l.mu.Unlock()
+		l.do(func() {
 			a, err := env.Graph.AppRoleAssignments(ctx, sp.ID)
 			if err != nil {
-				fail("reading the app's consented application permissions", err)
+				l.fail("reading the app's consented application permissions", err)
 				return
 			}
-			mu.Lock()
+			l.mu.Lock()
 			st.assignments = a
-			mu.Unlock()
+			l.mu.Unlock()
 		})
-		goDo(func() {
+		l.do(func() {
 			g, err := env.Graph.PermissionGrants(ctx, sp.ID)
 			if err != nil {
-				fail("reading the app's delegated permission grants", err)
+				l.fail("reading the app's delegated permission grants", err)
 				return
 			}
-			mu.Lock()
+			l.mu.Lock()
 			st.grants = g
-			mu.Unlock()
+			l.mu.Unlock()
 		})
-		goDo(func() {
+		l.do(func() {
 			r, err := env.Graph.RoleAssignments(ctx, sp.ID)
 			if err != nil {
-				fail("reading the app's directory roles", err)
+				l.fail("reading the app's directory roles", err)
 				return
 			}
-			mu.Lock()
+			l.mu.Lock()
 			st.roleAssigns = r
-			mu.Unlock()
+			l.mu.Unlock()
 		})
 	})
-	goDo(func() {
+	l.do(func() {
 		org, err := pre.tenant(ctx, env.Graph)
 		if err != nil {
-			fail("reading the tenant", err)
+			l.fail("reading the tenant", err)
 			return
 		}
-		mu.Lock()
+		l.mu.Lock()
 		st.org = org
-		mu.Unlock()
+		l.mu.Unlock()
 	})
 	resourceIDs := map[string]bool{}
 	for _, p := range perms {
@@ -404,20 +390,20 @@ func readTenantState(ctx context.Context, env *Env, app graph.Application, perms
 		resourceIDs[strings.ToLower(rra.ResourceAppID)] = true
 	}
 	for appID := range resourceIDs {
-		goDo(func() {
+		l.do(func() {
 			sp, err := lookupSP(ctx, env.Graph, appID)
 			if err != nil {
-				fail("looking up the "+resourceName(appID)+" service principal", err)
+				l.fail("looking up the "+resourceName(appID)+" service principal", err)
 				return
 			}
 			if sp != nil {
-				mu.Lock()
+				l.mu.Lock()
 				st.resources[appID] = *sp
-				mu.Unlock()
+				l.mu.Unlock()
 			}
 		})
 	}
-	wg.Wait()
+	errs := l.wait()
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
