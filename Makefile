@@ -10,7 +10,7 @@ GOLANGCI_VERSION := v2.15.0
 TOOLS := $(CURDIR)/.tools
 GOLANGCI := $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build test bench test-clients lint fmt vet tidy clean
+.PHONY: help build test fmt-check bench test-clients lint fmt vet tidy clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,8 +18,12 @@ help: ## show this help
 build: ## build bin/entra-link
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/entra-link
 
-test: vet ## go vet + all tests (the README's test command; what CI runs)
+test: fmt-check vet ## gofmt check + go vet + all tests (the README's test command; what CI runs)
 	$(GO) test -count=1 ./...
+
+fmt-check: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 bench: ## setup of every profile against the sandbox with 100 ms latency: wall time, requests, sequential round trips
 	$(GO) test -run '^$$' -bench BenchmarkSetup -benchtime 3x ./internal/cli/
@@ -31,8 +35,9 @@ test-clients: ## opt-in: real Microsoft clients (msgraph-sdk-go, MSAL Node/Pytho
 vet: ## go vet
 	$(GO) vet ./...
 
-lint: $(GOLANGCI) ## golangci-lint (installed into .tools from the Go module proxy)
+lint: $(GOLANGCI) ## golangci-lint (installed into .tools from the Go module proxy) + go mod tidy check
 	$(GOLANGCI) run ./...
+	$(GO) mod tidy -diff
 
 $(GOLANGCI):
 	@mkdir -p $(TOOLS)
