@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -84,7 +85,8 @@ func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
 			return exit.UsageErrorf("--authority-host and --graph-endpoint go together: give both (custom clouds need the sign-in host and the Graph endpoint)")
 		}
 		if fs.Changed("cloud") {
-			return exit.UsageErrorf("--cloud cannot be combined with --authority-host/--graph-endpoint: the custom endpoints replace the cloud")
+			// design.md §2: custom endpoints win; say so rather than fail.
+			fmt.Fprintf(f.IO.ErrOut, "Note: --cloud %s is ignored: --authority-host and --graph-endpoint replace it.\n", o.CloudName)
 		}
 		c, err := cloud.Custom(o.AuthorityHost, o.GraphEndpoint)
 		if err != nil {

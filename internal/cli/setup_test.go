@@ -50,7 +50,7 @@ func TestNewCmdSetupFlags(t *testing.T) {
 				t.Errorf("%+v", o.Cloud)
 			}
 		}},
-		{"custom endpoints", "--profile entitle --authority-host https://login.example.net/ --graph-endpoint https://graph.example.net", func(t *testing.T, o *SetupOptions) {
+		{"custom endpoints override --cloud", "--profile entitle --cloud china --authority-host https://login.example.net/ --graph-endpoint https://graph.example.net", func(t *testing.T, o *SetupOptions) {
 			if !o.Cloud.Custom || o.Cloud.AuthorityHost != "https://login.example.net" || o.Cloud.GraphScope() != "https://graph.example.net/.default" {
 				t.Errorf("%+v", o.Cloud)
 			}
@@ -123,7 +123,6 @@ func TestBadInput(t *testing.T) {
 		{"profile and profile-file", "setup --profile entitle --profile-file x.yaml", []string{"profile", "profile-file"}},
 		{"authority without graph", "setup --profile entitle --authority-host https://login.example.net", []string{"--authority-host and --graph-endpoint go together"}},
 		{"http authority", "setup --profile entitle --authority-host http://login.example.net --graph-endpoint https://g.example.net", []string{"--authority-host", "https"}},
-		{"cloud with custom", "setup --profile entitle --cloud china --authority-host https://a.example.net --graph-endpoint https://g.example.net", []string{"--cloud cannot be combined"}},
 		{"dry-run with env output", "setup --profile entitle --dry-run --output env", []string{"--output env", "--dry-run"}},
 		{"dry-run with yes", "setup --profile entitle --dry-run --yes", []string{"--dry-run and --yes"}},
 		{"audience not allowed", "setup --profile relution --server-url https://r.contoso.com --audience multi-tenant --dry-run", []string{"--audience", "single-tenant"}},
