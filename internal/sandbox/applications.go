@@ -20,6 +20,15 @@ var readOnlyProps = map[string][]string{
 	"servicePrincipal": {"id", "deletedDateTime", "appOwnerOrganizationId", "appDisplayName", "createdByAppId", "disabledByMicrosoftStatus", "applicationTemplateId", "servicePrincipalType"},
 }
 
+// validateWrite checks a create or update body: known properties of the
+// right types (types.json), and no read-only ones.
+func validateWrite(typ string, body map[string]any) *graphError {
+	if e := validateObject(typ, body); e != nil {
+		return e
+	}
+	return checkReadOnly(typ, body)
+}
+
 func checkReadOnly(typ string, body map[string]any) *graphError {
 	for _, p := range readOnlyProps[typ] {
 		if _, set := body[p]; set {
@@ -158,10 +167,7 @@ func (s *Server) createApplication(g *graphReq) (*graphResp, *graphError) {
 	if e != nil {
 		return nil, e
 	}
-	if e := validateObject("application", body); e != nil {
-		return nil, e
-	}
-	if e := checkReadOnly("application", body); e != nil {
+	if e := validateWrite("application", body); e != nil {
 		return nil, e
 	}
 	if e := rejectPasswordCredentials(body); e != nil {
@@ -208,10 +214,7 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 	if e != nil {
 		return nil, e
 	}
-	if e := validateObject("application", body); e != nil {
-		return nil, e
-	}
-	if e := checkReadOnly("application", body); e != nil {
+	if e := validateWrite("application", body); e != nil {
 		return nil, e
 	}
 	if e := rejectPasswordCredentials(body); e != nil {

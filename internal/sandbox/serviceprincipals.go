@@ -121,10 +121,7 @@ func (s *Server) createServicePrincipal(g *graphReq) (*graphResp, *graphError) {
 	if e != nil {
 		return nil, e
 	}
-	if e := validateObject("servicePrincipal", body); e != nil {
-		return nil, e
-	}
-	if e := checkReadOnly("servicePrincipal", body); e != nil {
+	if e := validateWrite("servicePrincipal", body); e != nil {
 		return nil, e
 	}
 	if pc, _ := body["passwordCredentials"].([]any); len(pc) > 0 {
@@ -210,10 +207,7 @@ func (s *Server) updateServicePrincipal(g *graphReq, sp *servicePrincipal) (*gra
 	if e != nil {
 		return nil, e
 	}
-	if e := validateObject("servicePrincipal", body); e != nil {
-		return nil, e
-	}
-	if e := checkReadOnly("servicePrincipal", body); e != nil {
+	if e := validateWrite("servicePrincipal", body); e != nil {
 		return nil, e
 	}
 	for k := range body {
