@@ -63,7 +63,7 @@ func TestAppsList(t *testing.T) {
 // of sequential Graph round trips, counted from the sandbox's request log
 // with a latency that separates the rounds, stays at its minimum.
 func TestDayTwoRoundTrips(t *testing.T) {
-	tt := newTenant(t, sandboxtest.Latency(40*time.Millisecond))
+	tt := newTenant(t, sandboxtest.Latency(100*time.Millisecond))
 	h2r, _ := tt.setup(0, "--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer", "--with", "exchange")
 	ent, _ := tt.setup(0, "--profile", "entitle")
 	cases := []struct {

@@ -65,7 +65,7 @@ func TestSetupRoundTrips(t *testing.T) {
 	for _, p := range benchProfiles {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			tt := newTenant(t, sandboxtest.Latency(40*time.Millisecond))
+			tt := newTenant(t, sandboxtest.Latency(100*time.Millisecond))
 			tt.setup(0, p.args...)
 			rounds, n := sequentialRounds(tt.sb.Requests())
 			if rounds > 5 {
