@@ -7,10 +7,12 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/huh/v2"
 
 	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -173,16 +175,37 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 			return nil, err
 		}
 		a.NewCredential = !keep
+		w.chose("Client secret", map[bool]string{true: "keep the existing one", false: "add a new one"}[keep])
+	}
+	// The lifetime matters only for a new secret: asked once it is known
+	// that one will be added, and the review read again if it changed.
+	if needsSecret(a, rv) {
+		asked := a.SecretExpiry
+		if err := w.askSecretExpiry(ctx, a, given); err != nil {
+			return nil, err
+		}
+		if a.SecretExpiry != asked && !sameLifetime(a.SecretExpiry, asked, a.Profile, w.cfg.Now()) {
+			if rv, err = h.Review(ctx, a); err != nil {
+				if ctx.Err() != nil {
+					return nil, ErrCancelled
+				}
+				return nil, err
+			}
+		}
 	}
 	if len(rv.Shortfalls) > 0 {
 		if err := w.askShortfalls(ctx, a, rv); err != nil {
 			return nil, err
 		}
 	}
-	w.showReview(a, rv)
-	if !a.Yes {
+	header, body := w.reviewScreen(a, rv)
+	w.say("")
+	if a.Yes {
+		w.sayLines(layoutLines(header, w.width()))
+		w.sayLines(layoutLines(body, w.width()))
+	} else {
 		ok := true
-		if err := w.confirm(ctx, "Apply these changes to "+rv.Tenant+"?", "", "Apply", "Cancel", &ok); err != nil {
+		if err := w.confirmScreen(ctx, header, body, "Apply these changes to "+rv.Tenant+"?", "Apply", "Cancel", &ok); err != nil {
 			return nil, err
 		}
 		if !ok {
@@ -235,7 +258,7 @@ func (w *Wizard) askProduct(ctx context.Context, a *SetupAnswers, given Given) e
 	descWidth := w.width() - nameWidth - 8
 	opts := make([]huh.Option[string], 0, len(builtins)+1)
 	for _, p := range builtins {
-		label := fmt.Sprintf("%-*s  %s", nameWidth, p.Product, truncate(shortDescription(p.Description), descWidth))
+		label := fmt.Sprintf("%-*s  %s", nameWidth, p.Product, layout.Truncate(shortDescription(p.Description), descWidth))
 		opts = append(opts, huh.NewOption(label, p.ID))
 	}
 	opts = append(opts, huh.NewOption("Another product, from a profile file (YAML)", otherProduct))
@@ -300,19 +323,11 @@ func (w *Wizard) askCloud(ctx context.Context, a *SetupAnswers, given Given) err
 		w.answered("Cloud", current.Title, "--cloud")
 		return nil
 	}
-	opts := make([]huh.Option[string], 0, 4)
-	for _, c := range cloud.All() {
-		opts = append(opts, huh.NewOption(c.Title, c.Name))
-	}
-	choice := current.Name
-	if err := w.choose(ctx, "Which cloud is your tenant in?",
-		"Most tenants are in the global service. US Government and China tenants live in separate national clouds with their own sign-in.",
-		opts, &choice); err != nil {
+	choice, err := w.PickCloud(ctx, current.Name)
+	if err != nil {
 		return err
 	}
 	a.Cloud = choice
-	c, _ := cloud.Lookup(choice)
-	w.chose("Cloud", c.Title)
 	return nil
 }
 
@@ -349,7 +364,7 @@ func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def 
 		if m.id == def {
 			name += " (default)"
 		}
-		opts = append(opts, huh.NewOption(truncate(fmt.Sprintf("%-22s %s", name, m.line), w.width()-6), m.id))
+		opts = append(opts, huh.NewOption(layout.Truncate(fmt.Sprintf("%-22s %s", name, m.line), w.width()-6), m.id))
 	}
 	choice := a.Auth
 	if choice == "" {
@@ -532,7 +547,9 @@ func (w *Wizard) askCredential(ctx context.Context, a *SetupAnswers, given Given
 	}
 	switch cred {
 	case profile.CredentialSecret:
-		return w.askSecretExpiry(ctx, a, given)
+		// Asked after the review has read the app: not at all when the
+		// existing secret is kept.
+		return nil
 	case profile.CredentialCertificate:
 		return w.askCertificate(ctx, a, given, h)
 	}
@@ -553,6 +570,33 @@ func credentialName(c string) string {
 
 // lifetimeChoices are the secret lifetimes offered, longest last.
 var lifetimeChoices = []profile.Lifetime{{N: 90, Unit: 'd'}, {N: 6, Unit: 'm'}, {N: 1, Unit: 'y'}, {N: 18, Unit: 'm'}, {N: 2, Unit: 'y'}}
+
+// needsSecret: the run adds a client secret (so its lifetime matters).
+func needsSecret(a *SetupAnswers, rv *Review) bool {
+	cred := a.Credential
+	if cred == "" && a.Profile != nil {
+		cred = a.Profile.Credential.Default
+	}
+	return cred == profile.CredentialSecret && (rv.ExistingSecret == "" || a.NewCredential)
+}
+
+// sameLifetime: two --secret-expiry values ("" is the profile's default)
+// end on the same day.
+func sameLifetime(x, y string, p *profile.Profile, now time.Time) bool {
+	parse := func(s string) (profile.Lifetime, bool) {
+		if s == "" {
+			if p == nil {
+				return profile.Lifetime{}, false
+			}
+			return p.Credential.SecretExpiry, true
+		}
+		l, err := profile.ParseLifetime(s)
+		return l, err == nil
+	}
+	lx, okx := parse(x)
+	ly, oky := parse(y)
+	return okx && oky && lx.AddTo(now).Equal(ly.AddTo(now))
+}
 
 func (w *Wizard) askSecretExpiry(ctx context.Context, a *SetupAnswers, given Given) error {
 	p := a.Profile
@@ -698,56 +742,56 @@ func (w *Wizard) askShortfalls(ctx context.Context, a *SetupAnswers, rv *Review)
 	return nil
 }
 
-// showReview prints the review page: every change, before anything changes.
-func (w *Wizard) showReview(a *SetupAnswers, rv *Review) {
-	w.say("")
-	w.say("%s", w.st.bold("Review — nothing has been changed yet"))
-	w.say("  %s %s", w.st.dim("Tenant     "), rv.Tenant)
+// reviewScreen is the review page: every change, before anything changes.
+// The header (title and tenant) stays on screen while the body scrolls.
+func (w *Wizard) reviewScreen(a *SetupAnswers, rv *Review) (header, body []string) {
+	header = []string{
+		w.st.bold("Review — nothing has been changed yet"),
+		"  " + w.st.dim("Tenant     ") + " " + rv.Tenant,
+	}
 	for i, c := range rv.Changes {
 		label := "           "
 		if i == 0 {
 			label = "App        "
 		}
-		w.say("  %s %s", w.st.dim(label), c)
+		body = append(body, "  "+w.st.dim(label)+" "+c)
 	}
 	cred := rv.Credential
 	if rv.ExistingSecret != "" && !a.NewCredential {
 		cred = "keep the existing client secret (" + rv.ExistingSecret + "); it is not shown again"
 	}
 	if cred != "" {
-		w.say("  %s %s", w.st.dim("Credential "), cred)
+		body = append(body, "  "+w.st.dim("Credential ")+" "+cred)
 	}
 	if len(rv.Permissions) > 0 {
-		w.say("")
-		w.say("%s", w.st.bold("Permissions, each with admin consent"))
+		body = append(body, "", w.st.bold("Permissions, each with admin consent"))
 		for _, p := range rv.Permissions {
-			w.say("  • %s %s", p.Name, w.st.dim("("+p.Resource+", "+p.Type+")"))
+			body = append(body, "  • "+p.Name+" "+w.st.dim("("+p.Resource+", "+p.Type+")"))
 			text := p.DisplayName
 			if p.Description != "" {
 				text += ": " + p.Description
 			}
-			for _, l := range wrap(text, w.width()-4) {
-				w.say("    %s", w.st.dim(l))
+			for _, l := range layout.Wrap(text, w.width()-4) {
+				body = append(body, "    "+w.st.dim(l))
 			}
 		}
 	}
 	if len(rv.Roles) > 0 {
-		w.say("")
-		w.say("%s", w.st.bold("Directory roles for the app"))
+		body = append(body, "", w.st.bold("Directory roles for the app"))
 		for _, r := range rv.Roles {
-			w.say("  • %s", r.Name)
+			body = append(body, "  • "+r.Name)
 			if r.Description != "" {
-				for _, l := range wrap(r.Description, w.width()-4) {
-					w.say("    %s", w.st.dim(l))
+				for _, l := range layout.Wrap(r.Description, w.width()-4) {
+					body = append(body, "    "+w.st.dim(l))
 				}
 			}
 		}
 	}
 	for _, warn := range rv.Warnings {
-		w.say("")
-		w.sayWrapped("  ", w.st.yellow("!")+" "+warn)
+		body = append(body, "")
+		body = append(body, layout.Indent("  ", w.st.yellow("!")+" "+warn, w.width())...)
 	}
-	w.say("")
+	return header, append(body, "")
 }
 
 func nonEmpty(v []string) []string {
