@@ -187,7 +187,17 @@ func (r *accessibleRunner) accessible() bool { return true }
 func (r *accessibleRunner) form(ctx context.Context, f *huh.Form) error {
 	f = configure(f, false, true).WithAccessible(true).WithOutput(r.out).WithInput(r.in)
 	done := make(chan error, 1)
-	go func() { done <- f.RunWithContext(ctx) }()
+	go func() {
+		defer func() {
+			// huh's numbered prompt indexes its options with the last line
+			// typed when the input ends after a number out of range: an
+			// ended input is no answer, not a crash.
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("asking the question: %v", p)
+			}
+		}()
+		done <- f.RunWithContext(ctx)
+	}()
 	select {
 	case <-ctx.Done():
 		// Ctrl-C on a line prompt arrives as SIGINT (the terminal is not in

@@ -13,6 +13,7 @@ import (
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/wizard"
 )
 
 // Sign-in methods (--auth).
@@ -41,6 +42,8 @@ type TenantOptions struct {
 	// flag was given (Changed), which is not the same as non-empty (--cloud
 	// has a default).
 	flags *pflag.FlagSet
+	// ui is the run's wizard (newWizard), created on the first question.
+	ui *wizard.Wizard
 }
 
 func (o *TenantOptions) register(cmd *cobra.Command, withOutput bool) {

@@ -23,7 +23,10 @@ func NewCmdProfiles(f *Factory) *cobra.Command {
 credential, account type, redirect and identifier URIs, the inputs it asks for, and how
 the values are handed over. Five are built in; --profile-file reads one for any other
 product (same YAML format: see docs/profiles.md).`,
-		Args: noArgs,
+		Example: `  entra-link profiles list
+  entra-link profiles show hire2retire`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRun,
 	}
 	cmd.AddCommand(newCmdProfilesList(f), newCmdProfilesShow(f))
 	return cmd

@@ -12,6 +12,7 @@ import (
 
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
 )
@@ -118,7 +119,7 @@ func rotateRun(o *RotateOptions) error {
 		return err
 	}
 	defer d.close()
-	sel, err := o.App.selector(ctx, o.f, d)
+	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "give a new client secret", secretUnavailable)
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func rotateRun(o *RotateOptions) error {
 				Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
 				Transport: proofTransport(o.f, d.conn), Timeout: o.proofTimeout,
 				OnRetry: func(attempt int, code string, wait time.Duration) {
-					fmt.Fprintf(o.f.IO.ErrOut, "… Entra does not accept the new secret yet (%s: still replicating); trying again in %s\n", code, wait)
+					say(o.f.IO.ErrOut, fmt.Sprintf("… Entra does not accept the new secret yet (%s: still replicating); trying again in %s", code, wait))
 				},
 			})
 		}
@@ -139,15 +140,21 @@ func rotateRun(o *RotateOptions) error {
 	if err != nil {
 		return preflightError(err)
 	}
+	wd := width(o.f)
+	var warn []string
 	for _, w := range ro.Warnings {
-		fmt.Fprintf(o.f.IO.ErrOut, "! %s\n", w)
+		warn = append(warn, layout.Hang("! ", "  ", w, wd)...)
 	}
-	if !o.Yes {
-		fmt.Fprintln(o.f.IO.ErrOut)
+	if o.Yes {
+		sayLines(o.f.IO.ErrOut, warn...)
+	} else {
+		var body []string
 		for _, l := range ro.Summary() {
-			fmt.Fprintln(o.f.IO.ErrOut, l)
+			body = append(body, layout.Wrap(l, wd)...)
 		}
-		ok, err := confirm(o.f, "Add the new secret?", true)
+		body = append(append(body, warn...), "")
+		fmt.Fprintln(o.f.IO.ErrOut)
+		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, []string{"Review — nothing has been changed yet"}, body, "Add the new secret?", "Add it", "Cancel", true)
 		if err != nil {
 			return err
 		}

@@ -205,12 +205,12 @@ func TestRotateConfirms(t *testing.T) {
 	res, _ := tt.setup(0, "--profile", "roger365")
 	appID := str(res, "clientId")
 	before := len(tt.sb.Requests())
-	r := tt.runTTY("n\n", "rotate-secret", "--auth", "env", "--app-id", appID, "--remove-old")
+	r := tt.runTTY("n\n", "rotate-secret", "--auth", "env", "--cloud", "global", "--app-id", appID, "--remove-old")
 	if r.code != 130 || len(tt.writes(before)) != 0 {
 		t.Fatalf("exit %d, writes %v", r.code, tt.writes(before))
 	}
-	mustContain(t, "prompt", r.stderr, "Add a new client secret to", "valid 1 year", "1 other secret(s) will be removed once the new secret has been proven", "Add the new secret? [Y/n]")
-	r = tt.runTTY("\n", "rotate-secret", "--auth", "env", "--app-id", appID, "--secret-expiry", "90d", "-o", "json")
+	mustContain(t, "prompt", r.stderr, "Add a new client secret to", "valid 1 year", "1 other secret(s) will be removed once the new secret has been proven", "Add the new secret? (y: Add it, n: Cancel) [Y/n]")
+	r = tt.runTTY("\n", "rotate-secret", "--auth", "env", "--cloud", "global", "--app-id", appID, "--secret-expiry", "90d", "-o", "json")
 	j := decode(t, r.stdout)
 	exp, err := time.Parse(time.RFC3339, str(j, "clientSecretExpiresAt"))
 	if left := time.Until(exp); r.code != 0 || err != nil || left < 89*24*time.Hour || left > 91*24*time.Hour {

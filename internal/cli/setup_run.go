@@ -55,6 +55,7 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 		return err
 	}
 	fl.conn = conn
+	rememberCloud(fl.o.f, &fl.o.TenantOptions)
 	conn.setProgress(progress)
 	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress}
 	return nil

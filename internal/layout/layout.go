@@ -133,23 +133,17 @@ func Line(line string, width int) []string {
 	if ansi.StringWidth(line) <= width {
 		return []string{line}
 	}
-	plain := ansi.Strip(line)
-	indent := len(plain) - len(strings.TrimLeft(plain, " "))
-	hang := indent
-	rest := plain[indent:]
-	if i := strings.Index(rest, "  "); i > 0 && i < 16 && !strings.Contains(rest[:i], Program) {
-		// "Label   value": continue under the value.
-		hang += i + len(rest[i:]) - len(strings.TrimLeft(rest[i:], " "))
-	} else if f := strings.Fields(rest); len(f) > 1 && isMark(f[0]) {
-		// A mark or list number ("✓", "•", "1."): continue under the text.
-		hang += ansi.StringWidth(f[0]) + 1
-	}
-	hang = min(hang, width/2)
+	hang := min(hangOf(line), width/2)
 	// The line's own indentation is kept as-is (it may carry escape
 	// sequences); the words after it keep their spacing.
 	lead := leadingSpaces(line)
+	rest := strings.Repeat(" ", hang)
+	if strings.HasPrefix(line[len(lead):], "# ") {
+		// A shell comment stays one on every line.
+		rest = lead + "# "
+	}
 	ws := wordsKeepingGaps(line[len(lead):])
-	return fill(ws, lead, strings.Repeat(" ", hang), width)
+	return fill(ws, lead, rest, width)
 }
 
 // Lines wraps every line of text with Line.
@@ -159,6 +153,91 @@ func Lines(text string, width int) []string {
 		out = append(out, Line(l, width)...)
 	}
 	return out
+}
+
+// hangOf is where the text of a line laid out by hand starts: after its
+// indentation, after a list mark or number, or in the value column of a
+// "label   value" row (a flag's help: "--auth string   how to sign in").
+func hangOf(line string) int {
+	plain := ansi.Strip(line)
+	indent := len(plain) - len(strings.TrimLeft(plain, " "))
+	hang := indent
+	rest := plain[indent:]
+	if i := strings.Index(rest, "  "); i > 0 && (i < 16 || rest[0] == '-') && !strings.Contains(rest[:i], Program) {
+		// "Label   value": continue under the value.
+		hang += ansi.StringWidth(rest[:i]) + len(rest[i:]) - len(strings.TrimLeft(rest[i:], " "))
+	} else if f := strings.Fields(rest); len(f) > 1 && isMark(f[0]) {
+		// A mark or list number ("✓", "•", "1."): continue under the text.
+		hang += ansi.StringWidth(f[0]) + 1
+	}
+	return hang
+}
+
+// Reflow wraps text laid out by hand for another width (a command's help):
+// a line that continues the one before it (indented as far as that line's
+// text, and not itself a list item, a flag, a comment or a command) is
+// joined to it; then each line is wrapped with Line.
+func Reflow(text string, width int) []string {
+	var logical []string
+	prev := -1
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if strings.TrimSpace(l) == "" {
+			logical = append(logical, "")
+			prev = -1
+			continue
+		}
+		if prev >= 0 && strings.HasSuffix(logical[prev], " \\") {
+			// A command continued by hand: one command again, laid out
+			// for this width below.
+			logical[prev] = strings.TrimSuffix(logical[prev], "\\") + strings.TrimSpace(l)
+			continue
+		}
+		if prev >= 0 && continues(logical[prev], l) {
+			logical[prev] += " " + strings.TrimSpace(l)
+			continue
+		}
+		if prev >= 0 && comments(logical[prev], l) {
+			logical[prev] += " " + strings.TrimPrefix(strings.TrimSpace(l), "# ")
+			continue
+		}
+		logical = append(logical, strings.TrimRight(l, " "))
+		prev = len(logical) - 1
+	}
+	var out []string
+	for _, l := range logical {
+		out = append(out, Line(l, width)...)
+	}
+	return out
+}
+
+// isCommandLine: the line starts with an entra-link command.
+func isCommandLine(t string) bool {
+	ws := words(strings.Join(strings.Fields(t), " "))
+	return len(ws) > 0 && ws[0].cmd
+}
+
+// comments reports whether p and l are one shell comment on two lines.
+func comments(p, l string) bool {
+	pp, lp := ansi.Strip(p), ansi.Strip(l)
+	return strings.HasPrefix(strings.TrimSpace(pp), "# ") && strings.HasPrefix(strings.TrimSpace(lp), "# ") &&
+		leadingSpaces(pp) == leadingSpaces(lp)
+}
+
+// continues reports whether line l continues the text of line p.
+func continues(p, l string) bool {
+	pp, lp := ansi.Strip(p), ansi.Strip(l)
+	ind := len(lp) - len(strings.TrimLeft(lp, " "))
+	t := lp[ind:]
+	pt := strings.TrimSpace(pp)
+	switch {
+	case strings.HasPrefix(t, "#"), strings.HasPrefix(t, "-"), strings.HasPrefix(t, "•"), isCommandLine(t),
+		strings.HasPrefix(t, "export "), strings.HasPrefix(pt, "#"), isCommandLine(pt), strings.HasSuffix(pt, ":"):
+		return false
+	}
+	if f := strings.Fields(t); len(f) > 0 && isMark(f[0]) {
+		return false
+	}
+	return ind == hangOf(pp)
 }
 
 func leadingSpaces(s string) string {
@@ -280,13 +359,17 @@ func fill(ws []word, first, rest string, width int) []string {
 			}
 			continue
 		}
+		// Punctuation glued to a word (a command's full stop) moves with it.
+		unit := tw
+		for j := i + 1; j < len(ws) && ws[j].gap == "" && !(ws[j].cmd && ws[j].copyable); j++ {
+			unit += ansi.StringWidth(ws[j].text)
+		}
 		switch {
 		case empty:
 			cur += w.text
 			curW += tw
 			empty = false
-		case curW+len(w.gap)+tw <= width || (w.gap == "" && tw <= 2):
-			// Punctuation glued to the word before stays with it.
+		case curW+len(w.gap)+unit <= width || w.gap == "":
 			cur += w.gap + w.text
 			curW += len(w.gap) + tw
 		default:

@@ -299,3 +299,59 @@ func stripStops(ws []string) []string {
 	}
 	return out
 }
+
+func TestReflow(t *testing.T) {
+	help := `Create or update the Microsoft Entra app registration a product needs, in one run:
+
+  1. sign in as an admin (browser, device code, Azure CLI, environment or managed identity);
+  3. find the app entra-link made before (by its tags), or create it, with exactly the
+     product's permissions, redirect / identifier URIs and account type;
+  ca.pem       the CA that signed the server certificate (trust it with SSL_CERT_FILE,
+               NODE_EXTRA_CA_CERTS or REQUESTS_CA_BUNDLE)
+
+Examples:
+  # Hire2Retire with the certificate downloaded from Hire2Retire, Exchange Online included,
+  # in the US Government L5 (DoD) cloud
+  entra-link setup --profile hire2retire --certificate-file hire2retire.cer --with exchange --cloud usgov-dod
+  entra-link setup --profile entitle --auth env \
+    --authority-host https://127.0.0.1:8443 --graph-endpoint https://127.0.0.1:8443
+
+entra-link does in one run what a SaaS vendor's setup guide makes a Microsoft Entra
+admin click through.
+
+Flags:
+      --login-client-id string   public client app to sign in through (default: Microsoft Graph Command Line Tools)`
+	got := Reflow(help, 80)
+	fits(t, got, 80)
+	want := []string{
+		"Create or update the Microsoft Entra app registration a product needs, in one",
+		"run:",
+		"",
+		"  1. sign in as an admin (browser, device code, Azure CLI, environment or",
+		"     managed identity);",
+		"  3. find the app entra-link made before (by its tags), or create it, with",
+		"     exactly the product's permissions, redirect / identifier URIs and account",
+		"     type;",
+		"  ca.pem       the CA that signed the server certificate (trust it with",
+		"               SSL_CERT_FILE, NODE_EXTRA_CA_CERTS or REQUESTS_CA_BUNDLE)",
+		"",
+		"Examples:",
+		"  # Hire2Retire with the certificate downloaded from Hire2Retire, Exchange",
+		"  # Online included, in the US Government L5 (DoD) cloud",
+		"  entra-link setup --profile hire2retire --certificate-file hire2retire.cer \\",
+		"    --with exchange --cloud usgov-dod",
+		"  entra-link setup --profile entitle --auth env \\",
+		"    --authority-host https://127.0.0.1:8443 \\",
+		"    --graph-endpoint https://127.0.0.1:8443",
+		"",
+		"entra-link does in one run what a SaaS vendor's setup guide makes a Microsoft",
+		"Entra admin click through.",
+		"",
+		"Flags:",
+		"      --login-client-id string   public client app to sign in through (default:",
+		"                                 Microsoft Graph Command Line Tools)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
