@@ -86,8 +86,8 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		LoginClientID: o.LoginClientID,
 		Getenv:        f.Getenv,
 		DeviceCodePrompt: func(_ context.Context, message string) error {
-			_, err := fmt.Fprintln(f.IO.ErrOut, message)
-			return err
+			say(f.IO.ErrOut, message)
+			return nil
 		},
 	}
 	if o.Sandbox {

@@ -89,7 +89,7 @@ func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
 		}
 		if fs.Changed("cloud") {
 			// design.md §2: custom endpoints win; say so rather than fail.
-			fmt.Fprintf(f.IO.ErrOut, "Note: --cloud %s is ignored: --authority-host and --graph-endpoint replace it.\n", o.CloudName)
+			say(f.IO.ErrOut, fmt.Sprintf("Note: --cloud %s is ignored: --authority-host and --graph-endpoint replace it.", o.CloudName))
 		}
 		c, err := cloud.Custom(o.AuthorityHost, o.GraphEndpoint)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/securefile"
@@ -78,7 +79,7 @@ func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
 	early := &earlyDelivery{f: fl.o.f, t: &fl.o.TenantOptions}
 	fl.env.OnSecret = early.secret
 	res, applyErr := setup.Apply(ctx, fl.env, fl.spec, fl.tenant, setup.ApplyOptions{
-		NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil})
+		NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil, PFXPassword: fl.o.pfxPassword})
 	if err := early.final(res); err != nil {
 		return res, errors.Join(err, applyErr)
 	}
@@ -118,10 +119,9 @@ func setupRun(o *SetupOptions) error {
 		return err
 	}
 	if short := fl.tenant.Shortfalls(spec); len(short) > 0 {
-		fmt.Fprintf(o.f.IO.ErrOut, "\nThe signed-in identity cannot do everything %s needs:\n", spec.Profile.Product)
-		for _, s := range short {
-			fmt.Fprintf(o.f.IO.ErrOut, "  - %s\n", s)
-		}
+		fmt.Fprintln(o.f.IO.ErrOut)
+		say(o.f.IO.ErrOut, fmt.Sprintf("The signed-in identity cannot do everything %s needs:", spec.Profile.Product))
+		sayLines(o.f.IO.ErrOut, layout.List("  - ", short, width(o.f))...)
 		if o.f.IO.CanPrompt() && !o.Yes {
 			ok, err := confirm(o.f, "Create the app anyway and print the admin-consent link for someone who can?", false)
 			if err != nil {
@@ -131,7 +131,7 @@ func setupRun(o *SetupOptions) error {
 				return exit.WithCode(exit.Failed, errors.New("stopped before changing anything: sign in as a Global Administrator or Privileged Role Administrator and run the same command again"))
 			}
 		} else {
-			fmt.Fprintln(o.f.IO.ErrOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
+			say(o.f.IO.ErrOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
 		}
 	}
 	if !o.Yes {
@@ -208,7 +208,7 @@ func (e *earlyDelivery) secret(r *output.Result) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.write(r); err != nil {
-		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s yet: %v (the secret will be printed instead)\n", e.t.OutputFile, err)
+		printError(e.f.IO.ErrOut, fmt.Errorf("%w; the result will be written there at the end, or printed if it still cannot be", err))
 	}
 }
 
@@ -241,7 +241,7 @@ func (e *earlyDelivery) final(r *output.Result) error {
 		if !r.HasSecret() {
 			return err
 		}
-		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s: %v; printing the result instead.\n", e.t.OutputFile, err)
+		printError(e.f.IO.ErrOut, fmt.Errorf("%w; printing the result instead", err))
 	}
 	data, err := render(e.f, e.t, r, e.t.OutputFile == "")
 	if err != nil {
@@ -262,7 +262,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 		if ev.Status == setup.StatusWaiting {
 			mu.Lock()
 			defer mu.Unlock()
-			fmt.Fprintln(f.IO.ErrOut, st.Dim("  … "+ev.Detail+" ("+ev.Target+")"))
+			sayLines(f.IO.ErrOut, st.Dim("  … "+ev.Detail+" ("+ev.Target+")"))
 			return
 		}
 		mu.Lock()
@@ -275,7 +275,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 		if ev.Detail != "" {
 			line += st.Dim(" — " + ev.Detail)
 		}
-		fmt.Fprintln(f.IO.ErrOut, line)
+		sayLines(f.IO.ErrOut, line)
 	}
 }
 

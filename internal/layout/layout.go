@@ -163,12 +163,17 @@ func hangOf(line string) int {
 	indent := len(plain) - len(strings.TrimLeft(plain, " "))
 	hang := indent
 	rest := plain[indent:]
-	if i := strings.Index(rest, "  "); i > 0 && (i < 16 || rest[0] == '-') && !strings.Contains(rest[:i], Program) {
+	limit := 16
+	if f := strings.Fields(rest); len(f) > 1 && isMark(f[0]) && strings.HasPrefix(rest, f[0]+" ") {
+		// A mark or list number ("✓", "•", "1."): continue under the text,
+		// or under the value of a "1. label   value" row.
+		hang += ansi.StringWidth(f[0]) + 1
+		rest = rest[len(f[0])+1:]
+		limit = 32
+	}
+	if i := strings.Index(rest, "  "); i > 0 && (i < limit || rest[0] == '-') && !strings.Contains(rest[:i], Program) {
 		// "Label   value": continue under the value.
 		hang += ansi.StringWidth(rest[:i]) + len(rest[i:]) - len(strings.TrimLeft(rest[i:], " "))
-	} else if f := strings.Fields(rest); len(f) > 1 && isMark(f[0]) {
-		// A mark or list number ("✓", "•", "1."): continue under the text.
-		hang += ansi.StringWidth(f[0]) + 1
 	}
 	return hang
 }

@@ -50,6 +50,9 @@ type Result struct {
 	// CertificateBundlePath holds certificate + key in one PEM, the form
 	// azidentity reads from AZURE_CLIENT_CERTIFICATE_PATH.
 	CertificateBundlePath string `json:"certificateBundlePath,omitempty"`
+	// CertificatePFXProtected: the PFX has the password of
+	// --pfx-password-file (else none).
+	CertificatePFXProtected bool `json:"-"`
 
 	Permissions    []PermissionStatus `json:"permissions"`
 	DirectoryRoles []RoleStatus       `json:"directoryRoles"`

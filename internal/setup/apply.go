@@ -27,6 +27,8 @@ type ApplyOptions struct {
 	Force bool
 	// Sandbox marks the result as coming from the emulated tenant.
 	Sandbox bool
+	// PFXPassword protects the PFX of a generated key pair ("" for none).
+	PFXPassword string
 }
 
 // PendingError means the run did everything it could, but an admin must
@@ -578,6 +580,7 @@ func (r *applyRun) ensureCertificate(ctx context.Context) {
 		}
 		// The private key is written before the certificate is uploaded, so
 		// the app never trusts a key nobody has.
+		kp.PFXPassword = r.opt.PFXPassword
 		w, err := kp.WriteFiles(s.CertificateOut, s.Profile.ID, r.opt.Force)
 		if err != nil {
 			r.step(action, s.CertificateOut, output.StepFailed, err.Error())
@@ -587,6 +590,7 @@ func (r *applyRun) ensureCertificate(ctx context.Context) {
 		r.mu.Lock()
 		r.res.CertificateKeyPath, r.res.CertificateCertPath, r.res.CertificatePFXPath = w.KeyPath, w.CertPath, w.PFXPath
 		r.res.CertificateBundlePath = w.BundlePath
+		r.res.CertificatePFXProtected = r.opt.PFXPassword != ""
 		r.mu.Unlock()
 		cert = &kp.Certificate
 		r.step(action, s.CertificateOut, output.StepDone, "wrote "+w.KeyPath+" (0600), "+w.CertPath+", "+w.PFXPath+", "+w.BundlePath)
