@@ -231,12 +231,12 @@ func product(a *SetupAnswers) string {
 
 // answered prints the value a flag gave, so the transcript is complete.
 func (w *Wizard) answered(label, value, flag string) {
-	w.say("%s %s %s", w.st.dim(label+":"), value, w.st.dim("("+flag+")"))
+	w.chose(label, value+" "+w.st.dim("("+flag+")"))
 }
 
-// chose prints the answer to a question.
+// chose prints the answer to a question, continuing under the answer.
 func (w *Wizard) chose(label, value string) {
-	w.say("%s %s", w.st.dim(label+":"), value)
+	w.sayLines(layout.Hang(w.st.dim(label+":")+" ", strings.Repeat(" ", layout.StringWidth(label)+2), value, w.width()))
 }
 
 const otherProduct = "\x00file"

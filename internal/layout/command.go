@@ -364,3 +364,17 @@ func splitArgs(cmd string) []string {
 	}
 	return out
 }
+
+// Commands lists the entra-link commands in text, single-spaced, as
+// Wrap recognises them (tests use it to check that none is broken).
+func Commands(text string) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		for _, w := range words(strings.Join(strings.Fields(para), " ")) {
+			if w.cmd {
+				out = append(out, unquote(ansi.Strip(w.text)))
+			}
+		}
+	}
+	return out
+}

@@ -365,16 +365,17 @@ func fill(ws []word, first, rest string, width int) []string {
 			continue
 		}
 		// Punctuation glued to a word (a command's full stop) moves with it.
+		// and a lone dash never starts a line.
 		unit := tw
-		for j := i + 1; j < len(ws) && ws[j].gap == "" && !(ws[j].cmd && ws[j].copyable); j++ {
-			unit += ansi.StringWidth(ws[j].text)
+		for j := i + 1; j < len(ws) && (ws[j].gap == "" || isDash(ws[j].text)) && !(ws[j].cmd && ws[j].copyable); j++ {
+			unit += len(ws[j].gap) + ansi.StringWidth(ws[j].text)
 		}
 		switch {
 		case empty:
 			cur += w.text
 			curW += tw
 			empty = false
-		case curW+len(w.gap)+unit <= width || w.gap == "":
+		case curW+len(w.gap)+unit <= width || w.gap == "" || isDash(w.text):
 			cur += w.gap + w.text
 			curW += len(w.gap) + tw
 		default:
@@ -389,6 +390,8 @@ func fill(ws []word, first, rest string, width int) []string {
 	}
 	return lines
 }
+
+func isDash(s string) bool { return s == "-" || s == "–" || s == "—" }
 
 // unquote strips the quotes around a quoted command ('…', `…`).
 func unquote(s string) string {

@@ -51,6 +51,17 @@ func TestWrapKeepsWordsWhole(t *testing.T) {
 	}
 }
 
+func TestDashNeverStartsALine(t *testing.T) {
+	text := `In Entitle open Integrations > Add Integration, choose "Microsoft Entra ID - Azure AD", set "Save on".`
+	for width := 40; width <= 90; width++ {
+		for _, l := range Hang("  1. ", "     ", text, width) {
+			if f := strings.Fields(l); len(f) > 0 && isDash(f[0]) {
+				t.Errorf("width %d: a line starts with a dash: %q", width, l)
+			}
+		}
+	}
+}
+
 func TestWrapFitsWhenItCan(t *testing.T) {
 	if got := Wrap("short text", 80); !slices.Equal(got, []string{"short text"}) {
 		t.Errorf("got %q", got)
@@ -274,7 +285,7 @@ func TestWrapRandom(t *testing.T) {
 			t.Fatalf("width %d, words changed\ntext %q\nlines:\n%s", width, text, strings.Join(lines, "\n"))
 		}
 		for _, l := range lines {
-			if ansi.StringWidth(l) > width && len(strings.Fields(strings.TrimPrefix(l, "  1. "))) > 1 && !strings.Contains(l, Program) && !oneArg(l) {
+			if ansi.StringWidth(l) > width && len(wordsOf(strings.TrimPrefix(l, "  1. "))) > 1 && !strings.Contains(l, Program) && !oneArg(l) {
 				t.Fatalf("width %d: line too wide: %q", width, l)
 			}
 		}
@@ -288,6 +299,18 @@ var continuation = regexp.MustCompile(`\s*\\\n\s*`)
 func oneArg(l string) bool {
 	f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(l), " \\"))
 	return len(f) <= 2 && strings.HasPrefix(f[0], "-")
+}
+
+// wordsOf lists the words of l, a dash not counting as one (it stays with
+// the word before it).
+func wordsOf(l string) []string {
+	var out []string
+	for _, f := range strings.Fields(l) {
+		if !isDash(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func stripStops(ws []string) []string {
