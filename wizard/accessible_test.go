@@ -156,3 +156,29 @@ func TestAccessibleOutOfRange(t *testing.T) {
 		t.Errorf("err = %v, want ErrCancelled\n%s", err, out)
 	}
 }
+
+// TestAuthPickerOffersOnlyWhatWorks: sign-in methods that cannot work on
+// this machine are not offered; the description says which and why.
+func TestAuthPickerOffersOnlyWhatWorks(t *testing.T) {
+	t.Parallel()
+	w, out := accessibleWizard("\n")
+	a := &SetupAnswers{}
+	unavailable := func(m string) string {
+		if m == "env" {
+			return "AZURE_CLIENT_ID is not set"
+		}
+		return ""
+	}
+	if err := w.askAuth(context.Background(), a, givenFlags(), "device-code", unavailable); err != nil || a.Auth != "device-code" {
+		t.Fatalf("auth %q, %v", a.Auth, err)
+	}
+	text := out.String()
+	if strings.Contains(text, ". Environment") {
+		t.Errorf("the environment method is offered:\n%s", text)
+	}
+	for _, want := range []string{"Not listed: Environment (AZURE_CLIENT_ID is not set).", "Device code (default)"} {
+		if !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -103,6 +103,10 @@ type Role struct {
 type SetupHooks struct {
 	// AuthDefault is the pre-selected sign-in method.
 	AuthDefault string
+	// AuthUnavailable says why a sign-in method cannot work on this
+	// machine ("" when it can, or nil for all): such methods are not
+	// offered.
+	AuthUnavailable func(method string) string
 	// SignIn signs in with a.Cloud and a.Auth.
 	SignIn func(ctx context.Context, a *SetupAnswers) (SignedIn, error)
 	// CheckDomain checks, without changing anything, that the URL's host
@@ -138,7 +142,7 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 	if err := w.askCloud(ctx, a, given); err != nil {
 		return nil, err
 	}
-	if err := w.askAuth(ctx, a, given, h.AuthDefault); err != nil {
+	if err := w.askAuth(ctx, a, given, h.AuthDefault, h.AuthUnavailable); err != nil {
 		return nil, err
 	}
 	if ctx.Err() != nil {
@@ -349,7 +353,7 @@ func authName(id string) string {
 	return id
 }
 
-func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def string) error {
+func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def string, unavailable func(method string) string) error {
 	if a.Sandbox {
 		w.chose("Sign-in", "the sandbox's own administrator (an emulated tenant on this machine)")
 		return nil
@@ -359,7 +363,14 @@ func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def 
 		return nil
 	}
 	opts := make([]huh.Option[string], 0, len(authMethods))
+	var left []string
 	for _, m := range authMethods {
+		if unavailable != nil && m.id != def {
+			if why := unavailable(m.id); why != "" {
+				left = append(left, m.name+" ("+why+")")
+				continue
+			}
+		}
 		name := m.name
 		if m.id == def {
 			name += " (default)"
@@ -370,9 +381,11 @@ func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def 
 	if choice == "" {
 		choice = def
 	}
-	if err := w.choose(ctx, "How do you want to sign in?",
-		"Sign in as an admin who may create app registrations and grant admin consent (Global Administrator or Privileged Role Administrator).",
-		opts, &choice); err != nil {
+	desc := "Sign in as an admin who may create app registrations and grant admin consent (Global Administrator or Privileged Role Administrator)."
+	if len(left) > 0 {
+		desc += " Not listed: " + strings.Join(left, "; ") + "."
+	}
+	if err := w.choose(ctx, "How do you want to sign in?", desc, opts, &choice); err != nil {
 		return err
 	}
 	a.Auth = choice

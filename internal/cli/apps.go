@@ -347,6 +347,6 @@ func writeOutput(f *Factory, t *TenantOptions, data []byte) error {
 		}
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Wrote %s (mode 0600).\n", t.OutputFile)
+	say(f.IO.ErrOut, "Wrote "+t.OutputFile+" (mode 0600).")
 	return nil
 }

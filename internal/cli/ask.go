@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/entra-link/entra-link/internal/cloud"
@@ -167,5 +168,23 @@ func verifyUnavailable(given *profile.Profile) func(setup.AppSummary) string {
 			return ""
 		}
 		return "no product profile recorded on it; name it with --app-id and give --profile"
+	}
+}
+
+// authUnavailable says why a sign-in method cannot work here: the picker
+// offers only the ones that can.
+func authUnavailable(f *Factory) func(string) string {
+	return func(method string) string {
+		switch method {
+		case "env":
+			if f.Getenv("AZURE_CLIENT_ID") == "" {
+				return "AZURE_CLIENT_ID is not set"
+			}
+		case "azure-cli":
+			if _, err := exec.LookPath("az"); err != nil {
+				return "the az command is not installed"
+			}
+		}
+		return ""
 	}
 }

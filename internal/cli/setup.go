@@ -256,7 +256,7 @@ func deliver(f *Factory, t *TenantOptions, r *output.Result) error {
 			}
 			return err
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Wrote %s (mode 0600).\n", t.OutputFile)
+		say(f.IO.ErrOut, "Wrote "+t.OutputFile+" (mode 0600).")
 		return nil
 	}
 	_, err = f.IO.Out.Write(data)

@@ -235,7 +235,7 @@ func (e *earlyDelivery) final(r *output.Result) error {
 	if e.t.OutputFile != "" {
 		err := e.write(r)
 		if err == nil {
-			fmt.Fprintf(e.f.IO.ErrOut, "Wrote %s (mode 0600).\n", e.t.OutputFile)
+			say(e.f.IO.ErrOut, "Wrote "+e.t.OutputFile+" (mode 0600).")
 			return nil
 		}
 		if !r.HasSecret() {

@@ -176,7 +176,8 @@ func setupWizardRun(o *SetupOptions) error {
 	var org graph.Organization
 	orgKnown := false
 	hooks := wizard.SetupHooks{
-		AuthDefault: auth.DefaultMethod(o.f.Getenv, runtime.GOOS),
+		AuthDefault:     auth.DefaultMethod(o.f.Getenv, runtime.GOOS),
+		AuthUnavailable: authUnavailable(o.f),
 		SignIn: func(ctx context.Context, a *wizard.SetupAnswers) (wizard.SignedIn, error) {
 			if err := o.fill(a); err != nil {
 				return wizard.SignedIn{}, err
