@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -125,7 +126,8 @@ func TestReadmeTryIt(t *testing.T) {
 			out, err := cmd.Output()
 			if err != nil {
 				var stderr []byte
-				if ee, ok := err.(*exec.ExitError); ok {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
 					stderr = ee.Stderr
 				}
 				t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", c, err, out, stderr)

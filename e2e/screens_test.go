@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -148,7 +149,8 @@ func (s *screens) run(args ...string) string {
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr string
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			stderr = string(ee.Stderr)
 		}
 		s.t.Fatalf("entra-link %v: %v\n%s%s", args, err, out, stderr)
@@ -233,11 +235,11 @@ func TestScreensAt80x24(t *testing.T) {
 		tm.keys("Enter")
 		tm.waitFor(step, "How long should the client secret be valid?", "> 1 year")
 		tm.keys("Enter")
-		screen := tm.waitFor(step, "Review — nothing has been changed yet", "Apply these changes to", "lines 1–")
+		tm.waitFor(step, "Review — nothing has been changed yet", "Apply these changes to", "lines 1–")
 		// Taller than 24 rows: the body scrolls, the header and the
 		// question stay.
 		tm.keys("PageDown")
-		screen = tm.waitFor(step, "end (", "Review — nothing has been changed yet", "Apply these changes to")
+		screen := tm.waitFor(step, "end (", "Review — nothing has been changed yet", "Apply these changes to")
 		if strings.Contains(screen, "Credential  a new client secret") {
 			t.Errorf("the review did not scroll:\n%s", screen)
 		}

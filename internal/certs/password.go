@@ -37,7 +37,7 @@ func ReadPasswordFile(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", path, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	// A pipe whose writer never writes must not hang the run.
 	_ = f.SetReadDeadline(time.Now().Add(passwordReadTimeout))
 	b, err := io.ReadAll(io.LimitReader(f, MaxPasswordBytes+1))

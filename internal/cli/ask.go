@@ -21,11 +21,11 @@ import (
 // askCloud asks which cloud the tenant is in when a person can answer and
 // no flag said (--cloud, or custom endpoints): a GCC High admin must not be
 // sent to the global cloud in silence. The cloud used last is pre-selected.
-func (t *TenantOptions) askCloud(ctx context.Context, f *Factory) error {
-	if t.given("cloud") || t.Cloud.Custom || !f.IO.CanPrompt() {
+func (o *TenantOptions) askCloud(ctx context.Context, f *Factory) error {
+	if o.given("cloud") || o.Cloud.Custom || !f.IO.CanPrompt() {
 		return nil
 	}
-	name, err := newWizard(f, t).PickCloud(ctx, lastCloud(f))
+	name, err := newWizard(f, o).PickCloud(ctx, lastCloud(f))
 	if err != nil {
 		return wizardError(err)
 	}
@@ -33,7 +33,7 @@ func (t *TenantOptions) askCloud(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return exit.UsageError(err)
 	}
-	t.CloudName, t.Cloud = c.Name, c
+	o.CloudName, o.Cloud = c.Name, c
 	return nil
 }
 
@@ -68,7 +68,7 @@ func lastCloud(f *Factory) string {
 	if err != nil {
 		return cloud.Global.Name
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }()
 	var st lastState
 	if err := json.NewDecoder(io.LimitReader(fh, 4096)).Decode(&st); err != nil {
 		return cloud.Global.Name

@@ -48,11 +48,13 @@ func pathErrors(err error) []*fs.PathError {
 		if e == nil {
 			return
 		}
-		if pe, ok := e.(*fs.PathError); ok {
+		// The tree is walked here, not searched with errors.As, to find
+		// every path error in it.
+		if pe, ok := e.(*fs.PathError); ok { //nolint:errorlint // the walk visits each wrapped error itself
 			out = append(out, pe)
 			return
 		}
-		switch u := e.(type) {
+		switch u := e.(type) { //nolint:errorlint // the walk visits each wrapped error itself
 		case interface{ Unwrap() []error }:
 			for _, x := range u.Unwrap() {
 				walk(x)

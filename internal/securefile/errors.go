@@ -31,11 +31,9 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // dirReason says why no file could be created in dir.
 func dirReason(dir string, err error) string {
-	shown := dir
+	shown := "the directory " + filepath.Clean(dir)
 	if dir == "." || dir == "" {
 		shown = "the current directory"
-	} else {
-		shown = "the directory " + filepath.Clean(dir)
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
