@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	"github.com/entra-link/entra-link/internal/layout"
 )
 
 // TestUsageMessages: flag and command mistakes are said in words, with
@@ -64,5 +66,32 @@ func TestNoGoErrorChains(t *testing.T) {
 	mustContain(t, "stderr", r.stderr, "/nonexistent/p.yaml does not exist")
 	if strings.Contains(r.stderr, "open /nonexistent") || strings.Contains(r.stderr, "no such file or directory") {
 		t.Errorf("a Go error chain:\n%s", r.stderr)
+	}
+}
+
+// TestLayoutKnowsTheCommands: layout recognises entra-link commands in
+// text by their names (to keep them whole): its list is the command tree.
+func TestLayoutKnowsTheCommands(t *testing.T) {
+	f, _ := testFactory(nil)
+	known := map[string]bool{}
+	for _, s := range layout.Subcommands() {
+		known[s] = true
+	}
+	root := NewRootCmd(f)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if !c.Hidden && !known[c.Name()] {
+			t.Errorf("layout does not know the command %q", c.Name())
+		}
+		for _, sub := range c.Commands() {
+			if got := layout.Commands("run entra-link " + c.Name() + " " + sub.Name() + " --help now"); len(got) != 1 || got[0] != "entra-link "+c.Name()+" "+sub.Name()+" --help" {
+				t.Errorf("entra-link %s %s is not recognised whole: %q", c.Name(), sub.Name(), got)
+			}
+		}
+		delete(known, c.Name())
+	}
+	delete(known, "help")
+	for k := range known {
+		t.Errorf("layout knows %q, which is not a command", k)
 	}
 }
