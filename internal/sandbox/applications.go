@@ -40,7 +40,7 @@ func checkReadOnly(typ string, body map[string]any) *graphError {
 
 // commit persists the tenant after a successful change.
 func (s *Server) commit(r *graphResp) (*graphResp, *graphError) {
-	if err := saveTenant(s.dir, s.t); err != nil {
+	if err := s.save(); err != nil {
 		s.logf("sandbox: %v", err)
 		return nil, gerr(http.StatusInternalServerError, "UnknownError", "The sandbox could not save its state.")
 	}
@@ -55,12 +55,22 @@ func (s *Server) routeApplications(g *graphReq, key string, hasKey bool) (*graph
 	var rest []string
 	switch {
 	case hasKey:
-		appID, ok := parseAlternateKey(key, "appId")
-		if !ok {
-			return nil, errSegment(g.segs[0])
-		}
-		if app = t.appByAppID(appID); app == nil {
-			return nil, s.authorizedNotFound(g, appID)
+		if un, isUnique := parseAlternateKey(key, "uniqueName"); isUnique {
+			// PATCH by uniqueName is Graph's upsert (endpoints.md §10.1).
+			if len(g.segs) == 1 && g.method == http.MethodPatch {
+				return s.upsertApplication(g, un)
+			}
+			if app = t.appByUniqueName(un); app == nil {
+				return nil, s.authorizedNotFound(g, un)
+			}
+		} else {
+			appID, ok := parseAlternateKey(key, "appId")
+			if !ok {
+				return nil, errSegment(g.segs[0])
+			}
+			if app = t.appByAppID(appID); app == nil {
+				return nil, s.authorizedNotFound(g, appID)
+			}
 		}
 		rest = g.segs[1:]
 	case len(g.segs) == 1:
@@ -95,6 +105,12 @@ func (s *Server) routeApplications(g *graphReq, key string, hasKey bool) (*graph
 			return s.deleteApplication(g, app)
 		}
 		return nil, errMethodNotAllowed()
+	}
+	switch strings.ToLower(rest[0]) {
+	case "owners":
+		return s.routeAppOwners(g, app, rest[1:])
+	case "appmanagementpolicies":
+		return s.routeAppPolicies(g, app, rest[1:])
 	}
 	if len(rest) > 1 {
 		return nil, errSegment(rest[1])
@@ -167,6 +183,12 @@ func (s *Server) createApplication(g *graphReq) (*graphResp, *graphError) {
 	if e != nil {
 		return nil, e
 	}
+	return s.insertApplication(g, body, "")
+}
+
+// insertApplication creates an application from a POST (or upsert) body;
+// uniqueName is the upsert key ("" for POST, where the body may set it).
+func (s *Server) insertApplication(g *graphReq, body map[string]any, uniqueName string) (*graphResp, *graphError) {
 	if e := validateWrite("application", body); e != nil {
 		return nil, e
 	}
@@ -180,14 +202,27 @@ func (s *Server) createApplication(g *graphReq) (*graphResp, *graphError) {
 	now := time.Now()
 	id, appID := newGUID(), newGUID()
 	props := newApplicationProps(t, id, appID, "", g.id.appID, now)
-	app := &application{Props: props, Created: now, Seq: t.seq(), Owners: []string{g.callerOwnerID()}}
+	app := &application{Props: props, Created: now, Owners: []string{g.callerOwnerID()}}
 	newKeys, e := s.applyApplicationPatch(app, body, now)
 	if e != nil {
 		return nil, e
 	}
+	if uniqueName != "" {
+		app.Props["uniqueName"] = uniqueName
+	}
+	if un := str(app.Props, "uniqueName"); un != "" {
+		if e := t.uniqueNameFree(un); e != nil {
+			return nil, e
+		}
+	}
+	defaultTokenVersion(app.Props, body)
 	if e := s.validateApplication(app.Props, id); e != nil {
 		return nil, e
 	}
+	if e := s.checkNewApplication(app, body, newKeys); e != nil {
+		return nil, e
+	}
+	app.Seq = t.seq()
 	for _, k := range newKeys {
 		if app.CredAdded == nil {
 			app.CredAdded = map[string]time.Time{}
@@ -214,6 +249,12 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 	if e != nil {
 		return nil, e
 	}
+	return s.applyApplicationUpdate(g, app, body)
+}
+
+// applyApplicationUpdate applies a PATCH body to app (the caller has been
+// authorised): all or nothing.
+func (s *Server) applyApplicationUpdate(g *graphReq, app *application, body map[string]any) (*graphResp, *graphError) {
 	if e := validateWrite("application", body); e != nil {
 		return nil, e
 	}
@@ -223,6 +264,11 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 	if un, set := body["uniqueName"]; set && app.Props["uniqueName"] != nil && un != app.Props["uniqueName"] {
 		return nil, errBadRequest("Property 'uniqueName' can only be set when it is null.")
 	}
+	if un, _ := body["uniqueName"].(string); un != "" && app.Props["uniqueName"] == nil {
+		if e := s.t.uniqueNameFree(un); e != nil {
+			return nil, e
+		}
+	}
 	// Work on a copy so a rejected PATCH changes nothing.
 	trial := &application{Props: deepCopy(app.Props).(map[string]any)}
 	now := time.Now()
@@ -231,6 +277,9 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 		return nil, e
 	}
 	if e := s.validateApplication(trial.Props, str(app.Props, "id")); e != nil {
+		return nil, e
+	}
+	if e := s.checkApplicationUpdate(app, trial, newKeys); e != nil {
 		return nil, e
 	}
 	app.Props = trial.Props
@@ -581,12 +630,7 @@ func (s *Server) deleteApplication(g *graphReq, app *application) (*graphResp, *
 		// Deleting the bootstrap admin would lock every client out.
 		return nil, errBadRequest("The entra-link sandbox's bootstrap admin application cannot be deleted.")
 	}
-	delete(s.t.Applications, id)
-	// Deleting an application also deletes its service principal in the
-	// home tenant (endpoints.md §1.9).
-	if sp := s.t.spByAppID(str(app.Props, "appId")); sp != nil && sp.Builtin == "" {
-		s.t.deleteServicePrincipal(str(sp.Props, "id"))
-	}
+	s.t.softDeleteApplication(id, time.Now())
 	return s.commit(noContent())
 }
 
@@ -639,6 +683,9 @@ func (s *Server) addPassword(g *graphReq, app *application) (*graphResp, *graphE
 	}
 	if !end.After(start) {
 		return nil, errInvalidValue("endDateTime", "PasswordCredential")
+	}
+	if e := s.checkPasswordPolicy(app, pc, start, end); e != nil {
+		return nil, e
 	}
 	cred := s.t.addSecret(app, displayName, start, end, now)
 	cred["@odata.context"] = g.contextURL("microsoft.graph.passwordCredential")
@@ -722,6 +769,9 @@ func (s *Server) addKey(g *graphReq, app *application) (*graphResp, *graphError)
 	}
 	kc, _, e := normalizeKeyCredential(kcRaw, nil)
 	if e != nil {
+		return nil, e
+	}
+	if e := s.checkKeyPolicy(app, []map[string]any{kc}); e != nil {
 		return nil, e
 	}
 	now := time.Now()

@@ -116,39 +116,21 @@ func (s *Server) routeMe(g *graphReq) (*graphResp, *graphError) {
 		}
 		cast := ""
 		if len(g.segs) == 3 {
-			if !strings.EqualFold(g.segs[2], "microsoft.graph.directoryRole") {
+			switch strings.ToLower(g.segs[2]) {
+			case "microsoft.graph.directoryrole":
+				cast = "directoryRole"
+			case "microsoft.graph.group":
+				cast = "group"
+			default:
 				return nil, errSegment(g.segs[2])
 			}
-			cast = "directoryRole"
 			// user-list-transitivememberof: ConsistencyLevel and $count are
 			// required with an OData cast.
 			if nav == "transitivememberof" && (!strings.EqualFold(g.header.Get("ConsistencyLevel"), "eventual") || !strings.EqualFold(g.query.Get("$count"), "true")) {
 				return nil, errUnsupportedQuery("The specified filter to the reference property query is currently not supported.")
 			}
 		}
-		// A caller that may list memberships but not read directory roles
-		// gets them with limited information: @odata.type and id, the other
-		// properties null (user-list-transitivememberof).
-		limited := !g.authorizeQuiet(perm{del: anyOf("RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory",
-			"Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All")})
-		var items []map[string]any
-		for _, tmpl := range s.t.directoryRoleTemplates(u.Props["id"].(string)) {
-			p := s.directoryRoleProps(tmpl)
-			if limited {
-				for k := range p {
-					if k != "id" {
-						p[k] = nil
-					}
-				}
-			}
-			items = append(items, p)
-		}
-		set := "directoryObjects"
-		if cast != "" {
-			set = "directoryRoles"
-		}
-		return g.listResponse(items, listOptions{typ: "directoryRole", setName: set, advanced: true, castType: "directoryRole",
-			filter: filterSpec{resource: "directoryRole", props: map[string]string{"displayName": "string", "roleTemplateId": "string", "id": "guid"}}})
+		return s.memberships(g, str(u.Props, "id"), nav == "transitivememberof", cast)
 	}
 	return nil, errSegment(g.segs[3])
 }

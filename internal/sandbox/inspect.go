@@ -25,7 +25,7 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
-		v := s.stateView()
+		v := s.fullStateView()
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, v)
 	case "requests":
@@ -71,7 +71,10 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		s.Inject(rule)
 		writeJSON(w, http.StatusOK, map[string]any{"injected": rule})
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": "unknown inspection endpoint; try /_sandbox/state, /_sandbox/requests, /_sandbox/faults, /_sandbox/inject"})
+		if s.serveAdmin(w, r, strings.TrimPrefix(r.URL.Path, "/_sandbox/")) {
+			return
+		}
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "unknown inspection endpoint; try /_sandbox/state, /_sandbox/requests, /_sandbox/faults, /_sandbox/inject (administration: see admin.go)"})
 	}
 }
 

@@ -37,6 +37,8 @@ func (s *Server) routeRoleManagement(g *graphReq) (*graphResp, *graphError) {
 		return s.routeRoleAssignments(g)
 	case "roledefinitions":
 		return s.routeRoleDefinitions(g)
+	case "roleeligibilityscheduleinstances":
+		return s.routeEligibility(g)
 	}
 	return nil, errSegment(g.segs[2])
 }
@@ -153,6 +155,12 @@ func (s *Server) createRoleAssignment(g *graphReq) (*graphResp, *graphError) {
 			g.fault = "replication"
 		}
 		return nil, errNotFound(principalID)
+	}
+	if gr := s.t.Groups[principalID]; gr != nil {
+		if b, _ := gr.Props["isAssignableToRole"].(bool); !b {
+			// No published wording; only role-assignable groups can hold roles.
+			return nil, errBadRequest("The group '%s' is not role-assignable: only groups created with isAssignableToRole can be assigned directory roles.", principalID)
+		}
 	}
 	if scope != "/" {
 		target := strings.TrimPrefix(scope, "/")

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 )
 
@@ -42,6 +41,12 @@ type Options struct {
 	// VerifiedDomains are verified domains in addition to the initial
 	// <name>.onmicrosoft.com and contoso.com.
 	VerifiedDomains []string
+	// Tenants are further tenants to serve besides the home tenant (created
+	// when no tenant of that display name exists yet). The bootstrap admin
+	// application is multi-tenant: its service principal is a Global
+	// Administrator in every tenant, so the same client id and secret reach
+	// each one through its own token endpoint.
+	Tenants []TenantSpec
 	// Log receives one line per request (never secrets or tokens).
 	Log io.Writer
 }
@@ -103,6 +108,22 @@ type TenantInfo struct {
 	GraphEndpoint string `json:"graphEndpoint"`
 	ClientID      string `json:"clientId"`
 	ClientSecret  string `json:"clientSecret"`
+	// Tenants lists the further tenants of this sandbox (Options.Tenants,
+	// AddTenant); the bootstrap client id and secret work in each.
+	Tenants []TenantRef `json:"tenants,omitempty"`
+}
+
+// TenantRef names one further tenant in tenant.json.
+type TenantRef struct {
+	TenantID     string `json:"tenantId"`
+	TenantDomain string `json:"tenantDomain"`
+	DisplayName  string `json:"displayName"`
+}
+
+// TenantSpec describes a further tenant.
+type TenantSpec struct {
+	DisplayName     string   `json:"displayName"`
+	VerifiedDomains []string `json:"verifiedDomains,omitempty"`
 }
 
 // maxRecords bounds the request log of a long-running sandbox.
@@ -123,15 +144,18 @@ type Server struct {
 	addr string // host:port the sandbox listens on
 	url  string
 
-	mu              sync.Mutex
+	mu sync.Mutex
+	// t is the tenant a request addresses while it holds mu (see enter);
+	// whenever mu is free it is home.
 	t               *tenant
+	home            *tenant
 	bootstrapSecret string
 	faults          Faults
 	rules           []*activeRule
 	graphCount      int
 	records         []RequestRecord
 	deviceCodes     map[string]*deviceCode
-	signInUser      string // object id of the user device-code sign-ins approve as
+	signInUsers     map[string]string // tenant id → user device-code sign-ins approve as
 
 	unlock    func()
 	closeOnce sync.Once
@@ -144,7 +168,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, serveErr: make(chan error, 1)}
+	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, signInUsers: map[string]string{}, serveErr: make(chan error, 1)}
 	s.faults = Faults{Latency: o.Latency, ThrottleEvery: o.ThrottleEvery, FailEvery: o.FailEvery, ReplicationDelay: o.ReplicationDelay}
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "entra-link-sandbox-")
@@ -249,9 +273,9 @@ func (s *Server) loadOrCreateTenant() error {
 			}
 		}
 	}
-	s.t = t
-	s.signInUser = t.AdminUserID
-	return nil
+	t.ensureMaps()
+	s.t, s.home = t, t
+	return s.provisionTenants()
 }
 
 // writeTenantFile writes tenant.json (0600: it holds the bootstrap secret,
@@ -275,13 +299,23 @@ func (s *Server) StateDir() string { return s.dir }
 func (s *Server) Tenant() TenantInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	info := s.tenantInfo(s.home)
+	for _, o := range s.home.Tenants {
+		info.Tenants = append(info.Tenants, TenantRef{TenantID: o.TenantID, TenantDomain: o.InitialDomain, DisplayName: o.DisplayName})
+	}
+	return info
+}
+
+// tenantInfo describes one tenant with the bootstrap credentials. Callers
+// hold s.mu.
+func (s *Server) tenantInfo(t *tenant) TenantInfo {
 	return TenantInfo{
-		TenantID:      s.t.TenantID,
-		TenantDomain:  s.t.InitialDomain,
-		DisplayName:   s.t.DisplayName,
+		TenantID:      t.TenantID,
+		TenantDomain:  t.InitialDomain,
+		DisplayName:   t.DisplayName,
 		AuthorityHost: s.url,
 		GraphEndpoint: s.url,
-		ClientID:      s.t.BootstrapAppID,
+		ClientID:      s.home.BootstrapAppID,
 		ClientSecret:  s.bootstrapSecret,
 	}
 }
@@ -366,67 +400,43 @@ func (s *Server) Inject(r Rule) {
 
 // CreatePrincipal seeds an application and service principal with a secret,
 // the given Microsoft Graph application permissions (by name, consented) and
-// directory roles (by name), and returns its client id and secret. The
-// objects are immediately usable (not subject to the replication delay).
+// directory roles (by name) in the home tenant, and returns its client id
+// and secret. The objects are immediately usable (not subject to the
+// replication delay). CreatePrincipalIn does the same in any tenant.
 func (s *Server) CreatePrincipal(ctx context.Context, name string, graphAppRoles []string, directoryRoles []string) (clientID, secret string, err error) {
-	if err := ctx.Err(); err != nil {
-		return "", "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clientID, secret, err = s.t.createPrincipal(name, graphAppRoles, directoryRoles, time.Now().Add(-24*time.Hour))
-	if err != nil {
-		return "", "", fmt.Errorf("create sandbox principal %q: %w", name, err)
-	}
-	if err := saveTenant(s.dir, s.t); err != nil {
-		return "", "", err
-	}
-	return clientID, secret, nil
+	return s.CreatePrincipalIn(ctx, "", name, graphAppRoles, directoryRoles)
 }
 
-// CreateUser adds a member user <name>@<initial domain> holding the given
-// directory roles (by name) and returns its object id and user principal name.
+// CreateUser adds a member user <name>@<initial domain> of the home tenant
+// holding the given active directory roles (by name) and returns its object
+// id and user principal name. CreateUserIn does the same in any tenant and
+// takes PIM-eligible roles too.
 func (s *Server) CreateUser(ctx context.Context, name string, directoryRoles []string) (userID, upn string, err error) {
-	if err := ctx.Err(); err != nil {
-		return "", "", err
-	}
-	var templates []string
-	for _, r := range directoryRoles {
-		role, err := catalog.LookupRole(r)
-		if err != nil {
-			return "", "", fmt.Errorf("create sandbox user %q: %w", name, err)
-		}
-		templates = append(templates, role.TemplateID)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	upn = strings.ToLower(name) + "@" + s.t.InitialDomain
-	if s.t.userByUPN(upn) != nil {
-		return "", "", fmt.Errorf("create sandbox user: %s already exists", upn)
-	}
-	created := time.Now().Add(-24 * time.Hour)
-	userID = newGUID()
-	s.t.Users[userID] = &user{Props: newUserProps(userID, name, name, "", upn, time.Now()), Created: created, Seq: s.t.seq()}
-	for _, tmpl := range templates {
-		s.t.addRoleAssignment(tmpl, userID, "/", created)
-	}
-	if err := saveTenant(s.dir, s.t); err != nil {
-		return "", "", err
-	}
-	return userID, upn, nil
+	return s.CreateUserIn(ctx, UserSpec{Name: name, Roles: directoryRoles})
 }
 
-// SignInAs makes later device-code sign-ins approve as the user with this
-// user principal name (default: the seeded admin@<initial domain>).
+// SignInAs makes later device-code sign-ins to the user's tenant approve as
+// the user with this user principal name (default: that tenant's seeded
+// admin@<initial domain>).
 func (s *Server) SignInAs(upn string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.t.userByUPN(upn)
-	if u == nil {
-		return fmt.Errorf("sandbox: no user %q", upn)
+	for _, t := range s.allTenants() {
+		if u := t.userByUPN(upn); u != nil {
+			s.signInUsers[t.TenantID] = str(u.Props, "id")
+			return nil
+		}
 	}
-	s.signInUser = str(u.Props, "id")
-	return nil
+	return fmt.Errorf("sandbox: no user %q", upn)
+}
+
+// signInUserID is the user device-code sign-ins to the addressed tenant
+// approve as. Callers hold s.mu.
+func (s *Server) signInUserID() string {
+	if id := s.signInUsers[s.t.TenantID]; id != "" {
+		return id
+	}
+	return s.t.AdminUserID
 }
 
 // Close stops the server; a temporary state directory is removed.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The Graph type definitions the sandbox validates request bodies against:
@@ -316,6 +317,14 @@ func validatePrimitive(edm string, v any) *graphError {
 			return bad()
 		}
 		if _, err := decodeBinary(s); err != nil {
+			return bad()
+		}
+	case "Edm.Duration":
+		s, ok := v.(string)
+		if !ok {
+			return bad()
+		}
+		if _, ok := addISODuration(time.Time{}, s); !ok {
 			return bad()
 		}
 	case "Edm.Stream":

@@ -26,6 +26,13 @@ const (
 	userAdminRoleID   = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 	appDeveloperID    = "cf1c38e5-3621-4004-a7cb-879624dced7c"
 	directoryWriterID = "9360feb5-f418-4baa-8175-e2a00bac4301"
+	globalReaderID    = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+	securityAdminID   = "194ae4cb-b126-40b2-bd5b-6091b380977d"
+	securityReaderID  = "5d6b6bb7-de71-4623-b4af-96380a352509"
+	securityOperator  = "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f"
+	reportsReaderID   = "4a5d8f65-41da-4de4-8968-e035b65339cf"
+	// hybridIdentityAdminID may restore deleted applications (directory-deleteditems-restore).
+	hybridIdentityAdminID = "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2"
 	// legacyAADGraphAppID is Azure AD Graph; granting its app roles needs the
 	// same privileged roles as Microsoft Graph's.
 	legacyAADGraphAppID = "00000002-0000-0000-c000-000000000000"
@@ -130,6 +137,26 @@ type tenant struct {
 	AppRoleAssignments map[string]*appRoleAssignment `json:"appRoleAssignments"`
 	Grants             map[string]*permissionGrant   `json:"oauth2PermissionGrants"`
 	RoleAssignments    map[string]*roleAssignment    `json:"roleAssignments"`
+
+	// The recycle bin (/directory/deletedItems).
+	DeletedApplications      map[string]*application      `json:"deletedApplications,omitempty"`
+	DeletedServicePrincipals map[string]*deletedPrincipal `json:"deletedServicePrincipals,omitempty"`
+
+	Groups        map[string]*group           `json:"groups,omitempty"`
+	Eligibilities map[string]*roleEligibility `json:"roleEligibilities,omitempty"`
+
+	// App management policies: the tenant default and per-app policies.
+	DefaultAppPolicy map[string]any                  `json:"defaultAppManagementPolicy,omitempty"`
+	AppPolicies      map[string]*appManagementPolicy `json:"appManagementPolicies,omitempty"`
+	// RequireServiceManagementReference makes new applications without a
+	// serviceManagementReference fail, as some tenants are configured.
+	RequireServiceManagementReference bool `json:"requireServiceManagementReference,omitempty"`
+
+	SignIns []*signInRecord `json:"signIns,omitempty"`
+
+	// Tenants are the further tenants one sandbox serves; only the home
+	// tenant (the root of state.json) has them.
+	Tenants []*tenant `json:"tenants,omitempty"`
 }
 
 func (t *tenant) seq() int64 { t.NextSeq++; return t.NextSeq }
@@ -224,13 +251,17 @@ func (t *tenant) userByUPN(upn string) *user {
 	return nil
 }
 
-// principalKind returns "ServicePrincipal", "User" or "" for an object id.
+// principalKind returns "ServicePrincipal", "User", "Group" or "" for an
+// object id.
 func (t *tenant) principalKind(id string) string {
 	if _, ok := t.ServicePrincipals[id]; ok {
 		return "ServicePrincipal"
 	}
 	if _, ok := t.Users[id]; ok {
 		return "User"
+	}
+	if _, ok := t.Groups[id]; ok {
+		return "Group"
 	}
 	return ""
 }
@@ -242,6 +273,9 @@ func (t *tenant) principalCreated(id string) time.Time {
 	if u, ok := t.Users[id]; ok {
 		return u.Created
 	}
+	if g, ok := t.Groups[id]; ok {
+		return g.Created
+	}
 	return time.Time{}
 }
 
@@ -252,16 +286,39 @@ func (t *tenant) principalName(id string) string {
 	if u, ok := t.Users[id]; ok {
 		return str(u.Props, "displayName")
 	}
+	if g, ok := t.Groups[id]; ok {
+		return str(g.Props, "displayName")
+	}
 	return ""
 }
 
-// directoryRoleTemplates returns the role templates of principal (direct,
-// tenant-wide role assignments).
-func (t *tenant) directoryRoleTemplates(principalID string) []string {
+// directRoleTemplates returns the role templates assigned to principal
+// itself (active, tenant-wide).
+func (t *tenant) directRoleTemplates(principalID string) []string {
 	var out []string
 	for _, ra := range t.RoleAssignments {
 		if ra.PrincipalID == principalID && ra.DirectoryScopeID == "/" && !contains(out, ra.RoleDefinitionID) {
 			out = append(out, ra.RoleDefinitionID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// directoryRoleTemplates returns the active role templates of principal:
+// its own tenant-wide assignments and those of the role-assignable groups
+// it is a member of (a role-assignable group cannot contain groups, so one
+// level is the whole of it). PIM-eligible roles are not among them.
+func (t *tenant) directoryRoleTemplates(principalID string) []string {
+	out := t.directRoleTemplates(principalID)
+	for _, g := range t.groupsOf(principalID) {
+		if b, _ := g.Props["isAssignableToRole"].(bool); !b {
+			continue
+		}
+		for _, r := range t.directRoleTemplates(str(g.Props, "id")) {
+			if !contains(out, r) {
+				out = append(out, r)
+			}
 		}
 	}
 	sort.Strings(out)
@@ -309,34 +366,13 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// deleteServicePrincipal removes an SP and everything that refers to
-// it (assignments either way, grants, role assignments), as Entra does.
-func (t *tenant) deleteServicePrincipal(id string) {
-	delete(t.ServicePrincipals, id)
-	t.deletePrincipalLinks(id)
-}
-
-func (t *tenant) deletePrincipalLinks(id string) {
-	for k, a := range t.AppRoleAssignments {
-		if a.PrincipalID == id || a.ResourceID == id {
-			delete(t.AppRoleAssignments, k)
-		}
-	}
-	for k, g := range t.Grants {
-		if g.ClientID == id || g.ResourceID == id || g.PrincipalID == id {
-			delete(t.Grants, k)
-		}
-	}
-	for k, r := range t.RoleAssignments {
-		if r.PrincipalID == id {
-			delete(t.RoleAssignments, k)
-		}
-	}
-}
-
 // persisted is the on-disk form: builtin SPs lose their appRoles and scopes.
 func (t *tenant) persisted() *tenant {
 	cp := *t
+	cp.Tenants = make([]*tenant, len(t.Tenants))
+	for i, o := range t.Tenants {
+		cp.Tenants[i] = o.persisted()
+	}
 	cp.ServicePrincipals = make(map[string]*servicePrincipal, len(t.ServicePrincipals))
 	for id, sp := range t.ServicePrincipals {
 		if sp.Builtin == "" {
@@ -403,6 +439,7 @@ func loadTenant(dir string) (*tenant, error) {
 			fillBuiltinPermissions(sp)
 		}
 	}
+	t.afterLoad()
 	return &t, nil
 }
 

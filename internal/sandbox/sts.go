@@ -94,7 +94,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, info *reqInf
 		lr.writeRule(w, rule)
 		return
 	}
+	leave := s.enter(s.tenantNamed(lr.tenant))
 	body, status, e := lr.dispatch()
+	leave()
 	s.mu.Unlock()
 	if e != nil {
 		info.fault = e.Fault
@@ -331,6 +333,9 @@ func (lr *loginReq) clientApp() (*application, *stsError) {
 		return nil, serr(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
 	app := lr.s.t.appByAppID(clientID)
+	if app == nil {
+		app = lr.s.multiTenantApp(clientID)
+	}
 	if app == nil || !lr.s.replicated(app.Created) {
 		e := lr.appNotFound(clientID)
 		if app != nil {
@@ -378,6 +383,7 @@ func (lr *loginReq) clientCredentials(v2 bool) (map[string]any, int, *stsError) 
 	appID := str(app.Props, "appId")
 	acr, e := lr.authenticateClient(app)
 	if e != nil {
+		lr.recordServicePrincipalSignIn(app, nil, e)
 		return nil, 0, e
 	}
 	scopes, e := lr.requestedScopes(v2)
@@ -427,6 +433,7 @@ func (lr *loginReq) clientCredentials(v2 bool) (map[string]any, int, *stsError) 
 	if err != nil {
 		return nil, 0, serr(http.StatusInternalServerError, "server_error", 50000, "There was an error issuing a token.")
 	}
+	lr.recordServicePrincipalSignIn(app, res, nil)
 	return lr.tokenResponse(v2, at, aud, now, nil), http.StatusOK, nil
 }
 
@@ -878,7 +885,11 @@ func (lr *loginReq) deviceCodeToken(v2 bool) (map[string]any, int, *stsError) {
 		return nil, 0, serr(http.StatusBadRequest, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	delete(lr.s.deviceCodes, code)
-	return lr.userToken(v2, dc.clientID, lr.s.signInUser, dc.scopes, dc.rawScope, true)
+	body, status, e := lr.userToken(v2, dc.clientID, lr.s.signInUserID(), dc.scopes, dc.rawScope, true)
+	if e == nil {
+		lr.recordUserSignIn(dc.clientID, lr.s.signInUserID())
+	}
+	return body, status, e
 }
 
 // userToken issues a delegated token for userID. rawScope is the scope
@@ -1096,7 +1107,7 @@ func (s *Server) consent(clientID, clientName, userID, resourceID string, scopes
 // persist saves the tenant after a change made outside a Graph handler.
 // Callers hold s.mu.
 func (s *Server) persist() {
-	if err := saveTenant(s.dir, s.t); err != nil {
+	if err := s.save(); err != nil {
 		s.logf("sandbox: %v", err)
 	}
 }
