@@ -148,8 +148,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, path string)
 				fail(err)
 				return true
 			}
-			info.ClientSecret = "" // tenant.json holds it
-			writeJSON(w, http.StatusCreated, info)
+			writeJSON(w, http.StatusCreated, withoutSecret(info))
 		default:
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "use GET or POST"})
 		}
@@ -275,12 +274,19 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, path string)
 }
 
 // publicTenants lists the tenants without the bootstrap secret.
-func (s *Server) publicTenants() []TenantInfo {
-	out := s.Tenants()
-	for i := range out {
-		out[i].ClientSecret = ""
+func (s *Server) publicTenants() []any {
+	var out []any
+	for _, info := range s.Tenants() {
+		out = append(out, withoutSecret(info))
 	}
 	return out
+}
+
+// withoutSecret renders a TenantInfo for the administration API: the
+// bootstrap secret stays in tenant.json.
+func withoutSecret(info TenantInfo) map[string]any {
+	return map[string]any{"tenantId": info.TenantID, "tenantDomain": info.TenantDomain, "displayName": info.DisplayName,
+		"authorityHost": info.AuthorityHost, "graphEndpoint": info.GraphEndpoint, "clientId": info.ClientID}
 }
 
 // fullStateView is /_sandbox/state: the home tenant's view at the top

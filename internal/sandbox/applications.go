@@ -838,13 +838,18 @@ func (s *Server) removeKey(g *graphReq, app *application) (*graphResp, *graphErr
 // checkProof validates the proof-of-possession JWT of addKey/removeKey: RS256,
 // signed by one of the application's currently valid certificates, aud
 // 00000002-0000-0000-c000-000000000000, iss the application's object id,
-// nbf/exp present and at most ten minutes apart, and valid now.
+// nbf/exp present and at most ten minutes apart, and valid now. Graph does
+// not document its errors; these are the observed ones: a proof that does
+// not validate gets 401 Authentication_MissingOrMalformed "Access Token
+// missing or malformed." (microsoft-graph-docs#14626, #22076, #10686: wrong
+// aud, wrong key), a missing proof 403 "Insufficient privileges to complete
+// the operation." (msgraph-sdk-powershell#779).
 func (s *Server) checkProof(app *application, proof string) *graphError {
 	invalid := func() *graphError {
-		return errBadRequest("The proof of possession token is invalid.")
+		return gerr(http.StatusUnauthorized, "Authentication_MissingOrMalformed", "Access Token missing or malformed.")
 	}
 	if proof == "" {
-		return errInvalidValue("proof", "Application")
+		return errForbidden()
 	}
 	tok, err := parseJWT(proof)
 	if err != nil || tok.alg() != "RS256" && tok.alg() != "PS256" {

@@ -61,15 +61,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		case path == "/v1.0" || strings.HasPrefix(path, "/v1.0/"):
 			info.kind = "graph"
 			s.serveGraph(sw, r, info)
-		case betaSignInPath(path):
+		case path == "/beta" || strings.HasPrefix(path, "/beta/"):
+			// Of beta only auditLogs/signIns is served (routeBeta).
 			info.kind = "graph"
 			s.serveGraph(sw, r, info)
-		case path == "/beta" || strings.HasPrefix(path, "/beta/"):
-			info.kind = "graph"
-			writeJSON(sw, http.StatusBadRequest, map[string]any{"error": map[string]any{
-				"code": "BadRequest", "message": "The entra-link sandbox serves Microsoft Graph v1.0 only (and beta auditLogs/signIns).",
-				"innerError": map[string]any{"date": errorDate(time.Now()), "request-id": newGUID()},
-			}})
 		default:
 			info.kind = "token"
 			s.serveLogin(sw, r, info)

@@ -201,7 +201,7 @@ func (t *tenant) signInProps(r *signInRecord, beta bool) map[string]any {
 		"status":                           status,
 		"userAgent":                        nil,
 		"userDisplayName":                  nullable(r.UserDisplayName),
-		"userId":                           nullable(r.UserID),
+		"userId":                           r.UserID, // "" for service principals, as Entra writes it
 		"userPrincipalName":                nullable(r.UserPrincipalName),
 	}
 	if r.EventType == "interactiveUser" {
@@ -267,9 +267,15 @@ func (s *Server) routeAuditLogs(g *graphReq) (*graphResp, *graphError) {
 		// Without a filter on signInEventTypes (beta only) the list holds
 		// interactive sign-ins.
 		explicit := g.beta && strings.Contains(strings.ToLower(g.query.Get("$filter")), "signineventtypes")
+		// Newest first; the log's own order breaks ties of createdDateTime
+		// (whole seconds), for $orderby too.
+		ascending := strings.EqualFold(strings.Join(strings.Fields(g.query.Get("$orderby")), " "), "createdDateTime asc")
 		var items []map[string]any
-		for i := len(t.SignIns) - 1; i >= 0; i-- {
-			r := t.SignIns[i]
+		for i := range t.SignIns {
+			r := t.SignIns[len(t.SignIns)-1-i]
+			if ascending {
+				r = t.SignIns[i]
+			}
 			if r.EventType != "interactiveUser" && !explicit {
 				continue
 			}
@@ -294,10 +300,4 @@ func (s *Server) routeBeta(g *graphReq) (*graphResp, *graphError) {
 		return s.routeAuditLogs(g)
 	}
 	return nil, gerr(http.StatusBadRequest, "BadRequest", "The entra-link sandbox serves Microsoft Graph v1.0 only (and beta auditLogs/signIns).")
-}
-
-// betaSignInPath reports whether a /beta path is the sign-in log.
-func betaSignInPath(path string) bool {
-	p := strings.ToLower(path)
-	return p == "/beta/auditlogs/signins" || strings.HasPrefix(p, "/beta/auditlogs/signins/")
 }

@@ -221,6 +221,25 @@ func (s *Server) addTenant(spec TenantSpec) (*tenant, error) {
 	t, _ := newTenant(spec.VerifiedDomains)
 	t.DisplayName = name
 	t.ensureMaps()
+	// An initial domain after the name (newTenant's is Contoso's), the
+	// seeded admin's user principal name with it.
+	slug := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(name))
+	if slug == "" {
+		slug = "tenant"
+	}
+	t.InitialDomain = slug + strings.ToLower(randString(6, "abcdefghijklmnopqrstuvwxyz0123456789")) + ".onmicrosoft.com"
+	// A domain is verified in one tenant only: contoso.com is the home
+	// tenant's.
+	t.ExtraDomains = mergeDomains(nil, spec.VerifiedDomains)
+	if u := t.Users[t.AdminUserID]; u != nil {
+		u.Props["userPrincipalName"] = "admin@" + t.InitialDomain
+		u.Props["mail"] = "admin@" + t.InitialDomain
+	}
 	if own := t.appByAppID(t.BootstrapAppID); own != nil {
 		delete(t.Applications, str(own.Props, "id"))
 	}

@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -46,4 +47,20 @@ func userClient(t *testing.T, s *sandbox.Server, name, clientID, scopes string) 
 		t.Fatalf("device-code sign-in as %s: %d %v", name, status, body)
 	}
 	return &client{t: t, s: s, hc: sandboxtest.Client(s), base: "https://graph.microsoft.com/v1.0", token: body["access_token"].(string)}
+}
+
+// readState decodes /_sandbox/state into v.
+func readState(t *testing.T, s *sandbox.Server, v any) {
+	t.Helper()
+	resp, err := sandboxtest.Client(s).Get(s.URL() + "/_sandbox/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/_sandbox/state: %d", resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
 }

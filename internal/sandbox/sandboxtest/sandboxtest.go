@@ -43,6 +43,16 @@ func VerifiedDomains(domains ...string) Option {
 // Log writes the request log to w.
 func Log(w io.Writer) Option { return func(o *sandbox.Options) { o.Log = w } }
 
+// Tenants adds further tenants with these display names; the bootstrap
+// admin's client id and secret work in each (s.Tenants() lists them).
+func Tenants(displayNames ...string) Option {
+	return func(o *sandbox.Options) {
+		for _, n := range displayNames {
+			o.Tenants = append(o.Tenants, sandbox.TenantSpec{DisplayName: n})
+		}
+	}
+}
+
 // New starts a sandbox for the duration of the test; it is closed (and a
 // temporary state directory removed) by t.Cleanup.
 func New(t testing.TB, opts ...Option) *sandbox.Server {
