@@ -46,7 +46,9 @@ func TestAddKeyProof(t *testing.T) {
 	bad := []struct{ name, proof string }{
 		{"signed by an expired certificate of the app", proof(keyOld, nil)},
 		{"not yet valid", proof(keyCur, func(m map[string]any) { m["nbf"], m["exp"] = now.Add(time.Hour).Unix(), now.Add(70*time.Minute).Unix() })},
-		{"expired", proof(keyCur, func(m map[string]any) { m["nbf"], m["exp"] = now.Add(-time.Hour).Unix(), now.Add(-50*time.Minute).Unix() })},
+		{"expired", proof(keyCur, func(m map[string]any) {
+			m["nbf"], m["exp"] = now.Add(-time.Hour).Unix(), now.Add(-50*time.Minute).Unix()
+		})},
 		{"without exp", proof(keyCur, func(m map[string]any) { delete(m, "exp") })},
 		{"Microsoft Graph's appId as audience", proof(keyCur, func(m map[string]any) { m["aud"] = "00000003-0000-0000-c000-000000000000" })},
 		{"dates as text", proof(keyCur, func(m map[string]any) { m["nbf"] = now.Format(time.RFC3339) })},
