@@ -79,3 +79,58 @@ func New(t testing.TB, opts ...Option) *sandbox.Server {
 func Client(s *sandbox.Server) *http.Client {
 	return &http.Client{Transport: s.Transport(), Timeout: 30 * time.Second}
 }
+
+// User creates a user (sandbox.UserSpec: tenant, name, active and eligible
+// roles, groups) and returns its object id and user principal name.
+func User(t testing.TB, s *sandbox.Server, spec sandbox.UserSpec) (id, upn string) {
+	t.Helper()
+	id, upn, err := s.CreateUserIn(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("sandbox user: %v", err)
+	}
+	return id, upn
+}
+
+// Group creates a security group (role-assignable when spec says so) and
+// returns its object id.
+func Group(t testing.TB, s *sandbox.Server, spec sandbox.GroupSpec) string {
+	t.Helper()
+	id, err := s.CreateGroup(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("sandbox group: %v", err)
+	}
+	return id
+}
+
+// Principal creates an application with a secret, consented Microsoft
+// Graph application permissions and directory roles in a tenant ("" is the
+// home tenant) and returns its client id and secret.
+func Principal(t testing.TB, s *sandbox.Server, tenantID, name string, graphAppRoles, directoryRoles []string) (clientID, secret string) {
+	t.Helper()
+	clientID, secret, err := s.CreatePrincipalIn(context.Background(), tenantID, name, graphAppRoles, directoryRoles)
+	if err != nil {
+		t.Fatalf("sandbox principal: %v", err)
+	}
+	return clientID, secret
+}
+
+// DefaultAppManagementPolicy changes a tenant's default app management
+// policy; policyJSON is the body of PATCH /policies/defaultAppManagementPolicy.
+func DefaultAppManagementPolicy(t testing.TB, s *sandbox.Server, tenantID, policyJSON string) {
+	t.Helper()
+	if err := s.SetDefaultAppManagementPolicy(context.Background(), tenantID, []byte(policyJSON)); err != nil {
+		t.Fatalf("sandbox policy: %v", err)
+	}
+}
+
+// AppManagementPolicy assigns a per-app policy (the body of POST
+// /policies/appManagementPolicies) to the application with this object id
+// and returns the policy's id.
+func AppManagementPolicy(t testing.TB, s *sandbox.Server, appObjectID, policyJSON string) string {
+	t.Helper()
+	id, err := s.AssignAppManagementPolicy(context.Background(), appObjectID, []byte(policyJSON))
+	if err != nil {
+		t.Fatalf("sandbox policy: %v", err)
+	}
+	return id
+}
