@@ -10,7 +10,8 @@ import (
 // Sign-in logs (auditLogs/signIns). The token endpoint records every client
 // credentials sign-in of an application it could identify, successful or
 // not, with the key id of the secret or certificate used; device-code
-// sign-ins are recorded as interactive user sign-ins.
+// sign-ins are recorded as interactive user sign-ins. The log is saved with
+// the tenant's next change, not on every token request.
 //
 // Version matters: v1.0 lists interactive user sign-ins only, and its
 // signIn type has no signInEventTypes or servicePrincipalCredentialKeyId
@@ -88,7 +89,6 @@ func (lr *loginReq) recordServicePrincipalSignIn(app *application, resource *ser
 		r.ErrorCode, r.FailureReason = failure.Code, failure.Desc
 	}
 	t.addSignIn(r)
-	lr.s.persist()
 }
 
 // recordUserSignIn logs an interactive user sign-in (device code today,
@@ -110,7 +110,6 @@ func (lr *loginReq) recordUserSignIn(clientID, userID string) {
 		r.AppDisplayName = str(app.Props, "displayName")
 	}
 	t.addSignIn(r)
-	lr.s.persist()
 }
 
 func clientIP(r *http.Request) string {
