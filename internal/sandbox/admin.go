@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -107,8 +108,11 @@ func decodeAdminObject(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v map[string]any
-	if err := dec.Decode(&v); err != nil || v == nil {
-		return nil, fmt.Errorf("sandbox: want a JSON object: %v", err)
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("sandbox: want a JSON object: %w", err)
+	}
+	if v == nil {
+		return nil, errors.New("sandbox: want a JSON object, not null")
 	}
 	return v, nil
 }

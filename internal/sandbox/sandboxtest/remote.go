@@ -44,8 +44,8 @@ func (r *Remote) post(path string, body, out any) {
 	if err != nil {
 		r.t.Fatalf("sandbox %s: %v", path, err)
 	}
-	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		r.t.Fatalf("sandbox %s: %d %s", path, resp.StatusCode, b)
 	}
