@@ -186,7 +186,7 @@ func (s *Server) handleGraph(g *graphReq) (*graphResp, *graphError) {
 	g.query = q
 	g.segs = splitPath(g.path)
 
-	if len(g.segs) == 1 && g.segs[0] == "$batch" && !g.batchItem {
+	if len(g.segs) == 1 && g.segs[0] == "$batch" && !g.batchItem && !g.beta {
 		s.mu.Lock()
 		if e := s.preflight(g); e != nil {
 			s.mu.Unlock()
