@@ -223,6 +223,17 @@ func TestPerAppPolicy(t *testing.T) {
 		wantError(t, 400, "CredentialInvalidLifetimeAsPerAppPolicy", "'"+id+"'")
 	pa.do("POST", "/applications/"+third["id"].(string)+"/addPassword", addPasswordBody(days(25))).must(t, 200)
 
+	// List and update.
+	all := validateCollection(t, "appManagementPolicy", pa.do("GET", "/policies/appManagementPolicies", nil).must(t, 200))
+	if len(all) != 3 {
+		t.Errorf("%d policies listed, want 3", len(all))
+	}
+	pa.do("PATCH", "/policies/appManagementPolicies/"+id, map[string]any{"isEnabled": false}).must(t, 204)
+	pa.do("POST", "/applications/"+third["id"].(string)+"/addPassword", addPasswordBody(days(45))).
+		wantError(t, 400, "CredentialTypeNotAllowedAsPerAppPolicy", "'"+defaultPolicy+"'") // disabled: the default applies
+	pa.do("PATCH", "/policies/appManagementPolicies/"+id, map[string]any{"restrictions": map[string]any{"passwordCredentials": []any{
+		map[string]any{"restrictionType": "passwordLifetime"}}}}).wantError(t, 400, "Request_BadRequest", "maxLifetime")
+
 	// Assigning needs Policy.ReadWrite.ApplicationConfiguration too.
 	admin := adminClient(t, s)
 	admin.do("POST", "/applications/"+third["id"].(string)+"/appManagementPolicies/$ref", ref).

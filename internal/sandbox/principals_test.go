@@ -148,6 +148,10 @@ func TestRolesThroughGroups(t *testing.T) {
 		t.Errorf("role assignments of the user and the group: %v", ras)
 	}
 	validateEntity(t, "group", u.do("GET", "/groups/"+gid, nil).must(t, 200))
+	if listed := validateCollection(t, "group", u.do("GET", "/groups?$filter=isAssignableToRole eq true", nil).must(t, 200)); len(listed) != 1 {
+		t.Errorf("role-assignable groups: %v", listed)
+	}
+	u.do("POST", "/groups", map[string]any{"displayName": "x"}).wantError(t, 405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 	members := u.do("GET", "/groups/"+gid+"/members", nil).must(t, 200)["value"].([]any)
 	if len(members) != 1 || members[0].(map[string]any)["id"] != uid {
 		t.Errorf("members: %v", members)
