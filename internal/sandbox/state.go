@@ -416,30 +416,12 @@ func loadTenant(dir string) (*tenant, error) {
 	if t.Version != stateVersion {
 		return nil, fmt.Errorf("sandbox state %s has version %d, want %d: use a new --state-dir", filepath.Join(dir, stateFile), t.Version, stateVersion)
 	}
-	if t.ServicePrincipals == nil {
-		t.ServicePrincipals = map[string]*servicePrincipal{}
-	}
-	if t.Applications == nil {
-		t.Applications = map[string]*application{}
-	}
-	if t.Users == nil {
-		t.Users = map[string]*user{}
-	}
-	if t.AppRoleAssignments == nil {
-		t.AppRoleAssignments = map[string]*appRoleAssignment{}
-	}
-	if t.Grants == nil {
-		t.Grants = map[string]*permissionGrant{}
-	}
-	if t.RoleAssignments == nil {
-		t.RoleAssignments = map[string]*roleAssignment{}
-	}
+	t.afterLoad()
 	for _, sp := range t.ServicePrincipals {
 		if sp.Builtin != "" {
 			fillBuiltinPermissions(sp)
 		}
 	}
-	t.afterLoad()
 	return &t, nil
 }
 
