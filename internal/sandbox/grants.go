@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 var grantFilter = filterSpec{resource: "oAuth2PermissionGrant", props: map[string]string{
@@ -143,7 +141,7 @@ func (s *Server) createGrant(g *graphReq) (*graphResp, *graphError) {
 	}
 	// Tenant-wide consent to Microsoft Graph needs more than the API roles:
 	// the admin roles that may grant it.
-	if !g.id.appOnly && consentType == "AllPrincipals" && str(resource.Props, "appId") == catalog.GraphAppID &&
+	if !g.id.appOnly && consentType == "AllPrincipals" && str(resource.Props, "appId") == graphAppID &&
 		!g.userHasRole(t, globalAdminRoleID, privRoleAdminID, appAdminRoleID, cloudAppAdminID) {
 		return nil, errForbidden()
 	}

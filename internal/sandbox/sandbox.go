@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 )
 
@@ -242,8 +241,12 @@ func (s *Server) loadOrCreateTenant() error {
 			return fmt.Errorf("%s belongs to tenant %s but state.json holds tenant %s", filepath.Join(s.dir, tenantFile), info.TenantID, t.TenantID)
 		}
 		s.bootstrapSecret = info.ClientSecret
+		changed := t.seedResources(t.CreatedDateTime)
 		if merged := mergeDomains(t.ExtraDomains, s.opts.VerifiedDomains); len(merged) != len(t.ExtraDomains) {
 			t.ExtraDomains = merged
+			changed = true
+		}
+		if changed {
 			if err := saveTenant(s.dir, t); err != nil {
 				return err
 			}
@@ -392,11 +395,11 @@ func (s *Server) CreateUser(ctx context.Context, name string, directoryRoles []s
 	}
 	var templates []string
 	for _, r := range directoryRoles {
-		role, err := catalog.LookupRole(r)
+		role, err := roleTemplateByName(r)
 		if err != nil {
 			return "", "", fmt.Errorf("create sandbox user %q: %w", name, err)
 		}
-		templates = append(templates, role.TemplateID)
+		templates = append(templates, role.ID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 var servicePrincipalFilter = filterSpec{resource: "servicePrincipal", props: map[string]string{
@@ -156,10 +154,10 @@ func (s *Server) createServicePrincipal(g *graphReq) (*graphResp, *graphError) {
 		}
 		id := newGUID()
 		sp = &servicePrincipal{Props: newServicePrincipalProps(t, id, app.Props, now), Created: now, Seq: t.seq(), Owners: []string{g.callerOwnerID()}}
-	} else if name, isFirstParty := firstPartyClients[strings.ToLower(appID)]; isFirstParty {
+	} else if name, isFirstParty := publicClientName(appID); isFirstParty {
 		sp = builtinSP(t, strings.ToLower(appID), name, "client", now)
 		sp.Created = now
-	} else if res := catalog.ResourceByAppID(appID); res != nil {
+	} else if res := fixtureResource(appID); res != nil {
 		sp = builtinSP(t, res.AppID, res.DisplayName, "resource", now)
 		sp.Created = now
 	} else {
@@ -332,7 +330,7 @@ func (s *Server) checkAssignRole(g *graphReq, resource *servicePrincipal) *graph
 		return nil
 	}
 	appID := str(resource.Props, "appId")
-	if appID == catalog.GraphAppID || appID == legacyAADGraphAppID {
+	if appID == graphAppID || appID == legacyAADGraphAppID {
 		return errForbidden()
 	}
 	if t.hasRole(g.id.oid, appAdminRoleID, cloudAppAdminID) || g.spWritable(t, resource) {

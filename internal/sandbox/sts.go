@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 )
 
@@ -628,17 +627,17 @@ func (lr *loginReq) resolveResource(resource string) (*servicePrincipal, string,
 	}
 	for _, c := range cloud.All() {
 		if lower == strings.ToLower(c.GraphEndpoint) && sameCloud(c) {
-			return t.spByAppID(catalog.GraphAppID), c.GraphEndpoint, nil
+			return t.spByAppID(graphAppID), c.GraphEndpoint, nil
 		}
 		if lower == strings.ToLower(c.ExchangeResource) && sameCloud(c) {
-			return t.spByAppID(catalog.ExchangeAppID), c.ExchangeResource, nil
+			return t.spByAppID(exchangeAppID), c.ExchangeResource, nil
 		}
 	}
-	if lower == catalog.GraphAppID || lower == catalog.ExchangeAppID {
+	if lower == graphAppID || lower == exchangeAppID {
 		return t.spByAppID(lower), lower, nil
 	}
 	if lr.cloud == "" && strings.HasPrefix(lower, "https://") && lr.s.isOwnHost(strings.TrimPrefix(lower, "https://")) {
-		return t.spByAppID(catalog.GraphAppID), lower, nil
+		return t.spByAppID(graphAppID), lower, nil
 	}
 	for _, sp := range t.ServicePrincipals {
 		if sp.Builtin != "" {
@@ -755,7 +754,7 @@ func (lr *loginReq) publicClient() (clientID, name string, app *application, e *
 	if clientID == "" {
 		return "", "", nil, serr(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
-	if n, ok := firstPartyClients[strings.ToLower(clientID)]; ok {
+	if n, ok := publicClientName(clientID); ok {
 		return strings.ToLower(clientID), n, nil, nil
 	}
 	app, e = lr.clientApp()
@@ -890,7 +889,7 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 	if u == nil {
 		return nil, 0, serr(http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in the '%s' directory.", t.TenantID)
 	}
-	clientName, isFirstParty := firstPartyClients[strings.ToLower(clientID)]
+	clientName, isFirstParty := publicClientName(clientID)
 	var app *application
 	if !isFirstParty {
 		app = t.appByAppID(clientID)
@@ -1015,7 +1014,7 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 // Microsoft Graph publishes as delegated permissions (openid, profile,
 // email); Entra lists them in scp of Graph tokens.
 func graphOIDCScopes(res *servicePrincipal, rawScope string) []string {
-	if str(res.Props, "appId") != catalog.GraphAppID {
+	if str(res.Props, "appId") != graphAppID {
 		return nil
 	}
 	var out []string
