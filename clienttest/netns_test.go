@@ -36,7 +36,7 @@ import (
 const netnsEnv = "ENTRA_LINK_CLIENTTEST_NETNS"
 
 // realHosts are the names the private /etc/hosts maps to loopback.
-var realHosts = []string{"login.microsoftonline.com", "graph.microsoft.com"}
+var realHosts = []string{"login.microsoftonline.com", "graph.microsoft.com", "management.azure.com"}
 
 func inNetns() bool { return os.Getenv(netnsEnv) == "1" }
 
@@ -95,20 +95,21 @@ func TestRealHostnames(t *testing.T) {
 		t.Skip("already inside the namespace")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for unshare --net --mount")
+		missing(t, "needs root for unshare --net --mount")
 	}
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
-		t.Skip("util-linux unshare is not installed")
+		missing(t, "util-linux unshare is not installed")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("iproute2 ip is not installed")
+		missing(t, "iproute2 ip is not installed")
 	}
+	bin := buildEntraLink(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	args := []string{"--net", "--mount", "--", os.Args[0], "-test.run", "^TestNetns", "-test.v", "-test.count=1", "-test.timeout=14m"}
 	cmd := exec.CommandContext(ctx, unshare, args...)
-	cmd.Env = append(os.Environ(), netnsEnv+"=1")
+	cmd.Env = append(os.Environ(), netnsEnv+"=1", binEnv+"="+bin)
 	cmd.Dir = moduleDir(t)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -25,6 +25,11 @@
 // ConsistencyLevel, $orderby on displayName. Request bodies (gzip or plain)
 // are checked against the Graph type definitions in schema/.
 //
+// Azure Resource Manager (on its hosts only: management.azure.com and the
+// US Government and China management hosts): GET /subscriptions (none) and
+// GET /tenants with api-version, ARM's token checks — what `az login`
+// needs (endpoints.md §14).
+//
 // Faults (Options, SetFaults, Inject, /_sandbox/faults): latency, every Nth
 // Graph request throttled (429) or failed (503), replication delay, and
 // injected failures; each is recorded in Requests().

@@ -86,7 +86,8 @@ type RequestRecord struct {
 	Path     string        `json:"path"` // path and query
 	Status   int           `json:"status"`
 	Duration time.Duration `json:"duration"`
-	// Kind is "graph", "token" (any login endpoint), "batch-item" or "sandbox".
+	// Kind is "graph", "token" (any login endpoint), "arm" (Azure Resource
+	// Manager), "batch-item" or "sandbox".
 	Kind string `json:"kind"`
 	// Fault names the injected fault when one decided the answer:
 	// "throttle", "fail", "inject" or "replication".
@@ -293,15 +294,15 @@ func (s *Server) Tenant() TenantInfo {
 func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.ca.certPEM...) }
 
 // Transport returns an HTTP transport that trusts the sandbox CA and dials
-// the sandbox both for its own address and for every Microsoft login and
-// Graph host of the four national clouds (cloud.KnownHosts), keeping the
+// the sandbox both for its own address and for every Microsoft login, Graph
+// and Resource Manager host of the four national clouds, keeping the
 // real Host header and TLS server name. Any other host is refused, so a
 // client configured with real cloud URLs reaches the sandbox and nothing else.
 func (s *Server) Transport() *http.Transport {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.ca.cert)
 	known := map[string]bool{}
-	for _, h := range cloud.KnownHosts() {
+	for _, h := range append(cloud.KnownHosts(), armHosts()...) {
 		known[strings.ToLower(h)] = true
 	}
 	sandboxAddr := s.addr

@@ -611,30 +611,42 @@ func (lr *loginReq) assertionAudienceOK(aud string) bool {
 // resolveResource finds the resource service principal for a resource
 // identifier (application ID URI or appId) and returns the token audience.
 // A national cloud's authority only issues tokens for its own cloud's
-// resources; the sandbox's own authority issues for any.
+// resources; the sandbox's own authority issues for any. First-party
+// resources and their identifiers per cloud come from the fixtures.
 func (lr *loginReq) resolveResource(resource string) (*servicePrincipal, string, *stsError) {
 	t := lr.s.t
 	r := strings.TrimSuffix(resource, "/")
 	lower := strings.ToLower(r)
-	sameCloud := func(c cloud.Cloud) bool {
+	sameCloud := func(c string) bool {
 		if lr.cloud == "" {
 			return true
 		}
 		if lr.cloud == cloud.USGov.Name {
-			return c.Name == cloud.USGov.Name || c.Name == cloud.USGovDoD.Name
+			return c == cloud.USGov.Name || c == cloud.USGovDoD.Name
 		}
-		return c.Name == lr.cloud
+		return c == lr.cloud
 	}
-	for _, c := range cloud.All() {
-		if lower == strings.ToLower(c.GraphEndpoint) && sameCloud(c) {
-			return t.spByAppID(graphAppID), c.GraphEndpoint, nil
+	for _, res := range fixtures().resources {
+		for _, c := range fixtureCloudOrder {
+			if !sameCloud(c) {
+				continue
+			}
+			for _, id := range res.identifiers(c) {
+				if lower != strings.ToLower(strings.TrimSuffix(id, "/")) {
+					continue
+				}
+				aud := strings.TrimSuffix(id, "/")
+				if res.AppID == armAppID {
+					// ARM tokens carry the resource as requested: both
+					// forms are audiences ARM accepts (endpoints.md §14).
+					aud = resource
+				}
+				return t.spByAppID(res.AppID), aud, nil
+			}
 		}
-		if lower == strings.ToLower(c.ExchangeResource) && sameCloud(c) {
-			return t.spByAppID(exchangeAppID), c.ExchangeResource, nil
+		if lower == res.AppID {
+			return t.spByAppID(res.AppID), lower, nil
 		}
-	}
-	if lower == graphAppID || lower == exchangeAppID {
-		return t.spByAppID(lower), lower, nil
 	}
 	if lr.cloud == "" && strings.HasPrefix(lower, "https://") && lr.s.isOwnHost(strings.TrimPrefix(lower, "https://")) {
 		return t.spByAppID(graphAppID), lower, nil
