@@ -9,7 +9,10 @@
 // v2 and v1 token endpoints (client credentials with a secret, with
 // client_secret_basic, or with an RS256/PS256 certificate assertion; device
 // code, auto-approved after the first poll as the seeded admin or the user
-// named by SignInAs; refresh tokens) and Entra's AADSTS error bodies. The
+// named by SignInAs; the authorization code flow with PKCE behind a
+// minimal sign-in and consent page for the tenant's users, answering the
+// redirect URI by query or form_post — see authorize.go; refresh tokens)
+// and Entra's AADSTS error bodies. The
 // tenant may be named by id or verified domain; "organizations"/"common"
 // work for user flows.
 //
@@ -40,9 +43,9 @@
 // '…'." form. Messages without a public source: removePassword/removeKey
 // with an unknown keyId, an invalid addKey proof, passwordCredentials in a
 // POST/PATCH, the $batch envelope errors, and an OData cast on
-// transitiveMemberOf without ConsistencyLevel. Not emulated: the browser
-// (authorization code) flow, groups, administrative units, deleted items,
-// owners endpoints, beta.
+// transitiveMemberOf without ConsistencyLevel. Not emulated: groups,
+// administrative units, deleted items, owners endpoints, beta, passwords
+// (the sign-in page asks for the user name only).
 //
 // The package uses only the standard library on the wire; it must never
 // import graph/ or msgraph-sdk-go.

@@ -131,6 +131,8 @@ type Server struct {
 	graphCount      int
 	records         []RequestRecord
 	deviceCodes     map[string]*deviceCode
+	authRequests    map[string]*authRequest // authorize requests waiting for the user
+	authCodes       map[string]*authCode
 	signInUser      string // object id of the user device-code sign-ins approve as
 
 	unlock    func()
@@ -144,7 +146,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, serveErr: make(chan error, 1)}
+	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{},
+		authRequests: map[string]*authRequest{}, authCodes: map[string]*authCode{}, serveErr: make(chan error, 1)}
 	s.faults = Faults{Latency: o.Latency, ThrottleEvery: o.ThrottleEvery, FailEvery: o.FailEvery, ReplicationDelay: o.ReplicationDelay}
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "entra-link-sandbox-")

@@ -49,6 +49,10 @@ type loginReq struct {
 	tenant  string // first path segment as sent
 	corrID  string
 	traceID string
+	// clientAuthenticated: the client proved itself (secret or assertion)
+	// or is a public client by its redirect URI, so a user token may be
+	// issued to an app that is not a fallback public client.
+	clientAuthenticated bool
 }
 
 // authorityCloud maps a login host to its cloud ("" for the sandbox).
@@ -91,6 +95,12 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, info *reqInf
 		s.mu.Unlock()
 		info.fault = "inject"
 		lr.writeRule(w, rule)
+		return
+	}
+	if lr.isAuthorize() {
+		p := lr.authorize()
+		s.mu.Unlock()
+		p.write(w)
 		return
 	}
 	body, status, e := lr.dispatch()
@@ -316,6 +326,8 @@ func (lr *loginReq) token(v2 bool) (map[string]any, int, *stsError) {
 		return lr.deviceCodeToken(v2)
 	case "refresh_token":
 		return lr.refreshToken(v2)
+	case "authorization_code":
+		return lr.authCodeToken(v2)
 	case "":
 		return nil, 0, serr(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
 	}
@@ -909,7 +921,7 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 			return nil, 0, lr.appNotFound(clientID)
 		}
 		clientName = str(app.Props, "displayName")
-		if pub, _ := app.Props["isFallbackPublicClient"].(bool); !pub {
+		if pub, _ := app.Props["isFallbackPublicClient"].(bool); !pub && !lr.clientAuthenticated {
 			return nil, 0, serr(http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		}
 	}
@@ -919,42 +931,16 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 	}
 	res, values := dr.sp, dr.values
 	resID := str(res.Props, "id")
-	clientSP := t.spByAppID(clientID)
-	granted := map[string]bool{}
-	var grantedList []string
+	granted, grantedList := t.grantedScopes(clientID, resID, userID)
 	addGranted := func(s string) {
 		if s != "" && !granted[strings.ToLower(s)] {
 			granted[strings.ToLower(s)] = true
 			grantedList = append(grantedList, s)
 		}
 	}
-	if clientSP != nil {
-		for _, g := range sortedBySeq(t.Grants, func(g *permissionGrant) int64 { return g.Seq }) {
-			if g.ClientID == str(clientSP.Props, "id") && g.ResourceID == resID && (g.ConsentType == "AllPrincipals" || g.PrincipalID == userID) {
-				for _, s := range strings.Fields(g.Scope) {
-					addGranted(s)
-				}
-			}
-		}
-	}
-	var missing []string
-	for _, v := range values {
-		if v != ".default" && !granted[strings.ToLower(v)] {
-			missing = append(missing, v)
-		}
-	}
+	missing, adminScopes := lr.s.missingConsent(clientID, userID, dr)
 	if len(missing) > 0 || len(grantedList) == 0 && contains(values, ".default") {
-		adminScopes := false
-		scopeType := map[string]string{}
-		for _, p := range objList(res.Props["oauth2PermissionScopes"]) {
-			scopeType[strings.ToLower(str(p, "value"))] = str(p, "type")
-		}
-		for _, m := range missing {
-			if scopeType[strings.ToLower(m)] == "Admin" {
-				adminScopes = true
-			}
-		}
-		canConsent := consent && len(missing) > 0 && (!adminScopes || t.hasRole(userID, globalAdminRoleID, privRoleAdminID, appAdminRoleID, cloudAppAdminID))
+		canConsent := consent && len(missing) > 0 && (!adminScopes || t.hasRole(userID, consentAdminRoles...))
 		if !canConsent {
 			return nil, 0, serr(http.StatusBadRequest, "invalid_grant", 65001,
 				"The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", clientID, clientName)
