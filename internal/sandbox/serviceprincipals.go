@@ -405,7 +405,12 @@ func (s *Server) createAppRoleAssignment(g *graphReq, sp *servicePrincipal, reso
 		found = true
 	}
 	if !found {
-		return nil, errBadRequest("Permission being assigned was not found on application '%s'.", str(resource.Props, "appId"))
+		// endpoints.md §8.5 quotes this wording [observed] for the transient
+		// error right after a service principal is created; public scripts
+		// show it [observed] for an id the resource does not publish, which
+		// is what it means here (the sandbox's replication of a principal
+		// answers 404, §8.2).
+		return nil, errBadRequest("Permission being assigned was not found on application")
 	}
 	for _, a := range t.AppRoleAssignments {
 		if a.PrincipalID == principalID && a.ResourceID == resourceID && strings.EqualFold(a.AppRoleID, appRoleID) {
