@@ -164,7 +164,7 @@ func (s *Server) createServicePrincipal(g *graphReq) (*graphResp, *graphError) {
 		return nil, noBacking()
 	}
 	for k, v := range body {
-		if k == "appId" || strings.HasPrefix(k, "@") {
+		if k == "appId" || isAnnotation(k) {
 			continue
 		}
 		sp.Props[k] = mergeValue("servicePrincipal", k, sp.Props[k], v)
@@ -209,7 +209,7 @@ func (s *Server) updateServicePrincipal(g *graphReq, sp *servicePrincipal) (*gra
 		return nil, e
 	}
 	for k := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if !contains(spPatchable, k) {
@@ -217,7 +217,7 @@ func (s *Server) updateServicePrincipal(g *graphReq, sp *servicePrincipal) (*gra
 		}
 	}
 	for k, v := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if k == "keyCredentials" {
