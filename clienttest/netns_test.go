@@ -36,7 +36,11 @@ import (
 const netnsEnv = "ENTRA_LINK_CLIENTTEST_NETNS"
 
 // realHosts are the names the private /etc/hosts maps to loopback.
-var realHosts = []string{"login.microsoftonline.com", "graph.microsoft.com", "management.azure.com"}
+var realHosts = []string{
+	"login.microsoftonline.com", "graph.microsoft.com", "management.azure.com",
+	"login.microsoftonline.us", "graph.microsoft.us",
+	"login.chinacloudapi.cn", "login.partner.microsoftonline.cn", "microsoftgraph.chinacloudapi.cn",
+}
 
 func inNetns() bool { return os.Getenv(netnsEnv) == "1" }
 
@@ -248,4 +252,78 @@ func TestNetnsMSALPython(t *testing.T) {
 	recs := requestsSince(s, before)
 	checkRealHosts(t, recs)
 	t.Logf("requests:%s", formatRequests(recs))
+}
+
+// nationalClouds are the US Government and China sign-in and Graph hosts
+// (clouds.md): MSAL with each cloud's default authority, reached by name.
+var nationalClouds = []struct{ name, authority, graph, issuer string }{
+	{"US Government", "https://login.microsoftonline.us", "https://graph.microsoft.us", "https://login.microsoftonline.us/"},
+	{"China", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn", "https://sts.chinacloudapi.cn/"},
+}
+
+// checkIssuer asserts the tokens of every successful flow came from the
+// cloud's own token service.
+func checkIssuer(t *testing.T, res map[string]any, issuerPrefix string) {
+	t.Helper()
+	for k, v := range res {
+		r, _ := v.(map[string]any)
+		if r == nil || r["ok"] != true {
+			continue
+		}
+		c, _ := r["claims"].(map[string]any)
+		if iss, _ := c["iss"].(string); !strings.HasPrefix(iss, issuerPrefix) {
+			t.Errorf("%s: iss %q, want %s…", k, iss, issuerPrefix)
+		}
+	}
+}
+
+// TestNetnsMSALNodeNationalClouds runs msal-node.mjs against the US
+// Government and China clouds' real host names: secret and certificate
+// flows, each cloud's Graph audience and issuer.
+func TestNetnsMSALNodeNationalClouds(t *testing.T) {
+	requireNetns(t)
+	requireNodeModule(t, "@azure/msal-node")
+	s := startOn443(t)
+	for _, c := range nationalClouds {
+		t.Run(c.name, func(t *testing.T) {
+			clientID, secret, err := s.CreatePrincipal(context.Background(), "msal-node "+c.name, []string{"Application.Read.All"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := newCertPrincipal(t, s, "msal-node "+c.name+" cert", []string{"Application.Read.All"})
+			before := len(s.Requests())
+			res, log := runJSON(t, 2*time.Minute, clientEnv(s, c.authority, "", c.graph, clientID, secret, cp), "node", "msal-node.mjs")
+			checkMSALNodeResult(t, s, res, log, c.graph)
+			checkIssuer(t, res, c.issuer)
+			recs := requestsSince(s, before)
+			checkRealHosts(t, recs)
+			t.Logf("requests:%s", formatRequests(recs))
+		})
+	}
+}
+
+// TestNetnsMSALPythonNationalClouds is the same with MSAL for Python.
+func TestNetnsMSALPythonNationalClouds(t *testing.T) {
+	requireNetns(t)
+	requirePythonMSAL(t)
+	s := startOn443(t)
+	ca := filepath.Join(s.StateDir(), "ca.pem")
+	for _, c := range nationalClouds {
+		t.Run(c.name, func(t *testing.T) {
+			clientID, secret, err := s.CreatePrincipal(context.Background(), "msal-python "+c.name, []string{"Application.Read.All"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := newCertPrincipal(t, s, "msal-python "+c.name+" cert", []string{"Application.Read.All"})
+			before := len(s.Requests())
+			env := append(clientEnv(s, c.authority, "", c.graph, clientID, secret, cp),
+				"CA_FILE="+ca, "REQUESTS_CA_BUNDLE="+ca, "INSTANCE_DISCOVERY=1", "LOOPBACK_ONLY=1")
+			res, log := runJSON(t, 2*time.Minute, env, debianPython, "msal_python.py")
+			checkMSALPythonResult(t, s, res, log, c.graph)
+			checkIssuer(t, res, c.issuer)
+			recs := requestsSince(s, before)
+			checkRealHosts(t, recs)
+			t.Logf("requests:%s", formatRequests(recs))
+		})
+	}
 }
