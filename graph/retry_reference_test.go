@@ -48,7 +48,10 @@ func parsed(t *testing.T, status int, body string) *Error {
 // TestReplicationClassifierOnReferenceBodies: which reference errors each
 // operation treats as "not replicated yet" (and so retries).
 func TestReplicationClassifierOnReferenceBodies(t *testing.T) {
-	never := func() bool { t.Fatal("the app role check ran for an error that is not about an app role"); return false }
+	never := func() bool {
+		t.Fatal("the app role check ran for an error that is not about an app role")
+		return false
+	}
 	cases := []struct {
 		name                         string
 		status                       int
