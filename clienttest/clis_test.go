@@ -102,10 +102,37 @@ func TestNetnsM365CLI(t *testing.T) {
 
 	// `entra app add` (and app set/remove/permission/role) address Graph as
 	// /v1.0/myorganization/…, the tenant alias real Graph accepts.
-	if r := m("entra", "app", "add", "--name", "m365 app", "--withSecret"); r.err != nil {
-		t.Errorf("m365 entra app add: %s", r)
-	} else if !strings.Contains(r.stdout, "appId") {
-		t.Errorf("m365 entra app add printed no appId: %s", r.stdout)
+	// With --grantAdminConsent it also creates the service principal and
+	// consents: an app role assignment and a delegated grant.
+	var added map[string]any
+	decodeJSON(t, "m365 entra app add --grantAdminConsent --withSecret", m("entra", "app", "add", "--name", "m365 app", "--withSecret",
+		"--apisApplication", "https://graph.microsoft.com/User.Read.All", "--apisDelegated", "https://graph.microsoft.com/User.Read",
+		"--grantAdminConsent"), &added)
+	addedID, _ := added["appId"].(string)
+	if addedID == "" || len(fmt.Sprint(added["secrets"])) < 20 {
+		t.Errorf("m365 entra app add: appId %q, secrets present %v", addedID, added["secrets"] != nil)
+	}
+	var addedSP []map[string]any
+	decodeJSON(t, "m365 entra enterpriseapp list", m("entra", "enterpriseapp", "list", "--displayName", "m365 app"), &addedSP)
+	if len(addedSP) != 1 || addedSP[0]["appId"] != addedID {
+		t.Fatalf("--grantAdminConsent created no service principal for %s: %v", addedID, addedSP)
+	}
+	// (m365 entra approleassignment list asks for $expand=appRoleAssignments,
+	// which the sandbox does not serve: the tenant's state tells instead.)
+	st := sandboxState(t, s)
+	var consented []string
+	for _, a := range st.AppRoleAssignments {
+		if a.PrincipalID == addedSP[0]["id"] {
+			consented = append(consented, a.ResourceDisplayName+"/"+a.AppRole)
+		}
+	}
+	if len(consented) != 1 || consented[0] != "Microsoft Graph/User.Read.All" {
+		t.Errorf("--grantAdminConsent app role assignments: %v", consented)
+	}
+	var addedGrants []map[string]any
+	decodeJSON(t, "m365 entra oauth2grant list (added app)", m("entra", "oauth2grant", "list", "--spObjectId", addedSP[0]["id"].(string)), &addedGrants)
+	if len(addedGrants) != 1 || addedGrants[0]["scope"] != "User.Read" || addedGrants[0]["consentType"] != "AllPrincipals" {
+		t.Errorf("--grantAdminConsent delegated grants: %v", addedGrants)
 	}
 
 	// The consent steps of a setup, on an app registered through the SDK.

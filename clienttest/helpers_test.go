@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/entra-link/entra-link/internal/sandbox"
+	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
 )
 
 // graphAppID is Microsoft Graph's well-known appId (ids.json).
@@ -63,6 +64,30 @@ func entraLinkBinary(t *testing.T) string {
 		t.Fatalf("%s is not set: TestRealHostnames builds the binary before entering the namespace", binEnv)
 	}
 	return bin
+}
+
+// tenantState is the part of /_sandbox/state the tests read.
+type tenantState struct {
+	AppRoleAssignments []struct {
+		PrincipalID         string `json:"principalId"`
+		ResourceDisplayName string `json:"resourceDisplayName"`
+		AppRole             string `json:"appRole"`
+	} `json:"appRoleAssignments"`
+}
+
+// sandboxState reads the tenant through the sandbox's inspection API.
+func sandboxState(t *testing.T, s *sandbox.Server) tenantState {
+	t.Helper()
+	resp, err := sandboxtest.Client(s).Get(s.URL() + "/_sandbox/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st tenantState
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("decode /_sandbox/state: %v", err)
+	}
+	return st
 }
 
 // moduleDir is the directory of this package (node scripts, node_modules).
