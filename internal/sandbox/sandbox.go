@@ -492,7 +492,8 @@ func Serve(ctx context.Context, o Options, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  graph endpoint  %s/v1.0\n", info.GraphEndpoint)
 	fmt.Fprintf(stdout, "  CA certificate  %s  (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE)\n", filepath.Join(s.dir, caCertFile))
 	fmt.Fprintf(stdout, "  credentials     %s  (bootstrap admin %s, Global Administrator)\n", filepath.Join(s.dir, tenantFile), info.ClientID)
-	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code is approved automatically)\n", info.TenantDomain)
+	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code: approved automatically;\n", info.TenantDomain)
+	fmt.Fprintf(stdout, "                  browser: the sign-in page asks for the user name only)\n")
 	fmt.Fprintf(stdout, "  inspect         %s/_sandbox/state  %s/_sandbox/requests\n", s.URL(), s.URL())
 	if f != (Faults{}) {
 		fmt.Fprintf(stdout, "  faults          latency=%s throttle-every=%d fail-every=%d replication-delay=%s\n", f.Latency, f.ThrottleEvery, f.FailEvery, f.ReplicationDelay)
