@@ -323,7 +323,7 @@ func (s *Server) Transport() *http.Transport {
 			case known[host] && p == "443":
 			case (host == "127.0.0.1" || host == "localhost" || host == "::1") && p == port:
 			default:
-				return nil, fmt.Errorf("sandbox transport: refusing to dial %s: not a Microsoft login or Graph host, nor the sandbox", addr)
+				return nil, fmt.Errorf("sandbox transport: refusing to dial %s: not a Microsoft login, Graph or Resource Manager host, nor the sandbox", addr)
 			}
 			return d.DialContext(ctx, "tcp", sandboxAddr)
 		},
