@@ -18,8 +18,9 @@ help: ## show this help
 build: ## build bin/entra-link
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/entra-link
 
-test: fmt-check vet ## gofmt check + go vet + all tests (the README's test command; what CI runs)
+test: fmt-check vet ## gofmt check + go vet + all tests, then the real-client suite (the README's test command; what CI runs)
 	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-clients
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
@@ -28,7 +29,7 @@ fmt-check: ## fail if gofmt would change a file
 bench: ## setup of every profile against the sandbox with 100 ms latency: wall time, requests, sequential round trips
 	$(GO) test -run '^$$' -bench BenchmarkSetup -benchtime 3x ./internal/cli/
 
-test-clients: ## opt-in: real Microsoft clients (msgraph-sdk-go, MSAL Node/Python, CLI for Microsoft 365, Azure CLI) against the sandbox; installs them first
+test-clients: ## real Microsoft clients (msgraph-sdk-go, MSAL Node/Python, CLI for Microsoft 365, Azure CLI) against the sandbox; installs them first
 	bash clienttest/install.sh
 	$(GO) test -tags clients -count=1 -v -timeout 20m ./clienttest
 

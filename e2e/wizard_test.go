@@ -91,16 +91,7 @@ func TestWizardEntitleInTmux(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "entra-link")
-	root, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/entra-link")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := entraLinkBinary(t)
 	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
 
 	state := filepath.Join(tmp, "sandbox")
@@ -230,6 +221,7 @@ type appState struct {
 	AppID                  string   `json:"appId"`
 	DisplayName            string   `json:"displayName"`
 	Tags                   []string `json:"tags"`
+	Owners                 []string `json:"owners"`
 	RequiredResourceAccess []struct {
 		ResourceAccess []struct {
 			ID string `json:"id"`
@@ -238,7 +230,11 @@ type appState struct {
 }
 
 type sandboxState struct {
-	Applications      []appState `json:"applications"`
+	Applications []appState `json:"applications"`
+	Users        []struct {
+		ID                string `json:"id"`
+		UserPrincipalName string `json:"userPrincipalName"`
+	} `json:"users"`
 	ServicePrincipals []struct {
 		ID    string `json:"id"`
 		AppID string `json:"appId"`

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strings"
 	"sync"
@@ -122,6 +123,13 @@ func setupFlow(t *testing.T, ctx context.Context, gc *graph.Client) flowResult {
 	}
 	if _, err := gc.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: sp.ID, ResourceID: msGraph.ID, AppRoleID: roleID}); err != nil {
 		t.Fatalf("AssignAppRole: %v", err)
+	}
+	// An app role Microsoft Graph does not publish: the tenant says so and
+	// the client gives up at once instead of waiting for replication.
+	var ge *graph.Error
+	if _, err := gc.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: sp.ID, ResourceID: msGraph.ID, AppRoleID: "00000000-1111-2222-3333-444444444444"}); !errors.As(err, &ge) ||
+		ge.Status != 400 || ge.Attempts != 1 || !strings.Contains(ge.Message, "Permission being assigned was not found on application") {
+		t.Errorf("AssignAppRole with an unknown role: %v, want Graph's 400 after one attempt", err)
 	}
 	if _, err := gc.CreatePermissionGrant(ctx, graph.PermissionGrant{ClientID: sp.ID, ResourceID: msGraph.ID, Scope: "User.Read"}); err != nil {
 		t.Fatalf("CreatePermissionGrant: %v", err)

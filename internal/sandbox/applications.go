@@ -302,7 +302,7 @@ func (s *Server) applyApplicationUpdate(g *graphReq, app *application, body map[
 func (s *Server) applyApplicationPatch(app *application, body map[string]any, now time.Time) ([]string, *graphError) {
 	var newKeys []string
 	for k, v := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if k == "keyCredentials" {
@@ -332,7 +332,7 @@ func mergeValue(typ, p string, cur, v any) any {
 	}
 	out := deepCopy(curObj).(map[string]any)
 	for k, nv := range newObj {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		out[k] = mergeValue(d.Type, k, out[k], nv)
@@ -472,24 +472,40 @@ func (s *Server) validateApplication(p map[string]any, id string) *graphError {
 	return nil
 }
 
-// validateIdentifierURIs: https/http URIs must use a verified domain of the
-// tenant (or a subdomain); api:// URIs are always allowed; a URI may belong
-// to one application only.
+// validateIdentifierURIs applies Entra's rule for identifier URIs the
+// application does not have yet (existing ones are left alone, as Entra
+// does): the default api:// scheme, or an http/https URI whose host is a
+// verified domain of the tenant or a subdomain. Any other scheme (urn:,
+// ms-appx:, …) is refused like an unverified host: 400
+// HostNameNotOnVerifiedDomain (endpoints.md §1.4 and §8.2 — code [doc],
+// message [observed]; Entra's breaking-change notice of October 2021: it
+// "validates that the domain in the HTTPS scheme URI is listed in the
+// verified domain list … or that the value uses the default scheme"). A
+// URI may belong to one application only.
 func (s *Server) validateIdentifierURIs(uris []string, selfID string) *graphError {
+	var existing []string
+	if self := s.t.Applications[selfID]; self != nil {
+		existing = strList(self.Props["identifierUris"])
+	}
 	for _, raw := range uris {
 		u, err := url.Parse(raw)
 		if err != nil || u.Scheme == "" || len(raw) > 255 {
 			return errInvalidValue("identifierUris", "Application")
 		}
-		switch strings.ToLower(u.Scheme) {
-		case "https", "http":
-			if !s.t.isVerifiedHost(u.Hostname()) {
-				return gerr(http.StatusBadRequest, "HostNameNotOnVerifiedDomain",
-					"Values of identifierUris property must use a verified domain of the organization or its subdomain: '%s'", raw)
-			}
-		case "api":
-			if strings.TrimPrefix(raw, u.Scheme+"://") == "" {
-				return errInvalidValue("identifierUris", "Application")
+		if !contains(existing, raw) {
+			unverified := gerr(http.StatusBadRequest, "HostNameNotOnVerifiedDomain",
+				"Values of identifierUris property must use a verified domain of the organization or its subdomain: '%s'", raw)
+			switch strings.ToLower(u.Scheme) {
+			case "https", "http":
+				if !s.t.isVerifiedHost(u.Hostname()) {
+					return unverified
+				}
+			case "api":
+				if strings.TrimPrefix(raw, u.Scheme+"://") == "" {
+					return errInvalidValue("identifierUris", "Application")
+				}
+			default:
+				return unverified
 			}
 		}
 		for id, other := range s.t.Applications {
@@ -637,7 +653,7 @@ func (s *Server) deleteApplication(g *graphReq, app *application) (*graphResp, *
 // actionParams checks an action body's parameter names, as OData does.
 func actionParams(body map[string]any, action string, allowed ...string) *graphError {
 	for k := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if !contains(allowed, k) {

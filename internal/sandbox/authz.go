@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 )
 
@@ -92,7 +91,7 @@ func graphHostCloud(host string) string {
 func (s *Server) audienceValid(aud, iss, host string) bool {
 	aud = strings.TrimSuffix(strings.ToLower(aud), "/")
 	hostCloud := graphHostCloud(host)
-	if aud == catalog.GraphAppID {
+	if aud == graphAppID {
 		return issuerCloud(iss) == hostCloud || hostCloud == "" && s.isSandboxIssuer(iss)
 	}
 	if hostCloud != "" {

@@ -9,7 +9,10 @@
 // v2 and v1 token endpoints (client credentials with a secret, with
 // client_secret_basic, or with an RS256/PS256 certificate assertion; device
 // code, auto-approved after the first poll as the seeded admin or the user
-// named by SignInAs; refresh tokens) and Entra's AADSTS error bodies. The
+// named by SignInAs; the authorization code flow with PKCE behind a
+// minimal sign-in and consent page for the tenant's users, answering the
+// redirect URI by query or form_post — see authorize.go; refresh tokens)
+// and Entra's AADSTS error bodies. The
 // tenant may be named by id or verified domain; "organizations"/"common"
 // work for user flows.
 //
@@ -41,6 +44,11 @@
 // Delegated calls are allowed by the token's scopes and the user's active
 // directory roles that are also in the token's wids.
 //
+// Azure Resource Manager (on its hosts only: management.azure.com and the
+// US Government and China management hosts): GET /subscriptions (none) and
+// GET /tenants with api-version, ARM's token checks — what `az login`
+// needs (endpoints.md §14).
+//
 // Faults (Options, SetFaults, Inject, /_sandbox/faults): latency, every Nth
 // Graph request throttled (429) or failed (503), replication delay, and
 // injected failures; each is recorded in Requests().
@@ -53,10 +61,11 @@
 // in a POST/PATCH, the $batch envelope errors, an OData cast on
 // transitiveMemberOf without ConsistencyLevel, the code (not the message) of
 // a nonDefaultUriAddition refusal, /directory/deletedItems without a cast, a
-// directory role for a group that is not role-assignable. Not emulated: the
-// browser (authorization code) flow, administrative units, PIM activation
-// requests through Graph (ActivateEligibleRole stands in), app management
-// policy exemptions (excludeActors), other beta resources.
+// directory role for a group that is not role-assignable. Not emulated:
+// administrative units, passwords (the sign-in page asks for the user name
+// only), PIM activation requests through Graph (ActivateEligibleRole stands
+// in), app management policy exemptions (excludeActors), other beta
+// resources.
 //
 // The package uses only the standard library on the wire; it must never
 // import graph/ or msgraph-sdk-go.

@@ -33,8 +33,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// serveHTTP routes by path whatever the Host: /v1.0 is Graph, /_sandbox is
-// inspection, everything else is the login (authority) service.
+// serveHTTP routes by path whatever the Host — /v1.0 is Graph, /_sandbox is
+// inspection, everything else is the login (authority) service — except
+// on the Azure Resource Manager hosts, whose paths would clash.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
@@ -57,7 +58,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			case <-timer.C:
 			}
 		}
-		switch {
+		switch armCloud := armHostCloud(r.Host); {
+		case armCloud != "":
+			info.kind = "arm"
+			s.serveARM(sw, r, armCloud)
 		case path == "/v1.0" || strings.HasPrefix(path, "/v1.0/"):
 			info.kind = "graph"
 			s.serveGraph(sw, r, info)

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 // Users, role-assignable groups and PIM eligibility (endpoints.md §6, §13).
@@ -311,14 +309,15 @@ type GroupSpec struct {
 	Roles []string `json:"roles,omitempty"`
 }
 
-func roleTemplates(names []string) ([]string, error) {
+// roleTemplateIDs maps built-in role names to their template ids.
+func roleTemplateIDs(names []string) ([]string, error) {
 	var out []string
 	for _, r := range names {
-		role, err := catalog.LookupRole(r)
+		role, err := roleTemplateByName(r)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, role.TemplateID)
+		out = append(out, role.ID)
 	}
 	return out, nil
 }
@@ -330,11 +329,11 @@ func (s *Server) CreateUserIn(ctx context.Context, spec UserSpec) (userID, upn s
 	if err := ctx.Err(); err != nil {
 		return "", "", err
 	}
-	active, err := roleTemplates(spec.Roles)
+	active, err := roleTemplateIDs(spec.Roles)
 	if err != nil {
 		return "", "", fmt.Errorf("create sandbox user %q: %w", spec.Name, err)
 	}
-	eligible, err := roleTemplates(spec.EligibleRoles)
+	eligible, err := roleTemplateIDs(spec.EligibleRoles)
 	if err != nil {
 		return "", "", fmt.Errorf("create sandbox user %q: %w", spec.Name, err)
 	}
@@ -395,7 +394,7 @@ func (s *Server) CreateGroup(ctx context.Context, spec GroupSpec) (string, error
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	roles, err := roleTemplates(spec.Roles)
+	roles, err := roleTemplateIDs(spec.Roles)
 	if err != nil {
 		return "", fmt.Errorf("create sandbox group %q: %w", spec.DisplayName, err)
 	}
@@ -458,7 +457,7 @@ func (s *Server) AddEligibleRole(ctx context.Context, principalID, role string) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tmpl, err := roleTemplates([]string{role})
+	tmpl, err := roleTemplateIDs([]string{role})
 	if err != nil {
 		return err
 	}
@@ -479,7 +478,7 @@ func (s *Server) ActivateEligibleRole(ctx context.Context, principalID, role str
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tmpl, err := roleTemplates([]string{role})
+	tmpl, err := roleTemplateIDs([]string{role})
 	if err != nil {
 		return err
 	}

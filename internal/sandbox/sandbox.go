@@ -92,7 +92,8 @@ type RequestRecord struct {
 	Path     string        `json:"path"` // path and query
 	Status   int           `json:"status"`
 	Duration time.Duration `json:"duration"`
-	// Kind is "graph", "token" (any login endpoint), "batch-item" or "sandbox".
+	// Kind is "graph", "token" (any login endpoint), "arm" (Azure Resource
+	// Manager), "batch-item" or "sandbox".
 	Kind string `json:"kind"`
 	// Fault names the injected fault when one decided the answer:
 	// "throttle", "fail", "inject" or "replication".
@@ -155,7 +156,9 @@ type Server struct {
 	graphCount      int
 	records         []RequestRecord
 	deviceCodes     map[string]*deviceCode
-	signInUsers     map[string]string // tenant id → user device-code sign-ins approve as
+	signInUsers     map[string]string       // tenant id → user device-code sign-ins approve as
+	authRequests    map[string]*authRequest // authorize requests waiting for the user
+	authCodes       map[string]*authCode
 
 	unlock    func()
 	closeOnce sync.Once
@@ -168,7 +171,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, signInUsers: map[string]string{}, serveErr: make(chan error, 1)}
+	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, signInUsers: map[string]string{},
+		authRequests: map[string]*authRequest{}, authCodes: map[string]*authCode{}, serveErr: make(chan error, 1)}
 	s.faults = Faults{Latency: o.Latency, ThrottleEvery: o.ThrottleEvery, FailEvery: o.FailEvery, ReplicationDelay: o.ReplicationDelay}
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "entra-link-sandbox-")
@@ -266,8 +270,12 @@ func (s *Server) loadOrCreateTenant() error {
 			return fmt.Errorf("%s belongs to tenant %s but state.json holds tenant %s", filepath.Join(s.dir, tenantFile), info.TenantID, t.TenantID)
 		}
 		s.bootstrapSecret = info.ClientSecret
+		changed := t.seedResources(t.CreatedDateTime)
 		if merged := mergeDomains(t.ExtraDomains, s.opts.VerifiedDomains); len(merged) != len(t.ExtraDomains) {
 			t.ExtraDomains = merged
+			changed = true
+		}
+		if changed {
 			if err := saveTenant(s.dir, t); err != nil {
 				return err
 			}
@@ -324,15 +332,15 @@ func (s *Server) tenantInfo(t *tenant) TenantInfo {
 func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.ca.certPEM...) }
 
 // Transport returns an HTTP transport that trusts the sandbox CA and dials
-// the sandbox both for its own address and for every Microsoft login and
-// Graph host of the four national clouds (cloud.KnownHosts), keeping the
+// the sandbox both for its own address and for every Microsoft login, Graph
+// and Resource Manager host of the four national clouds, keeping the
 // real Host header and TLS server name. Any other host is refused, so a
 // client configured with real cloud URLs reaches the sandbox and nothing else.
 func (s *Server) Transport() *http.Transport {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.ca.cert)
 	known := map[string]bool{}
-	for _, h := range cloud.KnownHosts() {
+	for _, h := range append(cloud.KnownHosts(), armHosts()...) {
 		known[strings.ToLower(h)] = true
 	}
 	sandboxAddr := s.addr
@@ -350,7 +358,7 @@ func (s *Server) Transport() *http.Transport {
 			case known[host] && p == "443":
 			case (host == "127.0.0.1" || host == "localhost" || host == "::1") && p == port:
 			default:
-				return nil, fmt.Errorf("sandbox transport: refusing to dial %s: not a Microsoft login or Graph host, nor the sandbox", addr)
+				return nil, fmt.Errorf("sandbox transport: refusing to dial %s: not a Microsoft login, Graph or Resource Manager host, nor the sandbox", addr)
 			}
 			return d.DialContext(ctx, "tcp", sandboxAddr)
 		},
@@ -495,7 +503,8 @@ func Serve(ctx context.Context, o Options, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  graph endpoint  %s/v1.0\n", info.GraphEndpoint)
 	fmt.Fprintf(stdout, "  CA certificate  %s  (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE)\n", filepath.Join(s.dir, caCertFile))
 	fmt.Fprintf(stdout, "  credentials     %s  (bootstrap admin %s, Global Administrator)\n", filepath.Join(s.dir, tenantFile), info.ClientID)
-	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code is approved automatically)\n", info.TenantDomain)
+	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code: approved automatically;\n", info.TenantDomain)
+	fmt.Fprintf(stdout, "                  browser: the sign-in page asks for the user name only)\n")
 	for _, o := range info.Tenants {
 		fmt.Fprintf(stdout, "  also tenant     %s (%s)\n", o.TenantDomain, o.DisplayName)
 	}

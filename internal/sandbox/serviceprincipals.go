@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 var servicePrincipalFilter = filterSpec{resource: "servicePrincipal", props: map[string]string{
@@ -149,10 +147,10 @@ func (s *Server) insertServicePrincipal(g *graphReq, body map[string]any) (*grap
 		}
 		id := newGUID()
 		sp = &servicePrincipal{Props: newServicePrincipalProps(t, id, app.Props, now), Created: now, Seq: t.seq(), Owners: []string{g.callerOwnerID()}}
-	} else if name, isFirstParty := firstPartyClients[strings.ToLower(appID)]; isFirstParty {
+	} else if name, isFirstParty := publicClientName(appID); isFirstParty {
 		sp = builtinSP(t, strings.ToLower(appID), name, "client", now)
 		sp.Created = now
-	} else if res := catalog.ResourceByAppID(appID); res != nil {
+	} else if res := fixtureResource(appID); res != nil {
 		sp = builtinSP(t, res.AppID, res.DisplayName, "resource", now)
 		sp.Created = now
 	} else if foreign := s.multiTenantAppAnywhere(appID); foreign != nil && str(foreign.Props, "signInAudience") != "AzureADMyOrg" && s.replicated(foreign.Created) {
@@ -165,7 +163,7 @@ func (s *Server) insertServicePrincipal(g *graphReq, body map[string]any) (*grap
 		return nil, noBacking()
 	}
 	for k, v := range body {
-		if k == "appId" || strings.HasPrefix(k, "@") {
+		if k == "appId" || isAnnotation(k) {
 			continue
 		}
 		sp.Props[k] = mergeValue("servicePrincipal", k, sp.Props[k], v)
@@ -208,7 +206,7 @@ func (s *Server) updateServicePrincipal(g *graphReq, sp *servicePrincipal) (*gra
 		return nil, e
 	}
 	for k := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if !contains(spPatchable, k) {
@@ -218,7 +216,7 @@ func (s *Server) updateServicePrincipal(g *graphReq, sp *servicePrincipal) (*gra
 	// Work on a copy so a rejected PATCH changes nothing.
 	props := deepCopy(sp.Props).(map[string]any)
 	for k, v := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if k == "keyCredentials" {
@@ -346,7 +344,7 @@ func (s *Server) checkAssignRole(g *graphReq, resource *servicePrincipal) *graph
 		return nil
 	}
 	appID := str(resource.Props, "appId")
-	if appID == catalog.GraphAppID || appID == legacyAADGraphAppID {
+	if appID == graphAppID || appID == legacyAADGraphAppID {
 		return errForbidden()
 	}
 	if g.userHasRole(t, appAdminRoleID, cloudAppAdminID) || g.spWritable(t, resource) {
@@ -421,7 +419,12 @@ func (s *Server) createAppRoleAssignment(g *graphReq, sp *servicePrincipal, reso
 		found = true
 	}
 	if !found {
-		return nil, errBadRequest("Permission being assigned was not found on application '%s'.", str(resource.Props, "appId"))
+		// endpoints.md §8.5 quotes this wording [observed] for the transient
+		// error right after a service principal is created; public scripts
+		// show it [observed] for an id the resource does not publish, which
+		// is what it means here (the sandbox's replication of a principal
+		// answers 404, §8.2).
+		return nil, errBadRequest("Permission being assigned was not found on application")
 	}
 	for _, a := range t.AppRoleAssignments {
 		if a.PrincipalID == principalID && a.ResourceID == resourceID && strings.EqualFold(a.AppRoleID, appRoleID) {

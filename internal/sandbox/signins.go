@@ -104,7 +104,7 @@ func (lr *loginReq) recordUserSignIn(clientID, userID string) {
 		UserID: userID, UserPrincipalName: str(u.Props, "userPrincipalName"), UserDisplayName: str(u.Props, "displayName"),
 		CorrelationID: lr.corrID, IPAddress: clientIP(lr.r),
 	}
-	if name, ok := firstPartyClients[strings.ToLower(clientID)]; ok {
+	if name, ok := publicClientName(clientID); ok {
 		r.AppDisplayName = name
 	} else if app := t.appByAppID(clientID); app != nil {
 		r.AppDisplayName = str(app.Props, "displayName")

@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 // Well-known ids that are the same in every tenant.
@@ -72,7 +70,7 @@ func (r secretRecord) matches(secret string) bool {
 }
 
 // servicePrincipal is an enterprise application. Builtin SPs (Microsoft
-// Graph, Exchange Online, first-party clients) are rebuilt from the catalogue
+// Graph, Exchange Online, first-party clients) are rebuilt from the fixtures
 // on load instead of persisting their thousand-entry permission lists.
 type servicePrincipal struct {
 	Props   map[string]any `json:"props"`
@@ -426,35 +424,11 @@ func loadTenant(dir string) (*tenant, error) {
 }
 
 // fillBuiltinPermissions restores a builtin SP's appRoles and scopes from
-// the catalogue.
+// the fixtures.
 func fillBuiltinPermissions(sp *servicePrincipal) {
-	res := catalog.ResourceByAppID(str(sp.Props, "appId"))
-	roles := []any{}
-	scopes := []any{}
-	if res != nil {
-		for _, r := range res.AppRoles {
-			roles = append(roles, map[string]any{
-				"allowedMemberTypes": anyList(r.AllowedMemberTypes),
-				"description":        r.Description,
-				"displayName":        r.DisplayName,
-				"id":                 r.ID,
-				"isEnabled":          r.IsEnabled,
-				"origin":             r.Origin,
-				"value":              r.Value,
-			})
-		}
-		for _, s := range res.Scopes {
-			scopes = append(scopes, map[string]any{
-				"adminConsentDescription": s.AdminConsentDescription,
-				"adminConsentDisplayName": s.AdminConsentDisplayName,
-				"id":                      s.ID,
-				"isEnabled":               s.IsEnabled,
-				"type":                    s.Type,
-				"userConsentDescription":  s.UserConsentDescription,
-				"userConsentDisplayName":  s.UserConsentDisplayName,
-				"value":                   s.Value,
-			})
-		}
+	roles, scopes := []any{}, []any{}
+	if res := fixtureResource(str(sp.Props, "appId")); res != nil {
+		roles, scopes = deepCopy(res.AppRoles).([]any), deepCopy(res.Scopes).([]any)
 	}
 	sp.Props["appRoles"] = roles
 	sp.Props["oauth2PermissionScopes"] = scopes

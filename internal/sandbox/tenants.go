@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 // Several tenants in one sandbox. The home tenant is the root of state.json
@@ -280,7 +278,7 @@ func (s *Server) addTenant(spec TenantSpec) (*tenant, error) {
 // graphSPID is the object id of a tenant's Microsoft Graph service principal.
 func graphSPID(t *tenant) string {
 	for id, sp := range t.ServicePrincipals {
-		if str(sp.Props, "appId") == catalog.GraphAppID {
+		if str(sp.Props, "appId") == graphAppID {
 			return id
 		}
 	}
