@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime"
 	"strings"
@@ -70,9 +71,9 @@ type Options struct {
 	// LoginClientID is the public client for browser/device-code sign-in
 	// (default DefaultLoginClientID).
 	LoginClientID string
-	// Transport carries sign-in HTTP traffic; nil means the default.
-	// Tests and the sandbox inject an *http.Client.
-	Transport policy.Transporter
+	// HTTPClient carries the sign-in's HTTP traffic (the run's client, see
+	// cli.Factory.HTTPClient); nil means azcore's default.
+	HTTPClient *http.Client
 	// DeviceCodePrompt shows the device-code instructions; nil writes them
 	// to stderr.
 	DeviceCodePrompt func(ctx context.Context, message string) error
@@ -131,7 +132,7 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 			ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/",
 			Services:                     map[azcloud.ServiceName]azcloud.ServiceConfiguration{},
 		},
-		Transport: o.Transport,
+		Transport: transporter(o.HTTPClient),
 	}
 	// Instance discovery asks login.microsoftonline.com which authorities
 	// are genuine; a custom authority is unknown to it by definition.
@@ -234,4 +235,14 @@ func GraphScopes(c cloud.Cloud) []string {
 		c = cloud.Global
 	}
 	return delegatedScopeMapper(c.GraphEndpoint)([]string{strings.TrimRight(c.GraphEndpoint, "/") + "/.default"})
+}
+
+// transporter is hc as azcore's Transporter. A nil hc is a nil interface
+// (azcore's default transport), never a nil *http.Client inside the
+// interface, which azcore would call and crash on.
+func transporter(hc *http.Client) policy.Transporter {
+	if hc == nil {
+		return nil
+	}
+	return hc
 }

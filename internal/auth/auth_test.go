@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -108,7 +109,7 @@ func TestEnvCredentialNamesWhatIsMissing(t *testing.T) {
 func TestEnvSecretSignsInAgainstTheCloudsAuthority(t *testing.T) {
 	sts := newFakeSTS(t, "login.microsoftonline.us")
 	cred, err := NewCredential(Options{
-		Method: MethodEnv, Cloud: cloud.USGovDoD, Transport: sts,
+		Method: MethodEnv, Cloud: cloud.USGovDoD, HTTPClient: &http.Client{Transport: sts},
 		Getenv: env(map[string]string{"AZURE_TENANT_ID": "84841066-274d-4ec0-a5c1-276be684bdd3", "AZURE_CLIENT_ID": "c0ffee00-0000-4000-8000-000000000001", "AZURE_CLIENT_SECRET": "s3cret"}),
 	})
 	if err != nil {
@@ -155,7 +156,7 @@ func TestCustomCloudDisablesInstanceDiscovery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sts := newFakeSTS(t, tc.host)
 			sts.allowDiscovery = tc.wantDiscovery
-			cred, err := NewCredential(Options{Method: MethodEnv, Cloud: tc.cloud, Transport: sts, Getenv: envVars})
+			cred, err := NewCredential(Options{Method: MethodEnv, Cloud: tc.cloud, HTTPClient: &http.Client{Transport: sts}, Getenv: envVars})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +181,7 @@ func TestDeviceCodeAsksForLeastPrivilegeScopesOnTheCloudsGraph(t *testing.T) {
 	sts := newFakeSTS(t, "login.microsoftonline.us")
 	var prompts []string
 	cred, err := NewCredential(Options{
-		Method: MethodDeviceCode, Cloud: cloud.USGov, Transport: sts, Getenv: env(nil),
+		Method: MethodDeviceCode, Cloud: cloud.USGov, HTTPClient: &http.Client{Transport: sts}, Getenv: env(nil),
 		DeviceCodePrompt: func(_ context.Context, msg string) error { prompts = append(prompts, msg); return nil },
 	})
 	if err != nil {
@@ -493,7 +494,7 @@ func TestEnvCertificateCredentialFromModernPFX(t *testing.T) {
 		t.Fatal(err)
 	}
 	sts := newFakeSTS(t, "login.microsoftonline.com")
-	cred, err := NewCredential(Options{Method: MethodEnv, Transport: sts, Getenv: env(map[string]string{
+	cred, err := NewCredential(Options{Method: MethodEnv, HTTPClient: &http.Client{Transport: sts}, Getenv: env(map[string]string{
 		"AZURE_TENANT_ID": "84841066-274d-4ec0-a5c1-276be684bdd3", "AZURE_CLIENT_ID": "c0ffee00-0000-4000-8000-000000000001",
 		"AZURE_CLIENT_CERTIFICATE_PATH": path, "AZURE_CLIENT_CERTIFICATE_PASSWORD": "pfx-pass",
 	})})

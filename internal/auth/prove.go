@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -35,9 +36,9 @@ type ProofOptions struct {
 	TenantID string
 	ClientID string
 	Secret   string
-	// Transport carries the token requests (the run's transport, so that
-	// --sandbox and tests reach the same tenant).
-	Transport policy.Transporter
+	// HTTPClient carries the token requests: the run's client, so that the
+	// proof reaches the tenant the run talks to (nil: azcore's default).
+	HTTPClient *http.Client
 	// Timeout bounds the whole proof, waits included (default 2 minutes).
 	Timeout time.Duration
 	// BaseDelay is the first wait after a replication error; waits double
@@ -110,7 +111,7 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 	cred, err := azidentity.NewClientSecretCredential(o.TenantID, o.ClientID, o.Secret, &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{
 			Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/", Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{}},
-			Transport: o.Transport,
+			Transport: transporter(o.HTTPClient),
 		},
 		// A custom authority is unknown to Microsoft's instance discovery.
 		DisableInstanceDiscovery: c.Custom,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -128,7 +127,7 @@ func rotateRun(o *RotateOptions) error {
 		req.Prove = func(ctx context.Context, clientID, secret string) error {
 			return auth.ProveSecret(ctx, auth.ProofOptions{
 				Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
-				Transport: proofTransport(o.f, d.conn), Timeout: o.proofTimeout,
+				HTTPClient: d.conn.HTTP, Timeout: o.proofTimeout,
 				OnRetry: func(attempt int, code string, wait time.Duration) {
 					fmt.Fprintf(o.f.IO.ErrOut, "… Entra does not accept the new secret yet (%s: still replicating); trying again in %s\n", code, wait)
 				},
@@ -171,17 +170,4 @@ func rotateRun(o *RotateOptions) error {
 		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
 	}
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
-}
-
-// proofTransport is the transport of the run: the sandbox's when --sandbox
-// started one, else the factory's (tests), else the default.
-func proofTransport(f *Factory, conn *connection) *http.Client {
-	rt := f.Transport
-	if conn.Sandbox != nil {
-		rt = conn.Sandbox.Transport()
-	}
-	if rt == nil {
-		return nil
-	}
-	return &http.Client{Transport: rt}
 }

@@ -75,7 +75,7 @@ func rotateWizardRun(o *RotateOptions) error {
 				req.Prove = func(ctx context.Context, clientID, secret string) error {
 					return auth.ProveSecret(ctx, auth.ProofOptions{
 						Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
-						Transport: proofTransport(o.f, d.conn), Timeout: o.proofTimeout,
+						HTTPClient: d.conn.HTTP, Timeout: o.proofTimeout,
 						OnRetry: func(_ int, code string, wait time.Duration) {
 							ps.send(setup.Event{Action: "wait", Target: "new client secret", Status: setup.StatusWaiting,
 								Detail: fmt.Sprintf("Entra does not accept the new secret yet (%s: still replicating); trying again in %s", code, wait)})
