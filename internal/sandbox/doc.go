@@ -25,9 +25,11 @@
 // ConsistencyLevel, $orderby on displayName. Request bodies (gzip or plain)
 // are checked against the Graph type definitions in schema/.
 //
-// Faults (Options, SetFaults, Inject, /_sandbox/faults): latency, every Nth
-// Graph request throttled (429) or failed (503), replication delay, and
-// injected failures; each is recorded in Requests().
+// Faults (Options, SetFaults, Inject, /_sandbox/faults, /_sandbox/inject):
+// latency, every Nth Graph request throttled (429) or failed (503),
+// replication delay, injected failures, and after-commit actions that serve
+// a request and then hold its response until released (/_sandbox/held,
+// /_sandbox/release) or drop the connection; each is recorded in Requests().
 //
 // Where Microsoft documents neither the status nor the wording of an error,
 // the sandbox follows observed captures (see endpoints.md §8) and otherwise
