@@ -20,7 +20,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/entra-link/entra-link/internal/cloud"
@@ -127,12 +126,13 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 	if c.AuthorityHost == "" {
 		c = cloud.Global
 	}
+	rec := newNetRecorder(o.HTTPClient)
 	clientOpts := azcore.ClientOptions{
 		Cloud: azcloud.Configuration{
 			ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/",
 			Services:                     map[azcloud.ServiceName]azcloud.ServiceConfiguration{},
 		},
-		Transport: transporter(o.HTTPClient),
+		Transport: rec.transporter(),
 	}
 	// Instance discovery asks login.microsoftonline.com which authorities
 	// are genuine; a custom authority is unknown to it by definition.
@@ -149,7 +149,7 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 	var (
 		inner azcore.TokenCredential
 		err   error
-		hints = hintContext{method: method}
+		hints = hintContext{method: method, sslCertFile: getenv("SSL_CERT_FILE")}
 	)
 	switch method {
 	case MethodBrowser:
@@ -193,7 +193,7 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 		return nil, &SignInError{Method: method, Err: err, Hint: "could not set up the " + method + " sign-in: " + err.Error()}
 	}
 
-	cc := &cachingCredential{inner: inner, hints: hints, entries: map[string]*cacheEntry{}}
+	cc := &cachingCredential{inner: inner, hints: hints, net: rec, entries: map[string]*cacheEntry{}}
 	if method == MethodBrowser || method == MethodDeviceCode {
 		cc.mapScopes = delegatedScopeMapper(c.GraphEndpoint)
 	}
@@ -235,14 +235,4 @@ func GraphScopes(c cloud.Cloud) []string {
 		c = cloud.Global
 	}
 	return delegatedScopeMapper(c.GraphEndpoint)([]string{strings.TrimRight(c.GraphEndpoint, "/") + "/.default"})
-}
-
-// transporter is hc as azcore's Transporter. A nil hc is a nil interface
-// (azcore's default transport), never a nil *http.Client inside the
-// interface, which azcore would call and crash on.
-func transporter(hc *http.Client) policy.Transporter {
-	if hc == nil {
-		return nil
-	}
-	return hc
 }

@@ -108,10 +108,11 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 	if maxDelay < base {
 		maxDelay = max(DefaultProofMaxDelay, base)
 	}
+	rec := newNetRecorder(o.HTTPClient)
 	cred, err := azidentity.NewClientSecretCredential(o.TenantID, o.ClientID, o.Secret, &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{
 			Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/", Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{}},
-			Transport: transporter(o.HTTPClient),
+			Transport: rec.transporter(),
 		},
 		// A custom authority is unknown to Microsoft's instance discovery.
 		DisableInstanceDiscovery: c.Custom,
@@ -125,6 +126,7 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 	wait := base
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, min(proofAttemptTimeout, time.Until(deadline)+time.Second))
+		mark := rec.mark()
 		_, err := cred.GetToken(actx, policy.TokenRequestOptions{Scopes: []string{c.GraphScope()}})
 		cancel()
 		if err == nil {
@@ -134,6 +136,9 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 			return ctx.Err()
 		}
 		explained := hints.explain(err)
+		if f := rec.failureSince(mark); f != nil {
+			explained = &SignInError{Method: hints.method, Hint: hints.networkHint(f), Err: errors.Join(f.err, err)}
+		}
 		code := ""
 		var se *SignInError
 		if errors.As(explained, &se) {
