@@ -20,6 +20,9 @@ type SignInError struct {
 	Hint string
 	// Err is the underlying error.
 	Err error
+	// Input marks a problem with what the user gave (a missing variable,
+	// an unreadable certificate file), found before anything was sent.
+	Input bool
 }
 
 // Error renders the hint with its code and method.

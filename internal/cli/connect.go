@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -122,6 +123,9 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 	cred, err := auth.NewCredential(authOpts)
 	if err != nil {
 		conn.Close()
+		if se := (*auth.SignInError)(nil); errors.As(err, &se) && se.Input {
+			return nil, exit.UsageError(err)
+		}
 		return nil, exit.WithCode(exit.Failed, err)
 	}
 	gopts := graph.Options{Endpoint: o.Cloud.GraphEndpoint, HTTPClient: conn.HTTP, OnRetry: conn.retried}
