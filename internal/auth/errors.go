@@ -56,8 +56,8 @@ func (e *SignInError) Unwrap() error { return e.Err }
 type hintContext struct {
 	method      string
 	sslCertFile string // SSL_CERT_FILE, named when a certificate is not trusted
-	secretVar string // env: the variable that held the secret
-	certVar   string // env: the variable that named the certificate
+	secretVar   string // env: the variable that held the secret
+	certVar     string // env: the variable that named the certificate
 }
 
 var aadsts = regexp.MustCompile(`AADSTS(\d+):? ?([^"\r\n\\]*)`)
