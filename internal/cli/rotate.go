@@ -45,8 +45,8 @@ func NewCmdRotateSecret(f *Factory, runF func(*RotateOptions) error) *cobra.Comm
 		Long: `Add a new client secret to an app that entra-link set up, and hand it over exactly like
 setup does (every --output format, --output-file). The app's other secrets are kept, so the
 product can be switched to the new secret without downtime. The default lifetime is the app's
-profile's (1 year for the built-in profiles). Adding a secret breaks nothing, so it is not
-confirmed: a runbook needs only --no-input (--yes is accepted and changes nothing).
+profile's (1 year for the built-in profiles). It does not ask for confirmation: adding a
+secret is additive, so a runbook needs only --no-input (--yes is accepted and changes nothing).
 
 With --remove-old, the other secrets are removed only after the new one has been proven to
 work: entra-link obtains a token with it (waiting while Entra replicates the new secret). If
