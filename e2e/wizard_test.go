@@ -91,17 +91,7 @@ func TestWizardEntitleInTmux(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "entra-link")
-	root, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/entra-link")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
+	bin, _, _ := binaries(t)
 
 	state := filepath.Join(tmp, "sandbox")
 	tm := &term{t: t, socket: fmt.Sprintf("entra-link-e2e-%d", os.Getpid())}

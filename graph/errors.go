@@ -58,7 +58,10 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Status == 0 {
-		if msg, ok := untrusted(e.Err); ok {
+		// A sign-in error explains itself; untrusted describes the Graph
+		// request's own connection.
+		var se *signInError
+		if msg, ok := untrusted(e.Err); ok && !errors.As(e.Err, &se) {
 			b.WriteString(msg)
 		} else if e.Err != nil {
 			b.WriteString(e.Err.Error())
