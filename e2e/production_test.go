@@ -131,39 +131,43 @@ func appNamed(t *testing.T, s tenantState, name string) *tenantApp {
 	return nil
 }
 
-// TestNetnsRotateSecret: the runbook example of rotate-secret --help (no
-// --yes, --no-input), then the run that crashed in every real tenant:
-// --remove-old, which proves the new secret through the run's HTTP client.
+// TestNetnsRotateSecret: the run that crashed in every real tenant
+// (--remove-old proves the new secret through the run's HTTP client), as
+// the issue ran it, then the runbook example of rotate-secret --help (no
+// --yes, --no-input).
 func TestNetnsRotateSecret(t *testing.T) {
 	tn := startTenant(t)
 	r := tn.must(0, nil, "setup", "--profile", "roger365", "--auth", "env", "--yes", "--output", "json")
 	appID, firstSecret := str(decodeJSON(t, r), "clientId"), str(decodeJSON(t, r), "clientSecret")
 
-	file := filepath.Join(tn.home, "roger.env")
-	tn.must(0, nil, "rotate-secret", "--name", "ROGER365.io Azure Entra replicator", "--secret-expiry", "6m", "--no-input",
-		"--output", "env", "--output-file", file, "--auth", "env")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := envLines(string(data))
-	tn.proveSecret(vars["AZURE_CLIENT_ID"], vars["AZURE_CLIENT_SECRET"])
-	if keys := tn.state().app(appID).secretKeys(); len(keys) != 2 {
-		t.Errorf("after an additive rotation the app has %d secrets, want 2", len(keys))
-	}
-
-	r = tn.must(0, nil, "rotate-secret", "--app-id", appID, "--remove-old", "--yes", "--auth", "env")
-	newSecret := secretIn(t, r)
-	mustContain(t, "stderr", r.stderr, "a token was obtained with it", "removed")
-	tn.proveSecret(appID, newSecret)
-	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 {
-		t.Errorf("after --remove-old the app has %d secrets, want only the new one", len(keys))
-	}
-	for _, old := range []string{firstSecret, vars["AZURE_CLIENT_SECRET"]} {
-		if err := tn.token(appID, old, globalLogin, globalScope); err == nil {
-			t.Error("a retired secret still gets tokens")
+	t.Run("remove-old", func(t *testing.T) {
+		tn.t = t
+		r := tn.must(0, nil, "rotate-secret", "--app-id", appID, "--remove-old", "--yes", "--auth", "env")
+		mustContain(t, "stderr", r.stderr, "a token was obtained with it", "removed")
+		tn.proveSecret(appID, secretIn(t, r))
+		if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 {
+			t.Errorf("after --remove-old the app has %d secrets, want only the new one", len(keys))
 		}
-	}
+		if err := tn.token(appID, firstSecret, globalLogin, globalScope); err == nil {
+			t.Error("the retired secret still gets tokens")
+		}
+	})
+	t.Run("the runbook of --help, without --yes", func(t *testing.T) {
+		tn.t = t
+		before := len(tn.state().app(appID).secretKeys())
+		file := filepath.Join(tn.home, "roger.env")
+		tn.must(0, nil, "rotate-secret", "--name", "ROGER365.io Azure Entra replicator", "--secret-expiry", "6m", "--no-input",
+			"--output", "env", "--output-file", file, "--auth", "env")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := envLines(string(data))
+		tn.proveSecret(vars["AZURE_CLIENT_ID"], vars["AZURE_CLIENT_SECRET"])
+		if keys := tn.state().app(appID).secretKeys(); len(keys) != before+1 {
+			t.Errorf("an additive rotation left %d secrets, want %d", len(keys), before+1)
+		}
+	})
 }
 
 // TestNetnsVerifyAppsListDelete: the read-only commands and delete.
@@ -223,7 +227,7 @@ func TestNetnsNationalClouds(t *testing.T) {
 			if err := tn.token(appID, str(j, "clientSecret"), "https://"+c.login, "https://"+c.graph+"/.default"); err != nil {
 				t.Errorf("the secret does not work on %s: %v", c.name, err)
 			}
-			r := tn.must(0, nil, "rotate-secret", "--app-id", appID, "--remove-old", "--cloud", c.name, "--auth", "env", "--output", "json")
+			r := tn.must(0, nil, "rotate-secret", "--app-id", appID, "--remove-old", "--yes", "--cloud", c.name, "--auth", "env", "--output", "json")
 			rj := decodeJSON(t, r)
 			if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 || keys[0] != str(rj, "clientSecretKeyId") {
 				t.Errorf("secrets %v after --remove-old, want only %s", keys, str(rj, "clientSecretKeyId"))
@@ -241,7 +245,7 @@ func TestNetnsCustomEndpoints(t *testing.T) {
 	before := len(tn.requests())
 	j := decodeJSON(t, tn.must(0, nil, append([]string{"setup", "--profile", "entitle", "--yes", "--output", "json"}, custom...)...))
 	appID := str(j, "clientId")
-	tn.must(0, nil, append([]string{"rotate-secret", "--app-id", appID, "--remove-old"}, custom...)...)
+	tn.must(0, nil, append([]string{"rotate-secret", "--app-id", appID, "--remove-old", "--yes"}, custom...)...)
 	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 {
 		t.Errorf("secrets %v after --remove-old", keys)
 	}
@@ -323,7 +327,7 @@ func TestNetnsSignalAfterSecretCreated(t *testing.T) {
 		appID := str(decodeJSON(t, tn.must(0, nil, "setup", "--profile", "entitle", "--auth", "env", "--yes", "--output", "json")), "clientId")
 		tn.inject(rule{Method: "POST", Path: `^/applications/[^/]+/addPassword$`, Action: "hang"})
 		file := filepath.Join(tn.home, "conn.json")
-		p := tn.start(nil, "rotate-secret", "--app-id", appID, "--remove-old", "--auth", "env", "--output", "handover", "--output-file", file)
+		p := tn.start(nil, "rotate-secret", "--app-id", appID, "--remove-old", "--yes", "--auth", "env", "--output", "handover", "--output-file", file)
 		tn.waitHeld()
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		p.waitStderr("entra-link: stopping", 30*time.Second)
@@ -385,7 +389,7 @@ func TestNetnsForcedPanic(t *testing.T) {
 	}
 
 	file := filepath.Join(tn.home, "rotated.env")
-	r = tn.runBin(tn.hooks, hook, "rotate-secret", "--app-id", str(j, "clientId"), "--remove-old", "--auth", "env", "--output", "env", "--output-file", file)
+	r = tn.runBin(tn.hooks, hook, "rotate-secret", "--app-id", str(j, "clientId"), "--remove-old", "--yes", "--auth", "env", "--output", "env", "--output-file", file)
 	if r.code != 1 {
 		t.Fatalf("rotate-secret: exit %d, want 1: %s", r.code, r)
 	}
