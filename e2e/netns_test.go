@@ -83,8 +83,11 @@ func prepareNetns() error {
 	}
 	for _, h := range realHosts {
 		addrs, err := net.LookupHost(h)
-		if err != nil || len(addrs) == 0 || addrs[0] != "127.0.0.1" {
-			return fmt.Errorf("%s resolves to %v (%v), want 127.0.0.1", h, addrs, err)
+		if err != nil {
+			return fmt.Errorf("resolve %s: %w", h, err)
+		}
+		if len(addrs) == 0 || addrs[0] != "127.0.0.1" {
+			return fmt.Errorf("%s resolves to %v, want 127.0.0.1", h, addrs)
 		}
 	}
 	return nil
