@@ -289,7 +289,7 @@ func TestNetnsSignalAfterSecretCreated(t *testing.T) {
 			if err := p.cmd.Process.Signal(c.sig); err != nil {
 				t.Fatal(err)
 			}
-			p.waitStderr("entra-link: stopping", 30*time.Second)
+			p.waitStderr("Stopping (", 30*time.Second)
 			tn.release()
 			r := p.wait(2 * time.Minute)
 			if r.code != 130 {
@@ -330,7 +330,7 @@ func TestNetnsSignalAfterSecretCreated(t *testing.T) {
 		p := tn.start(nil, "rotate-secret", "--app-id", appID, "--remove-old", "--yes", "--auth", "env", "--output", "handover", "--output-file", file)
 		tn.waitHeld()
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		p.waitStderr("entra-link: stopping", 30*time.Second)
+		p.waitStderr("Stopping (", 30*time.Second)
 		tn.release()
 		r := p.wait(2 * time.Minute)
 		if r.code != 130 {

@@ -15,19 +15,15 @@ import (
 // service manager's SIGTERM, and SIGHUP when the SSH session or terminal
 // goes away. The steps under way finish (a secret being created is never
 // abandoned), nothing new starts, a created secret is delivered, exit 130.
-// Later signals are caught too, so they cannot kill the run midway.
+// Later signals are caught too, so they cannot kill the run midway. While
+// an apply is under way, the first one is acknowledged (see newDelivery).
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // Main runs entra-link with args and returns the process exit code.
 func Main(f *Factory, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
-	stopNote := context.AfterFunc(ctx, func() {
-		fmt.Fprintf(f.IO.ErrOut, "\nentra-link: stopping (%v): the steps under way finish first; a secret already created is still delivered.\n", context.Cause(ctx))
-	})
-	code := Run(ctx, f, args)
-	stopNote()
-	return code
+	return Run(ctx, f, args)
 }
 
 // Run executes the command tree and maps the outcome to an exit code,

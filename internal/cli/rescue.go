@@ -32,11 +32,20 @@ func (k *keeper) add(e *earlyDelivery) {
 }
 
 // newDelivery is the delivery of one apply, known to the run's keeper.
+// Until the result is delivered, a signal is acknowledged on stderr: the
+// run does not end at once, and a second Ctrl-C does nothing.
 func newDelivery(ctx context.Context, f *Factory, t *TenantOptions) *earlyDelivery {
 	e := &earlyDelivery{f: f, t: t}
 	if k, ok := ctx.Value(keeperKey{}).(*keeper); ok {
 		k.add(e)
 	}
+	e.stopNote = context.AfterFunc(ctx, func() {
+		// A signal: os/signal cancels with a cause of its own, which is not
+		// ctx.Err() itself (it only matches context.Canceled in errors.Is).
+		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() { //nolint:errorlint // identity, on purpose
+			fmt.Fprintf(f.IO.ErrOut, "\nStopping (%v): waiting for the steps under way;\na secret already created will still be delivered.\n", cause)
+		}
+	})
 	return e
 }
 

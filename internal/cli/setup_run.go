@@ -212,8 +212,9 @@ type earlyDelivery struct {
 	written bool
 	// pending is the latest result holding a new secret until final has
 	// delivered a result (see guard and keeper.rescue).
-	pending *output.Result
-	done    bool
+	pending  *output.Result
+	done     bool
+	stopNote func() bool // unregisters newDelivery's signal note
 }
 
 // secret is the Env.OnSecret hook.
@@ -252,6 +253,9 @@ func (e *earlyDelivery) write(r *output.Result) error {
 // final delivers the finished result; if the file cannot be written and
 // the result holds a secret, it goes to stdout instead.
 func (e *earlyDelivery) final(r *output.Result) (err error) {
+	if e.stopNote != nil {
+		e.stopNote()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer func() {
