@@ -10,7 +10,7 @@ GOLANGCI_VERSION := v2.15.0
 TOOLS := $(CURDIR)/.tools
 GOLANGCI := $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build test fmt-check bench test-clients lint fmt vet tidy clean
+.PHONY: help build test test-deps fmt-check bench test-clients lint fmt vet tidy clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,9 +18,12 @@ help: ## show this help
 build: ## build bin/entra-link
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/entra-link
 
-test: fmt-check vet ## gofmt check + go vet + all tests, then the real-client suite (the README's test command; what CI runs)
+test: fmt-check vet test-deps ## gofmt check + go vet + all tests, then the real-client suite (the README's test command; what CI runs)
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory test-clients
+
+test-deps: ## install what the e2e tests need if missing (tmux, util-linux, iproute2; Debian, as root)
+	@bash e2e/install-deps.sh
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \

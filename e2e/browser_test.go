@@ -72,7 +72,7 @@ func TestSetupWithBrowserSignIn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := entraLinkBinary(t)
+	bin, _, _ := binaries(t)
 	s, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -91,8 +91,7 @@ func TestWizardEntitleInTmux(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := entraLinkBinary(t)
-	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
+	bin, _, _ := binaries(t)
 
 	state := filepath.Join(tmp, "sandbox")
 	tm := &term{t: t, socket: fmt.Sprintf("entra-link-e2e-%d", os.Getpid())}

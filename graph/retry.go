@@ -363,7 +363,9 @@ func toError(op string, err error) *Error {
 	case errors.As(err, &be), errors.As(err, &de), errors.As(err, &se):
 	case errors.As(err, &ue):
 		e.Method, e.URL = strings.ToUpper(ue.Op), ue.URL
-		e.transport = !errors.Is(err, context.Canceled)
+		// Asking again cannot make an untrusted certificate trusted.
+		_, distrust := untrusted(err)
+		e.transport = !errors.Is(err, context.Canceled) && !distrust
 	}
 	return e
 }

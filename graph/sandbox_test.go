@@ -67,7 +67,7 @@ func connect(t *testing.T, s *sandbox.Server, c cloud.Cloud, azc azcloud.Configu
 		t.Fatal(err)
 	}
 	rec := &scopeRecorder{inner: cred}
-	o := graph.Options{Endpoint: c.GraphEndpoint, Transport: s.Transport(), RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second, RetryDeadline: 30 * time.Second}
+	o := graph.Options{Endpoint: c.GraphEndpoint, HTTPClient: sandboxtest.Client(s), RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second, RetryDeadline: 30 * time.Second}
 	if trace != nil {
 		o.Trace = trace
 	}
@@ -202,7 +202,7 @@ func TestSandboxSetupFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	appClient, err := graph.New(appCred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, Transport: s.Transport()})
+	appClient, err := graph.New(appCred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, HTTPClient: sandboxtest.Client(s)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,13 +368,13 @@ func TestSandboxSignedInAdmin(t *testing.T) {
 	defer cancel()
 	cred, err := auth.NewCredential(auth.Options{
 		Method: auth.MethodDeviceCode, Tenant: s.Tenant().TenantID, Cloud: cloud.Global,
-		Transport: sandboxtest.Client(s), Getenv: func(string) string { return "" },
+		HTTPClient: sandboxtest.Client(s), Getenv: func(string) string { return "" },
 		DeviceCodePrompt: func(context.Context, string) error { return nil },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc, err := graph.New(cred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, Transport: s.Transport()})
+	gc, err := graph.New(cred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, HTTPClient: sandboxtest.Client(s)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/securefile"
 	"github.com/entra-link/entra-link/internal/setup"
+	"github.com/entra-link/entra-link/internal/testhook"
 )
 
 // setupFlow is setup's single code path. The flag-driven run below and the
@@ -74,10 +75,15 @@ func (fl *setupFlow) preflight(ctx context.Context) error {
 // --output-file once a secret exists, then finally to the file or
 // stdout). The returned error carries the exit code.
 func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
-	early := &earlyDelivery{f: fl.o.f, t: &fl.o.TenantOptions}
+	early := newDelivery(ctx, fl.o.f, &fl.o.TenantOptions)
 	fl.env.OnSecret = early.secret
-	res, applyErr := setup.Apply(ctx, fl.env, fl.spec, fl.tenant, setup.ApplyOptions{
-		NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil})
+	res, applyErr := early.guard(func() (*output.Result, error) {
+		return setup.Apply(ctx, fl.env, fl.spec, fl.tenant, setup.ApplyOptions{
+			NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil})
+	})
+	if res == nil {
+		return nil, applyErr // a bug before any secret existed
+	}
 	if err := early.final(res); err != nil {
 		return res, errors.Join(err, applyErr)
 	}
@@ -158,6 +164,10 @@ func tenantName(t *setup.Tenant) string {
 // preflightError maps preflight failures to exit codes: problems with the
 // input are 2, not being allowed is 1; in both, nothing was changed.
 func preflightError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		// Ctrl-C (or SIGTERM, SIGHUP) during sign-in or the first reads.
+		return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was changed"))
+	}
 	var ue *setup.UsageError
 	if errors.As(err, &ue) {
 		return exit.UsageError(err)
@@ -177,7 +187,10 @@ func applyExit(ctx context.Context, err error) error {
 	}
 	var pe *setup.PendingError
 	var ue *setup.UsageError
+	var ie *internalError
 	switch {
+	case errors.As(err, &ie):
+		return err // printed after the result
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return exit.SilentCode(exit.Cancelled)
 	case errors.As(err, &pe):
@@ -197,15 +210,26 @@ type earlyDelivery struct {
 	t       *TenantOptions
 	mu      sync.Mutex
 	written bool
+	// pending is the latest result holding a new secret until final has
+	// delivered a result (see guard and keeper.rescue).
+	pending  *output.Result
+	done     bool
+	stopNote func() bool // unregisters newDelivery's signal note
 }
 
 // secret is the Env.OnSecret hook.
 func (e *earlyDelivery) secret(r *output.Result) {
+	e.hold(r)
+	testhook.Panic("after-secret")
+}
+
+func (e *earlyDelivery) hold(r *output.Result) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pending = r
 	if e.t.OutputFile == "" {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if err := e.write(r); err != nil {
 		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s yet: %v (the secret will be printed instead)\n", e.t.OutputFile, err)
 	}
@@ -228,9 +252,17 @@ func (e *earlyDelivery) write(r *output.Result) error {
 
 // final delivers the finished result; if the file cannot be written and
 // the result holds a secret, it goes to stdout instead.
-func (e *earlyDelivery) final(r *output.Result) error {
+func (e *earlyDelivery) final(r *output.Result) (err error) {
+	if e.stopNote != nil {
+		e.stopNote()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer func() {
+		if err == nil {
+			e.done, e.pending = true, nil
+		}
+	}()
 	if e.t.OutputFile != "" {
 		err := e.write(r)
 		if err == nil {

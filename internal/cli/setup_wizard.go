@@ -239,8 +239,12 @@ func quietly(f *Factory, t *TenantOptions, apply func() (*output.Result, error))
 	if t.resultOnScreen(f) {
 		f.IO.Out = io.Discard
 	}
-	res, err := apply()
-	f.IO.ErrOut, f.IO.Out = errOut, out
+	res, err := func() (*output.Result, error) {
+		// Restored even if apply panics: a secret rescued by Run must not
+		// be written to the discarded stream.
+		defer func() { f.IO.ErrOut, f.IO.Out = errOut, out }()
+		return apply()
+	}()
 	for _, l := range strings.Split(strings.TrimSpace(notes.String()), "\n") {
 		// "Wrote FILE" is said by the hand-over screen (Delivery).
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Wrote ") && res != nil {

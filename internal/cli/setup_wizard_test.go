@@ -26,7 +26,7 @@ func (tt *tenant) runTerminal(input string, env map[string]string, args ...strin
 		}
 		return tt.env[k]
 	}
-	f := &Factory{IO: io, Now: time.Now, Getenv: getenv, Transport: tt.sb.Transport()}
+	f := &Factory{IO: io, Now: time.Now, Getenv: getenv, HTTPClient: clientWith(tt.sb.Transport())}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	code := Run(ctx, f, args)

@@ -48,7 +48,7 @@ func (tt *tenant) runTTY(input string, args ...string) result {
 	in.WriteString(input)
 	io.SetStdinTTY(true)
 	io.SetStderrTTY(true)
-	f := &Factory{IO: io, Now: time.Now, Getenv: func(k string) string { return tt.env[k] }, Transport: tt.sb.Transport()}
+	f := &Factory{IO: io, Now: time.Now, Getenv: func(k string) string { return tt.env[k] }, HTTPClient: clientWith(tt.sb.Transport())}
 	code := Run(context.Background(), f, args)
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }

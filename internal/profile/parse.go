@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/entra-link/entra-link/internal/catalog"
+	"github.com/entra-link/entra-link/internal/inputfile"
 )
 
 // FileError is an error in a profile file, pointing at a line and field.
@@ -44,17 +44,15 @@ const maxProfileSize = 1 << 20
 
 // LoadFile reads and validates a profile file.
 func LoadFile(path string) (*Profile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read profile file: %w", err)
-	}
-	defer func() { _ = f.Close() }() // read-only: nothing to lose on close
-	data, err := io.ReadAll(io.LimitReader(f, maxProfileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read profile file %s: %w", path, err)
-	}
-	if len(data) > maxProfileSize {
+	data, err := inputfile.Read(path, maxProfileSize)
+	var ie *inputfile.Error
+	switch {
+	case errors.As(err, &ie) && errors.Is(err, inputfile.ErrTooLarge):
 		return nil, &FileError{File: path, Msg: "file is larger than 1 MiB; a profile is a small YAML file"}
+	case errors.As(err, &ie):
+		return nil, &FileError{File: path, Msg: ie.Msg + "; give a profile file (YAML)"}
+	case err != nil:
+		return nil, fmt.Errorf("cannot read profile file: %w", err)
 	}
 	p, err := Parse(data, path)
 	if err != nil {

@@ -105,12 +105,22 @@ func (s *Server) audienceValid(aud, iss, host string) bool {
 func (s *Server) isSandboxAudience(aud, host string) bool {
 	aud = strings.TrimPrefix(aud, "https://")
 	_, port, _ := net.SplitHostPort(s.addr)
-	ah, ap, err := net.SplitHostPort(aud)
-	if err != nil || ap != port || !isLoopbackName(ah) {
+	ah, ap := splitHTTPSHost(aud)
+	if ap != port || !isLoopbackName(ah) {
 		return false
 	}
-	hh, hp, err := net.SplitHostPort(host)
-	return err == nil && hp == port && isLoopbackName(hh)
+	hh, hp := splitHTTPSHost(host)
+	return hp == port && isLoopbackName(hh)
+}
+
+// splitHTTPSHost splits host[:port]; no port is https's 443 (a sandbox on
+// 443 is addressed as https://127.0.0.1, and clients drop the default port).
+func splitHTTPSHost(host string) (string, string) {
+	h, p, err := net.SplitHostPort(host)
+	if err != nil {
+		return strings.Trim(host, "[]"), "443"
+	}
+	return h, p
 }
 
 func isLoopbackName(h string) bool {

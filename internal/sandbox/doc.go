@@ -49,9 +49,11 @@
 // GET /tenants with api-version, ARM's token checks — what `az login`
 // needs (endpoints.md §14).
 //
-// Faults (Options, SetFaults, Inject, /_sandbox/faults): latency, every Nth
-// Graph request throttled (429) or failed (503), replication delay, and
-// injected failures; each is recorded in Requests().
+// Faults (Options, SetFaults, Inject, /_sandbox/faults, /_sandbox/inject):
+// latency, every Nth Graph request throttled (429) or failed (503),
+// replication delay, injected failures, and after-commit actions that serve
+// a request and then hold its response until released (/_sandbox/held,
+// /_sandbox/release) or drop the connection; each is recorded in Requests().
 //
 // Where Microsoft documents neither the status nor the wording of an error,
 // the sandbox follows observed captures (see endpoints.md §8 and the notes

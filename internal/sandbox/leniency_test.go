@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// send posts a raw body with exactly the Content-Type given ("" sends none).
-func (c *client) send(method, path, contentType string, body []byte) response {
+// sendRaw posts a raw body with exactly the Content-Type given ("" sends none).
+func (c *client) sendRaw(method, path, contentType string, body []byte) response {
 	c.t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, c.base+path, bytes.NewReader(body))
 	if err != nil {
@@ -49,9 +49,9 @@ func TestWritesNeedJSONContentType(t *testing.T) {
 	before := appCount(t, admin)
 	body := []byte(`{"displayName":"untyped"}`)
 	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded"} {
-		admin.send("POST", "/applications", ct, body).wantError(t, 400, "BadRequest", "Entity only allows writes with a JSON Content-Type header.")
-		admin.send("PATCH", "/applications/"+app["id"].(string), ct, body).wantError(t, 400, "BadRequest", "Entity only allows writes with a JSON Content-Type header.")
-		admin.send("POST", "/$batch", ct, []byte(`{"requests":[{"id":"1","method":"GET","url":"/organization"}]}`)).
+		admin.sendRaw("POST", "/applications", ct, body).wantError(t, 400, "BadRequest", "Entity only allows writes with a JSON Content-Type header.")
+		admin.sendRaw("PATCH", "/applications/"+app["id"].(string), ct, body).wantError(t, 400, "BadRequest", "Entity only allows writes with a JSON Content-Type header.")
+		admin.sendRaw("POST", "/$batch", ct, []byte(`{"requests":[{"id":"1","method":"GET","url":"/organization"}]}`)).
 			wantError(t, 400, "BadRequest", "Entity only allows writes with a JSON Content-Type header.")
 	}
 	if got := appCount(t, admin); got != before {
@@ -62,9 +62,9 @@ func TestWritesNeedJSONContentType(t *testing.T) {
 		t.Errorf("a refused PATCH changed displayName to %v", got["displayName"])
 	}
 	// JSON with parameters is JSON; an action without a body needs none.
-	admin.send("POST", "/applications", "application/json; charset=utf-8", body).must(t, 201)
-	admin.send("PATCH", "/applications/"+app["id"].(string), "application/json;odata.metadata=minimal", body).must(t, 204)
-	admin.send("POST", "/applications/"+app["id"].(string)+"/addPassword", "", nil).must(t, 200)
+	admin.sendRaw("POST", "/applications", "application/json; charset=utf-8", body).must(t, 201)
+	admin.sendRaw("PATCH", "/applications/"+app["id"].(string), "application/json;odata.metadata=minimal", body).must(t, 204)
+	admin.sendRaw("POST", "/applications/"+app["id"].(string)+"/addPassword", "", nil).must(t, 200)
 }
 
 // TestODataAnnotationsOnlyWhereGraphAllowsThem: a request body may carry

@@ -63,7 +63,9 @@ type Faults struct {
 }
 
 // Rule injects failures: the next Times requests that match Method, Path
-// and ClientID are answered with Status and Body instead of being served.
+// and ClientID are answered with Status and Body instead of being served
+// (Action ""), or are served and then have their response held or dropped
+// (Action "hang" or "drop"; see those constants).
 type Rule struct {
 	// Method matches the HTTP method; "" matches any.
 	Method string `json:"method,omitempty"`
@@ -82,6 +84,12 @@ type Rule struct {
 	Body json.RawMessage `json:"body,omitempty"`
 	// Headers are added to the response (e.g. Retry-After).
 	Headers map[string]string `json:"headers,omitempty"`
+	// Action is "" (answer with Status and Body instead of serving),
+	// ActionHang or ActionDrop.
+	Action string `json:"action,omitempty"`
+	// Skip lets the first Skip matching requests through untouched: with
+	// Skip 2 the third match is the first the rule acts on.
+	Skip int `json:"skip,omitempty"`
 }
 
 // RequestRecord is one request the sandbox answered.
@@ -96,7 +104,8 @@ type RequestRecord struct {
 	// Manager), "batch-item" or "sandbox".
 	Kind string `json:"kind"`
 	// Fault names the injected fault when one decided the answer:
-	// "throttle", "fail", "inject" or "replication".
+	// "throttle", "fail", "inject", "replication", "hang" or "drop" (the
+	// client got no response: Status 0).
 	Fault string `json:"fault,omitempty"`
 }
 
@@ -154,6 +163,7 @@ type Server struct {
 	faults          Faults
 	rules           []*activeRule
 	graphCount      int
+	held            heldSet
 	records         []RequestRecord
 	deviceCodes     map[string]*deviceCode
 	signInUsers     map[string]string       // tenant id → user device-code sign-ins approve as
@@ -450,6 +460,7 @@ func (s *Server) signInUserID() string {
 // Close stops the server; a temporary state directory is removed.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.abandonHeld()
 		if s.srv != nil {
 			// In-flight requests get a moment to finish; idle HTTP/2
 			// connections would otherwise hold Shutdown for the protocol's

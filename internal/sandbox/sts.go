@@ -218,12 +218,9 @@ func (lr *loginReq) instanceDiscovery() (map[string]any, int, *stsError) {
 	}, http.StatusOK, nil
 }
 
-// isOwnHost reports whether host (with port) is the sandbox's own address.
+// isOwnHost reports whether host (host[:port]) is the sandbox's own address.
 func (s *Server) isOwnHost(host string) bool {
-	h, p, err := net.SplitHostPort(host)
-	if err != nil {
-		return false
-	}
+	h, p := splitHTTPSHost(host)
 	_, port, _ := net.SplitHostPort(s.addr)
 	return p == port && isLoopbackName(h)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/certs"
+	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -184,20 +185,19 @@ func Apply(ctx context.Context, env *Env, s *profile.Spec, t *Tenant, opt ApplyO
 	return r.finish(ctx.Err())
 }
 
-// parallel runs fns concurrently and waits for all of them.
+// parallel runs fns concurrently and waits for all of them; a panic in
+// one is raised here once the others are done (crash.Group).
 func (r *applyRun) parallel(ctx context.Context, fns ...func(context.Context)) {
-	var wg sync.WaitGroup
+	var g crash.Group
 	for _, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() {
 			if ctx.Err() != nil {
 				return
 			}
 			fn(ctx)
-		}()
+		})
 	}
-	wg.Wait()
+	g.Wait()
 }
 
 func (r *applyRun) fail(err error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/catalog"
+	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/output"
 )
 
@@ -254,17 +255,15 @@ func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 	}
 
 	// Round 1: consents, grants and directory roles.
-	var wg sync.WaitGroup
+	var wg crash.Group
 	run := func(action, target string, counter *int, fn func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if ctx.Err() != nil {
 				step(action, target, output.StepNotRun, "")
 				return
 			}
 			do(action, target, counter, func() error { return fn(ctx) })
-		}()
+		})
 	}
 	for _, a := range d.Assignments {
 		run(ActRemoveAppRole, d.names[a.ID], &res.Removed.AppRoleAssignments, func(ctx context.Context) error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -129,11 +130,10 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 	}
 	ro.Others = append([]graph.PasswordCredential(nil), found.App.PasswordCredentials...)
 
-	var wg sync.WaitGroup
+	var wg crash.Group
 	var spErr, orgErr error
-	wg.Add(2)
-	go func() { defer wg.Done(); ro.SP, spErr = pre.servicePrincipal(ctx, env.Graph, found.App.AppID) }()
-	go func() { defer wg.Done(); ro.Org, orgErr = pre.tenant(ctx, env.Graph) }()
+	wg.Go(func() { ro.SP, spErr = pre.servicePrincipal(ctx, env.Graph, found.App.AppID) })
+	wg.Go(func() { ro.Org, orgErr = pre.tenant(ctx, env.Graph) })
 	wg.Wait()
 	if spErr != nil {
 		return nil, fmt.Errorf("looking up the app's service principal: %w", spErr)
@@ -284,11 +284,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	step(ActProveSecret, "new client secret", output.StepDone, "a token was obtained with it")
 
 	var failed []error
-	var wg sync.WaitGroup
+	var removing crash.Group
 	for _, o := range ro.Others {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		removing.Go(func() {
 			label := CredentialInfo{Kind: KindSecret, KeyID: o.KeyID, Hint: o.Hint}.Label()
 			env.emit(Event{Action: ActRemoveSecret, Target: label, Status: StatusRunning})
 			err := env.Graph.RemovePassword(ctx, app.ID, o.KeyID)
@@ -300,9 +298,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 				return
 			}
 			step(ActRemoveSecret, label, output.StepDone, "removed")
-		}()
+		})
 	}
-	wg.Wait()
+	removing.Wait()
 	// Removals finish in any order; report them in a stable one.
 	k := 0
 	for k < len(res.Steps) && res.Steps[k].Action != ActRemoveSecret {
