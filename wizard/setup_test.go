@@ -16,6 +16,7 @@ import (
 // fakeEngine records what the wizard asked of the engine.
 type fakeEngine struct {
 	signedIn, reviewed, applied bool
+	reviews                     int
 	review                      Review
 	atReview, atApply           SetupAnswers
 	verified                    []string
@@ -43,12 +44,20 @@ func (e *fakeEngine) hooks() SetupHooks {
 		},
 		Review: func(_ context.Context, a *SetupAnswers) (*Review, error) {
 			e.reviewed = true
+			e.reviews++
 			e.atReview = *a
 			rv := e.review
+			if a.NewCredential && rv.ExistingSecret != "" {
+				// The engine plans again: a new secret instead of the kept one.
+				rv.ExistingSecret = ""
+				rv.Steps = []string{"create  client secret — valid 1 year (until 2027-11-21)"}
+			}
 			if rv.Tenant == "" {
 				rv.Tenant = "Contoso (contoso.onmicrosoft.com)"
-				rv.Changes = []string{`create the app registration "` + a.Name + `" (single tenant)`}
-				rv.Credential = "a new client secret, valid 1 year (until 2027-11-21)"
+				rv.Steps = []string{
+					`create  app registration "` + a.Name + `" — single tenant`,
+					"create  client secret — valid 1 year (until 2027-11-21)",
+				}
 				for _, p := range a.Profile.Permissions {
 					rv.Permissions = append(rv.Permissions, Permission{Resource: p.Resource, Name: p.Name, Type: string(p.Type), DisplayName: p.DisplayName, Description: p.Description})
 				}
@@ -58,10 +67,10 @@ func (e *fakeEngine) hooks() SetupHooks {
 		Apply: func(_ context.Context, a *SetupAnswers, progress func(Event)) (*output.Result, error) {
 			e.applied = true
 			e.atApply = *a
-			progress(Event{Action: "create-app", Target: `"Entitle" (single-tenant)`, Status: StatusRunning})
-			progress(Event{Action: "create-app", Target: `"Entitle" (single-tenant)`, Status: StatusDone, Detail: "client ID 11111111-2222-3333-4444-555555555555"})
-			progress(Event{Action: "grant-admin-consent", Target: "Microsoft Graph · Directory.ReadWrite.All", Status: "waiting", Detail: "waiting for Entra to replicate the new service principal…"})
-			progress(Event{Action: "grant-admin-consent", Target: "Microsoft Graph · Directory.ReadWrite.All", Status: StatusDone})
+			progress(Event{Action: "create", Target: `app registration "Entitle"`, Status: StatusRunning})
+			progress(Event{Action: "create", Target: `app registration "Entitle"`, Status: StatusDone, Detail: "client ID 11111111-2222-3333-4444-555555555555"})
+			progress(Event{Action: "create", Target: "admin consent Microsoft Graph · Directory.ReadWrite.All", Status: "waiting", Detail: "waiting for Entra to replicate the new service principal…"})
+			progress(Event{Action: "create", Target: "admin consent Microsoft Graph · Directory.ReadWrite.All", Status: StatusDone})
 			exp := testNow.AddDate(1, 0, 0)
 			return &output.Result{
 				Profile: a.Profile.ID, Product: a.Profile.Product, DisplayName: a.Name,
@@ -124,10 +133,10 @@ func TestSetupEntitle(t *testing.T) {
 		"Review — nothing has been changed yet",
 		"Directory.ReadWrite.All (Microsoft Graph, application)",
 		"Read and write directory data: Allows the app to read and write data in your",
-		"Credential  a new client secret",
-		"✓ Create app registration \"Entitle\" (single-tenant) — client ID\n  11111111-2222-3333-4444-555555555555",
+		"create  client secret — valid 1 year",
+		"✓ Create app registration \"Entitle\" — client ID\n  11111111-2222-3333-4444-555555555555",
 		"… waiting for Entra to replicate the new service principal…",
-		"✓ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All",
+		"✓ Create admin consent Microsoft Graph · Directory.ReadWrite.All",
 		`"client_id": "11111111-2222-3333-4444-555555555555"`,
 		`"secret": "s3cr3t~value"`,
 		"The client secret is shown only this once",
@@ -394,7 +403,7 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 			answer{want: []string{"Leave?"}, keys: keys(enter)},
 		)}
 		w, out := testWizard(d)
-		e := &fakeEngine{review: Review{Tenant: "Contoso", Credential: "a new client secret", ExistingSecret: "…Xyz, expires 2027-01-01",
+		e := &fakeEngine{review: Review{Tenant: "Contoso", Steps: []string{"keep    client secret Xyz… — valid until 2027-01-01"}, ExistingSecret: "…Xyz, expires 2027-01-01",
 			Shortfalls: []string{"consent to Microsoft Graph application permissions needs Privileged Role Administrator or Global Administrator; you have Application Administrator"}}}
 		a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env"}
 		if _, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth"), e.hooks()); err != nil {
@@ -407,8 +416,8 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 		if !strings.Contains(out.String(), "cannot do everything Entitle needs") || !strings.Contains(out.String(), "you have Application Administrator") {
 			t.Errorf("shortfalls not explained:\n%s", out)
 		}
-		if !strings.Contains(out.String(), "Credential  a new client secret") {
-			t.Errorf("review does not list the new secret:\n%s", out)
+		if !strings.Contains(out.String(), "create  client secret") || strings.Contains(out.String(), "keep    client secret") || e.reviews != 2 {
+			t.Errorf("the review (%d) does not show the new plan:\n%s", e.reviews, out)
 		}
 	})
 	t.Run("keep the secret, stop", func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
 )
@@ -28,6 +29,7 @@ type RotateOptions struct {
 	SecretExpiry string
 	RemoveOld    bool
 	Yes          bool
+	DryRun       bool
 
 	ctx      context.Context
 	fixArgs  []string
@@ -81,6 +83,9 @@ entra-link did not create.`,
 				}
 				opts.lifetime = l
 			}
+			if opts.DryRun && (opts.Output == output.FormatEnv || opts.Output == output.FormatHandover) {
+				return exit.UsageErrorf("--output %s needs the values of a real run; with --dry-run use --output text or json", opts.Output)
+			}
 			opts.proofTimeout = auth.DefaultProofTimeout
 			if v := strings.TrimSpace(f.Getenv(proofTimeoutEnv)); v != "" {
 				d, err := time.ParseDuration(v)
@@ -102,10 +107,14 @@ entra-link did not create.`,
 	cmd.Flags().StringVar(&opts.SecretExpiry, "secret-expiry", "", "lifetime of the new secret, e.g. 90d, 6m, 1y (default: the app's profile's)")
 	cmd.Flags().BoolVar(&opts.RemoveOld, "remove-old", false, "retire the app's other secrets once the new one is proven to work")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan (the new secret, the old ones kept or retired) and change nothing")
 	return cmd
 }
 
 func rotateRun(o *RotateOptions) error {
+	if o.DryRun {
+		return rotateDryRun(o)
+	}
 	if o.wizardWanted() {
 		return rotateWizardRun(o)
 	}
@@ -171,6 +180,30 @@ func rotateRun(o *RotateOptions) error {
 		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
 	}
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
+}
+
+// rotateDryRun reads the app and prints what rotate-secret would do.
+func rotateDryRun(o *RotateOptions) error {
+	ctx := ctxOr(o.ctx)
+	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	sel, err := o.App.selector(ctx, o.f, d)
+	if err != nil {
+		return err
+	}
+	req := setup.RotateRequest{Selector: sel, Lifetime: o.lifetime, RemoveOld: o.RemoveOld, Sandbox: d.sandbox()}
+	if o.RemoveOld {
+		// Planned, never called: a dry run proves nothing.
+		req.Prove = func(context.Context, string, string) error { return errors.New("a dry run proves nothing") }
+	}
+	ro, err := setup.PrepareRotation(ctx, d.env, req)
+	if err != nil {
+		return preflightError(err)
+	}
+	return deliver(o.f, &o.TenantOptions, ro.DryRunResult(o.Cloud))
 }
 
 // proofTransport is the transport of the run: the sandbox's when --sandbox

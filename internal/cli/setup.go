@@ -36,6 +36,7 @@ type SetupOptions struct {
 	Yes             bool
 	DryRun          bool
 	NewCredential   bool
+	Prune           bool
 
 	ctx context.Context
 
@@ -122,7 +123,8 @@ See what a profile does with: entra-link profiles show ID`,
 	fl.StringArrayVar(&opts.With, "with", nil, "optional profile feature, e.g. exchange (hire2retire); repeatable")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking for confirmation")
 	fl.BoolVar(&opts.NewCredential, "new-credential", false, "add a new secret or certificate even if the app has a valid one")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (works offline, without signing in)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (offline unless --auth or --sandbox is given; then it reads the tenant)")
+	fl.BoolVar(&opts.Prune, "prune", false, "also remove what the app has and its profile does not ask for (permissions and their consent, directory roles, redirect and identifier URIs)")
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(profile.BuiltinIDs()...))
 	_ = cmd.RegisterFlagCompletionFunc("audience", fixedCompletion(profile.AudienceSingleTenant, profile.AudienceMultiTenant))
@@ -196,6 +198,7 @@ func (o *SetupOptions) Request() profile.Request {
 		CertificateFile: o.CertificateFile,
 		CertificateOut:  o.CertificateOut,
 		Features:        o.With,
+		Placeholders:    o.DryRun,
 	}
 }
 

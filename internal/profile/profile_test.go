@@ -208,7 +208,6 @@ func TestResolveErrors(t *testing.T) {
 		{"expiry for certificate", "hire2retire", Request{CertificateFile: "x.cer", SecretExpiry: "90d"}, "--secret-expiry", "applies only to client secrets"},
 		{"cert file for secret", "entitle", Request{CertificateFile: "x.cer"}, "--certificate-file", "applies only to --credential certificate"},
 		{"file and out", "hire2retire", Request{CertificateFile: "x.cer", CertificateOut: "d"}, "--certificate-out", "cannot be combined with --certificate-file"},
-		{"certificate missing", "hire2retire", Request{}, "--certificate-file or --certificate-out", "required value is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
