@@ -410,7 +410,6 @@ func TestVerifyFindsStraysAndMissing(t *testing.T) {
 // breakIt runs a test case's change behind entra-link's back.
 func (tt *tenant) breakIt(fn func(*tenant, string, string), obj, sp string) { fn(tt, obj, sp) }
 
-
 // TestAdoptExistingApp: setup --app-id keeps the app's name, merges the
 // profile's permissions into what it requests (a foreign delegated
 // User.Read stays), shows the changes, and refuses the signed-in

@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/entra-link/entra-link/graph"
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
@@ -801,16 +800,3 @@ func sameSet(a, b []string) bool {
 	sort.Strings(y)
 	return slices.Equal(x, y)
 }
-
-// resourceIDs lists the resource apps of the spec's permissions.
-func resourceIDs(perms []profile.Permission) []string {
-	var out []string
-	for _, p := range perms {
-		if !slices.ContainsFunc(out, func(s string) bool { return strings.EqualFold(s, p.ResourceAppID) }) {
-			out = append(out, p.ResourceAppID)
-		}
-	}
-	return out
-}
-
-var _ = catalog.GraphAppID

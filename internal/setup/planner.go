@@ -744,8 +744,6 @@ func (b *planner) consentCan(resourceAppID string) bool {
 	return b.t.Can.ConsentOther
 }
 
-const consentPending = "admin consent for the application permissions"
-
 // after is what a consent or role step waits for: the service principal
 // and the resource API, when this run creates them.
 func (b *planner) after(resourceAppID string) []string {

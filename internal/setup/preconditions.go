@@ -14,8 +14,8 @@ import (
 // The local preconditions of a run, checked before the first write to the
 // tenant: each returns the problem in words, or "".
 
-// CheckOutputFile: --output-file's directory exists and is writable, the
-// file is not a directory, and it is new — or, with --force, a regular file
+// CheckOutputFile checks --output-file: its directory exists and is
+// writable, the file is not a directory, and it is new — or, with --force, a regular file
 // that does not hold the only copy of a secret this run keeps. It returns
 // the problem in words, or "". Commands check it before they sign in; the
 // plan checks it again knowing whether the run keeps a secret.

@@ -98,9 +98,10 @@ func PrepareDeletion(ctx context.Context, env *Env, req DeleteRequest) (*Deletio
 	if err != nil {
 		return nil, err
 	}
-	for k, u := range t.Unread {
-		_ = k
-		return nil, &ForbiddenError{Msg: u + ": delete removes what the app holds before the app itself, so it must see it. Nothing was changed."}
+	for _, k := range []Kind{KindConsent, KindGrant, KindRole} {
+		if u := t.Unread[k]; u != "" {
+			return nil, &ForbiddenError{Msg: u + "; delete removes what the app holds before the app itself, so it must see it. Nothing was changed."}
+		}
 	}
 	d := &Deletion{Found: found, Org: t.Org, SP: t.SP, Assignments: t.Assignments, Grants: t.Grants, RoleAssignments: t.RoleAssignments,
 		req: req, names: map[string]string{}}
