@@ -16,10 +16,12 @@ import (
 // fakeEngine records what the wizard asked of the engine.
 type fakeEngine struct {
 	signedIn, reviewed, applied bool
-	reviews                     int
-	review                      Review
-	atReview, atApply           SetupAnswers
-	verified                    []string
+	// keptSecret: the apply keeps the app's secret instead of adding one.
+	keptSecret        bool
+	reviews           int
+	review            Review
+	atReview, atApply SetupAnswers
+	verified          []string
 }
 
 func (e *fakeEngine) hooks() SetupHooks {
@@ -72,6 +74,13 @@ func (e *fakeEngine) hooks() SetupHooks {
 			progress(Event{Action: "create", Target: "admin consent Microsoft Graph · Directory.ReadWrite.All", Status: "waiting", Detail: "waiting for Entra to replicate the new service principal…"})
 			progress(Event{Action: "create", Target: "admin consent Microsoft Graph · Directory.ReadWrite.All", Status: StatusDone})
 			exp := testNow.AddDate(1, 0, 0)
+			if e.keptSecret && !a.NewCredential {
+				return &output.Result{
+					Profile: a.Profile.ID, Product: a.Profile.Product, DisplayName: a.Name, TenantName: "Contoso", ClientID: "11111111-2222-3333-4444-555555555555",
+					KeptSecret: &output.KeptSecret{KeyID: "k1", Hint: "Xyz", ExpiresAt: exp}, HandoverFormat: "json",
+					Handover: &output.Handover{Fields: []output.HandoverField{{Label: "client_id", Value: "11111111-2222-3333-4444-555555555555"}}},
+				}, nil
+			}
 			return &output.Result{
 				Profile: a.Profile.ID, Product: a.Profile.Product, DisplayName: a.Name,
 				TenantID: "tttttttt-0000-0000-0000-000000000000", TenantName: "Contoso", ClientID: "11111111-2222-3333-4444-555555555555",
@@ -437,6 +446,47 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 			t.Error("NewCredential set although the secret was kept")
 		}
 	})
+}
+
+// TestHandoverKeptSecret: when the secret was kept, the hand-over says the
+// values lack it and offers no file: a file of them would look complete.
+func TestHandoverKeptSecret(t *testing.T) {
+	t.Parallel()
+	d := &keyDriver{t: t, script: []answer{
+		{want: []string{"Keep the existing client secret?", "cannot be read back", "will then not include it"}, keys: keys(enter)},
+	}}
+	w, out := testWizard(d)
+	e := &fakeEngine{keptSecret: true, review: Review{Tenant: "Contoso", ExistingSecret: "client secret Xyz… (key ID k1), expires 2027-11-21",
+		Steps: []string{"keep  client secret Xyz… (key ID k1) — valid until 2027-11-21"}}}
+	a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env", Name: "Entitle", SecretExpiry: "1y", Yes: true}
+	if _, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "name", "secret-expiry", "yes"), e.hooks()); err != nil {
+		t.Fatal(err)
+	}
+	d.done()
+	text := out.String()
+	if !strings.Contains(text, "do not include the client secret") || strings.Contains(text, "Write the values") || strings.Contains(text, "shown only this once") {
+		t.Errorf("hand-over of a kept secret:\n%s", text)
+	}
+}
+
+// TestReviewProblems: a plan whose checks failed is shown with its
+// problems and not applied (bad input, exit 2).
+func TestReviewProblems(t *testing.T) {
+	t.Parallel()
+	d := &keyDriver{t: t}
+	w, out := testWizard(d)
+	e := &fakeEngine{review: Review{Tenant: "Contoso", Steps: []string{"create  client secret"},
+		Problems: []string{"--output-file /x is a directory; name a file, e.g. /x/result.json"}}}
+	a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env", Name: "Entitle", SecretExpiry: "1y"}
+	_, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "name", "secret-expiry"), e.hooks())
+	var ie *InputError
+	if !errors.As(err, &ie) || e.applied {
+		t.Fatalf("err %v, applied %v", err, e.applied)
+	}
+	d.done()
+	if !strings.Contains(out.String(), "Nothing was changed, because:") || !strings.Contains(out.String(), "is a directory") {
+		t.Errorf("problems not shown:\n%s", out)
+	}
 }
 
 // TestHandoverWritesFile: the values go to a 0600 file in the product's

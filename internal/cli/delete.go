@@ -47,6 +47,9 @@ registration only: run setup again for its service principal, consent and roles.
 		Example: `  # See what goes, then confirm
   entra-link delete --name Entitle
 
+  # Only the plan: every consent, role, the service principal and the app, in order
+  entra-link delete --name Entitle --dry-run
+
   # In a script: an app entra-link did not create, by its client ID, with a JSON report
   entra-link delete --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --yes --output json`,
 		Args: noArgs,

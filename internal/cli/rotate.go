@@ -60,6 +60,9 @@ entra-link did not create.`,
 		Example: `  # Add a secret to the Relution app; the old one keeps working
   entra-link rotate-secret --name Relution
 
+  # What --remove-old would do, without changing anything
+  entra-link rotate-secret --name Relution --remove-old --dry-run
+
   # Replace Entitle's secret: new Connection JSON, old secrets retired once the new one works
   entra-link rotate-secret --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --remove-old --output handover
 

@@ -354,7 +354,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 			setup.StatusRunning: "…", output.StepDone: st.Green("✓"), output.StepSkipped: "–",
 			output.StepFailed: st.Red("✗"), output.StepPending: st.Yellow("!"), output.StepNotRun: " ",
 		}[ev.Status]
-		line := fmt.Sprintf("%s %s %s", mark, ev.Action, ev.Target)
+		line := fmt.Sprintf("%s %s %s", mark, output.ActionWord(ev.Action), ev.Target)
 		if ev.Detail != "" {
 			line += st.Dim(" — " + ev.Detail)
 		}

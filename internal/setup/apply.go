@@ -227,14 +227,19 @@ func (r *run) addPending(reason string, consent bool) {
 }
 
 // pendingFor is what a step the plan marked pending leaves to an admin.
-func pendingFor(s *Step) *pendingError {
+func (r *run) pendingFor(s *Step) *pendingError {
 	pe := &pendingError{reason: s.Pending, words: s.Pending}
-	if s.Action != ActRemove {
-		switch s.Kind {
-		case KindConsent:
-			pe.reason, pe.consent = "admin consent for the application permissions", true
-		case KindGrant:
-			pe.reason, pe.consent = "tenant-wide consent for the delegated permissions", true
+	if s.Action == ActRemove {
+		return pe
+	}
+	switch s.Kind {
+	case KindConsent:
+		pe.reason, pe.consent = "admin consent for the application permissions", true
+	case KindGrant:
+		pe.reason, pe.consent = "tenant-wide consent for the delegated permissions", true
+	case KindRole:
+		if role, ok := r.p.stepRoles[s.ID]; ok {
+			pe.reason = fmt.Sprintf("a Privileged Role Administrator must assign the %s role to the app (Entra admin center > Roles and administrators > %s > Add assignments)", role.Name, role.Name)
 		}
 	}
 	return pe
@@ -253,7 +258,7 @@ func (r *run) exec(ctx context.Context, s *Step) {
 		}
 	}
 	if s.Pending != "" {
-		pe := pendingFor(s)
+		pe := r.pendingFor(s)
 		r.addPending(pe.reason, pe.consent)
 		r.set(s, output.StepPending, pe.words, true)
 		return

@@ -789,7 +789,7 @@ func (b *planner) consents() {
 		st.After = b.after(perm.ResourceAppID)
 		st.payload = &consentCreate{perm: perm, roleID: roleID}
 		if !b.consentCan(perm.ResourceAppID) {
-			st.Pending = "a Global Administrator or Privileged Role Administrator must grant admin consent (see consentUrl)"
+			st.Pending = "an admin must consent (see consentUrl)"
 		}
 	}
 	if b.offline() || t.SP == nil {
@@ -922,7 +922,7 @@ func (b *planner) grants() {
 		byRes[k] = append(byRes[k], perm)
 	}
 	grantCan := b.opt.Verify || (t != nil && t.Can.GrantDelegated)
-	const pending = "a Global Administrator, Privileged Role Administrator, Application Administrator or Cloud Application Administrator must grant tenant-wide consent (see consentUrl)"
+	const pending = "an admin must consent (see consentUrl)"
 	handled := map[string]bool{} // grant ids
 	for _, appID := range order {
 		perms := byRes[appID]
@@ -1071,7 +1071,7 @@ func (b *planner) roles() {
 		st.After = b.after("")
 		st.payload = &roleAssign{role: role}
 		if !assignCan {
-			st.Pending = fmt.Sprintf("a Privileged Role Administrator must assign the %s role to the app (Entra admin center > Roles and administrators > %s > Add assignments)", role.Name, role.Name)
+			st.Pending = "a Privileged Role Administrator must assign it"
 		}
 	}
 	if b.offline() || t.SP == nil {

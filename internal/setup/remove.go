@@ -161,7 +161,7 @@ func (d *Deletion) Plan() *Plan {
 	}
 	appAfter := first
 	if d.SP != nil {
-		add("sp", KindServicePrincipal, round, "enterprise application (service principal) "+d.SP.ID, first...)
+		add("sp", KindServicePrincipal, round, fmt.Sprintf("enterprise application (service principal) of %q", app.DisplayName), first...)
 		appAfter = []string{"sp"}
 		round++
 	}
