@@ -45,6 +45,9 @@ type SetupAnswers struct {
 
 	// Read-only facts about the run.
 
+	// AppID is --app-id: an existing app is adopted and keeps its own
+	// display name unless --name, so the name is not asked.
+	AppID string
 	// Sandbox: the emulated tenant signs itself in; no sign-in question.
 	Sandbox bool
 	// Yes: apply without the confirmation question.
@@ -386,9 +389,12 @@ func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def 
 
 func (w *Wizard) askInputs(ctx context.Context, a *SetupAnswers, given Given, h SetupHooks) error {
 	p := a.Profile
-	if given("name") || strings.TrimSpace(a.Name) != "" {
+	switch {
+	case given("name") || strings.TrimSpace(a.Name) != "":
 		w.answered("Display name", a.Name, "--name")
-	} else {
+	case a.AppID != "":
+		w.answered("Display name", "the app's own", "--app-id")
+	default:
 		name := p.DisplayName
 		validate := func(s string) error {
 			s = strings.TrimSpace(s)

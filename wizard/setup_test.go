@@ -469,6 +469,24 @@ func TestHandoverKeptSecret(t *testing.T) {
 	}
 }
 
+// TestAdoptKeepsName: with --app-id the app keeps its own name: the
+// wizard does not ask for one.
+func TestAdoptKeepsName(t *testing.T) {
+	t.Parallel()
+	d := &keyDriver{t: t, script: []answer{{want: []string{"Leave?"}, keys: keys(enter)}}}
+	w, out := testWizard(d)
+	e := &fakeEngine{}
+	a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env", SecretExpiry: "1y", Yes: true,
+		AppID: "00001111-aaaa-2222-bbbb-3333cccc4444"}
+	if _, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "secret-expiry", "yes", "app-id"), e.hooks()); err != nil {
+		t.Fatal(err)
+	}
+	d.done()
+	if e.atApply.Name != "" || !strings.Contains(out.String(), "Display name: the app's own (--app-id)") {
+		t.Errorf("name %q\n%s", e.atApply.Name, out)
+	}
+}
+
 // TestReviewProblems: a plan whose checks failed is shown with its
 // problems and not applied (bad input, exit 2).
 func TestReviewProblems(t *testing.T) {

@@ -92,7 +92,7 @@ func (o *SetupOptions) answers() *wizard.SetupAnswers {
 		Audience: o.Audience, Credential: o.Credential, SecretExpiry: o.SecretExpiry,
 		CertificateFile: o.CertificateFile, CertificateOut: o.CertificateOut,
 		With: append([]string(nil), o.With...), NewCredential: o.NewCredential,
-		Sandbox: o.Sandbox, Yes: o.Yes,
+		Sandbox: o.Sandbox, Yes: o.Yes, AppID: o.AppID,
 	}
 	a.Delivery = o.delivery(o.f)
 	return a
