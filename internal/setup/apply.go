@@ -315,14 +315,7 @@ func (r *run) finish(ctxErr error) (*output.Result, error) {
 			}
 		}
 	}
-	steps := r.p.Output()
-	for i, s := range r.p.Steps {
-		steps[i].Status, steps[i].Outcome = r.status[s.ID], r.outcome[s.ID]
-		if s.Action == ActCheck && s.Problem == "" {
-			steps[i].Status = output.StepOK
-		}
-	}
-	r.res.Steps = steps
+	r.res.Steps = r.stepsNow()
 	r.markGranted()
 	failed := append([]error(nil), r.failed...)
 	pending := append([]string(nil), r.pending...)
@@ -366,6 +359,15 @@ func (r *run) finish(ctxErr error) (*output.Result, error) {
 	return r.res, nil
 }
 
+// stepsNow is the plan's steps with the outcomes so far. Callers hold mu.
+func (r *run) stepsNow() []output.Step {
+	steps := r.p.Output()
+	for i, s := range r.p.Steps {
+		steps[i].Status, steps[i].Outcome = r.status[s.ID], r.outcome[s.ID]
+	}
+	return steps
+}
+
 // markGranted sets consented/assigned from the steps that provide them.
 // Callers hold mu.
 func (r *run) markGranted() {
@@ -403,6 +405,7 @@ func (r *run) snapshot() *output.Result {
 	r.mu.Lock()
 	c := *r.res
 	c.Warnings = append([]string(nil), r.res.Warnings...)
+	c.Steps = r.stepsNow()
 	r.mu.Unlock()
 	r.fillHandover(&c)
 	return &c

@@ -134,8 +134,8 @@ func (b *planner) add(st *Step) *Step {
 	return st
 }
 
-// tenantAction is the action of a step whose state the tenant decides:
-// "create or update" offline.
+// offline reports whether the plan is made without the tenant: the steps
+// that depend on it then say "create or update".
 func (b *planner) offline() bool { return b.t == nil }
 
 // validate refuses what no plan can do in this tenant.
@@ -148,7 +148,7 @@ func (b *planner) validate() error {
 		return nil
 	}
 	if t.App != nil && t.Identity.ClientAppID != "" && strings.EqualFold(t.App.AppID, t.Identity.ClientAppID) {
-		return &UsageError{Msg: fmt.Sprintf("--app-id %s is the app entra-link is signed in as; setup does not change the identity it runs as (nothing was changed)", t.App.AppID)}
+		return &UsageError{Msg: fmt.Sprintf("%q (client ID %s) is the app entra-link is signed in as; setup does not change the identity it runs as (nothing was changed)", t.App.DisplayName, t.App.AppID)}
 	}
 	if b.opt.Prune && t.App != nil && !t.Managed() && !b.opt.Verify {
 		return &UsageError{Msg: fmt.Sprintf("--prune: %q (client ID %s) was not made by entra-link, and --prune removes only from apps entra-link manages. Run the same command without --prune first: it adopts the app and lists what --prune would remove (nothing was changed)",
@@ -353,6 +353,14 @@ func (b *planner) app() {
 	uris := func(kind Kind, prefix, label string, have, want []string, detail string) ([]string, bool) {
 		out := []string{}
 		changed := false
+		for _, w := range want {
+			if containsFold(have, w) {
+				part(prefix+w, kind, ActKeep, label+" "+w, detail)
+				continue
+			}
+			part(prefix+w, kind, ActCreate, label+" "+w, detail)
+			changed = true
+		}
 		for _, h := range have {
 			if containsFold(want, h) {
 				out = append(out, h)
@@ -367,13 +375,9 @@ func (b *planner) app() {
 			out = append(out, h)
 		}
 		for _, w := range want {
-			if containsFold(have, w) {
-				part(prefix+w, kind, ActKeep, label+" "+w, detail)
-				continue
+			if !containsFold(have, w) {
+				out = append(out, w)
 			}
-			part(prefix+w, kind, ActCreate, label+" "+w, detail)
-			out = append(out, w)
-			changed = true
 		}
 		return out, changed
 	}
@@ -395,21 +399,9 @@ func (b *planner) app() {
 		want[accessKey(perm.ResourceAppID, perm.Type.GraphType(), b.p.ids[permKey(perm.ResourceAppID, perm.Name, perm.Type)])] = true
 	}
 	have := map[string]bool{}
-	removed := map[string]bool{}
 	for _, rra := range cur.RequiredResourceAccess {
 		for _, ra := range rra.ResourceAccess {
-			k := accessKey(rra.ResourceAppID, ra.Type, ra.ID)
-			have[k] = true
-			if want[k] {
-				continue
-			}
-			target := "API permission " + b.permissionName(rra.ResourceAppID, ra.Type, ra.ID)
-			if b.opt.Prune {
-				part("permission/"+k, KindPermission, ActRemove, target, "not needed by "+b.p.Product)
-				removed[k] = true
-				continue
-			}
-			part("permission/"+k, KindPermission, ActExtra, target, b.extraWhy())
+			have[accessKey(rra.ResourceAppID, ra.Type, ra.ID)] = true
 		}
 	}
 	added := false
@@ -422,6 +414,22 @@ func (b *planner) app() {
 		}
 		part(id, KindPermission, ActCreate, "API permission "+PermissionTarget(perm), "")
 		added = true
+	}
+	removed := map[string]bool{}
+	for _, rra := range cur.RequiredResourceAccess {
+		for _, ra := range rra.ResourceAccess {
+			k := accessKey(rra.ResourceAppID, ra.Type, ra.ID)
+			if want[k] {
+				continue
+			}
+			target := "API permission " + b.permissionName(rra.ResourceAppID, ra.Type, ra.ID)
+			if b.opt.Prune {
+				part("permission/"+k, KindPermission, ActRemove, target, "not needed by "+b.p.Product)
+				removed[k] = true
+				continue
+			}
+			part("permission/"+k, KindPermission, ActExtra, target, b.extraWhy())
+		}
 	}
 	if added || len(removed) > 0 {
 		rra := b.requiredResourceAccess(cur.RequiredResourceAccess, removed)
