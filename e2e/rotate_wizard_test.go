@@ -47,7 +47,7 @@ func TestNetnsRotateWizardRemoveOld(t *testing.T) {
 	tm.keys("y")
 	tm.waitFor(step, "Leave? The client secret will not be shown again.")
 	screen := tm.screen(true)
-	mustContain(t, "the screen", screen, "✓ Prove", "✓ Retire")
+	mustContain(t, "the screen", screen, "✓ Check the new client secret works", "✓ Remove client secret")
 	m := regexp.MustCompile(`"secret": "([^"]+)"`).FindStringSubmatch(screen)
 	if m == nil {
 		t.Fatalf("the hand-over screen shows no secret:\n%s", redact(screen))

@@ -139,8 +139,8 @@ func TestWizardEntitleInTmux(t *testing.T) {
 		}
 		last = i
 	}
-	for _, step := range []string{"✓ Create enterprise application", "✓ Add client secret", "✓ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All",
-		"✓ Grant admin consent: Microsoft Graph · RoleManagement.ReadWrite.Directory"} {
+	for _, step := range []string{"✓ Create enterprise application", "✓ Create client secret", "✓ Create admin consent Microsoft Graph · Directory.ReadWrite.All",
+		"✓ Create admin consent Microsoft Graph · RoleManagement.ReadWrite.Directory"} {
 		if strings.Count(handover, step) != 1 {
 			t.Errorf("step %q shown %d times, want once", step, strings.Count(handover, step))
 		}

@@ -18,8 +18,9 @@ import (
 type DeleteOptions struct {
 	f *Factory
 	TenantOptions
-	App AppSelector
-	Yes bool
+	App    AppSelector
+	Yes    bool
+	DryRun bool
 
 	ctx     context.Context
 	fixArgs []string
@@ -46,6 +47,9 @@ registration only: run setup again for its service principal, consent and roles.
 		Example: `  # See what goes, then confirm
   entra-link delete --name Entitle
 
+  # Only the plan: every consent, role, the service principal and the app, in order
+  entra-link delete --name Entitle --dry-run
+
   # In a script: an app entra-link did not create, by its client ID, with a JSON report
   entra-link delete --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --yes --output json`,
 		Args: noArgs,
@@ -71,6 +75,7 @@ registration only: run setup again for its service principal, consent and roles.
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	opts.App.register(cmd, "delete")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would be deleted, step by step, and change nothing")
 	return cmd
 }
 
@@ -88,6 +93,19 @@ func deleteRun(o *DeleteOptions) error {
 	del, err := setup.PrepareDeletion(ctx, d.env, setup.DeleteRequest{Selector: sel, Sandbox: d.sandbox()})
 	if err != nil {
 		return preflightError(err)
+	}
+	if o.DryRun {
+		res := del.DryRunResult(o.Cloud)
+		var b bytes.Buffer
+		if o.Output == output.FormatJSON {
+			if err := writeJSON(&b, res); err != nil {
+				return err
+			}
+		} else {
+			renderDeletePlan(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()})
+		}
+		_, err := o.f.IO.Out.Write(b.Bytes())
+		return err
 	}
 	errOut := o.f.IO.ErrOut
 	fmt.Fprintf(errOut, "\nThis deletes from %s:\n", tenantTitle(del.Org))
@@ -131,6 +149,26 @@ func deleteRun(o *DeleteOptions) error {
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
 }
 
+// renderDeletePlan prints what delete would do: the plan, one step a line.
+func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style) {
+	if r.Sandbox {
+		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
+		fmt.Fprintln(w)
+	}
+	title := fmt.Sprintf("Plan to delete %q (client ID %s)", r.App.DisplayName, r.App.ClientID)
+	if r.TenantName != "" {
+		title += " from " + r.TenantName
+	}
+	fmt.Fprintln(w, st.Bold(title+" — dry run: nothing is changed"))
+	for _, l := range output.PlanLines(r.Plan) {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	for _, x := range r.Warnings {
+		fmt.Fprintf(w, "\n%s %s\n", st.Yellow("!"), x)
+	}
+	fmt.Fprintln(w, "\nThe app registration could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete it.")
+}
+
 // renderDelete reports what was deleted and how to undo it.
 func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
 	if r.Sandbox {
@@ -149,11 +187,11 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
 		fmt.Fprintf(w, "%s %q (client ID %s) was not deleted.\n", st.Red("✗"), r.App.DisplayName, r.App.ClientID)
 		fmt.Fprintln(w, "\nWhat was done")
 		for _, s := range r.Steps {
-			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗")}[s.Status]
+			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗"), output.StepInterrupted: st.Yellow("!")}[s.Status]
 			if mark == "" {
 				mark = " "
 			}
-			fmt.Fprintf(w, "  %s %s %s\n", mark, s.Action, s.Target)
+			fmt.Fprintf(w, "  %s %s %s\n", mark, output.ActionWord(s.Action), s.Target)
 		}
 	}
 	for _, x := range r.Warnings {

@@ -28,6 +28,7 @@ type RotateOptions struct {
 	SecretExpiry string
 	RemoveOld    bool
 	Yes          bool
+	DryRun       bool
 
 	ctx      context.Context
 	fixArgs  []string
@@ -59,6 +60,9 @@ entra-link did not create.`,
 		Example: `  # Add a secret to the Relution app; the old one keeps working
   entra-link rotate-secret --name Relution
 
+  # What --remove-old would do, without changing anything
+  entra-link rotate-secret --name Relution --remove-old --dry-run
+
   # Replace Entitle's secret: new Connection JSON, old secrets retired once the new one works
   entra-link rotate-secret --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --remove-old --output handover
 
@@ -82,6 +86,9 @@ entra-link did not create.`,
 				}
 				opts.lifetime = l
 			}
+			if opts.DryRun && (opts.Output == output.FormatEnv || opts.Output == output.FormatHandover) {
+				return exit.UsageErrorf("--output %s needs the values of a real run; with --dry-run use --output text or json", opts.Output)
+			}
 			opts.proofTimeout = auth.DefaultProofTimeout
 			if v := strings.TrimSpace(f.Getenv(proofTimeoutEnv)); v != "" {
 				d, err := time.ParseDuration(v)
@@ -103,10 +110,14 @@ entra-link did not create.`,
 	cmd.Flags().StringVar(&opts.SecretExpiry, "secret-expiry", "", "lifetime of the new secret, e.g. 90d, 6m, 1y (default: the app's profile's)")
 	cmd.Flags().BoolVar(&opts.RemoveOld, "remove-old", false, "retire the app's other secrets once the new one is proven to work")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "accepted for scripts; adding a secret never asks for confirmation")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan (the new secret, the old ones kept or retired) and change nothing")
 	return cmd
 }
 
 func rotateRun(o *RotateOptions) error {
+	if o.DryRun {
+		return rotateDryRun(o)
+	}
 	if o.wizardWanted() {
 		return rotateWizardRun(o)
 	}
@@ -162,6 +173,30 @@ func rotateRun(o *RotateOptions) error {
 		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
 	}
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
+}
+
+// rotateDryRun reads the app and prints what rotate-secret would do.
+func rotateDryRun(o *RotateOptions) error {
+	ctx := ctxOr(o.ctx)
+	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	sel, err := o.App.selector(ctx, o.f, d)
+	if err != nil {
+		return err
+	}
+	req := setup.RotateRequest{Selector: sel, Lifetime: o.lifetime, RemoveOld: o.RemoveOld, Sandbox: d.sandbox()}
+	if o.RemoveOld {
+		// Planned, never called: a dry run proves nothing.
+		req.Prove = func(context.Context, string, string) error { return errors.New("a dry run proves nothing") }
+	}
+	ro, err := setup.PrepareRotation(ctx, d.env, req)
+	if err != nil {
+		return preflightError(err)
+	}
+	return deliver(o.f, &o.TenantOptions, ro.DryRunResult(o.Cloud))
 }
 
 // rotate runs the rotation and delivers its result: early to --output-file

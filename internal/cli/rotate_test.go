@@ -103,7 +103,7 @@ func TestRotateRemoveOld(t *testing.T) {
 	tt.sb.SetFaults(sandbox.Faults{})
 	j := decode(t, r.stdout)
 	newSecret, newKey := str(j, "clientSecret"), str(j, "clientSecretKeyId")
-	mustContain(t, "stderr", r.stderr, "Entra does not accept the new secret yet (AADSTS", "still replicating", "✓ prove-client-secret")
+	mustContain(t, "stderr", r.stderr, "Entra does not accept the new secret yet (AADSTS", "still replicating", "✓ check the new client secret works")
 	if got := tt.state().secretKeys(t, appID); !slices.Equal(got, []string{newKey}) {
 		t.Errorf("secrets %v, want only the new %s", got, newKey)
 	}
@@ -116,7 +116,7 @@ func TestRotateRemoveOld(t *testing.T) {
 	removed := 0
 	for _, s := range j["steps"].([]any) {
 		s := s.(map[string]any)
-		if s["action"] == "remove-client-secret" && s["status"] == "done" {
+		if s["action"] == "remove" && s["kind"] == "client-secret" && s["status"] == "done" {
 			removed++
 		}
 	}

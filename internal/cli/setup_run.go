@@ -20,16 +20,20 @@ import (
 
 // setupFlow is setup's single code path. The flag-driven run below and the
 // interactive wizard drive the same phases: resolve → signIn → preflight →
-// apply; the wizard only fills SetupOptions and shows its own screens.
+// plan → apply; the wizard only fills SetupOptions and shows its own
+// screens. What is applied is exactly the plan that was shown.
 type setupFlow struct {
 	o      *SetupOptions
 	spec   *profile.Spec
 	conn   *connection
 	env    *setup.Env
 	tenant *setup.Tenant
+	plan   *setup.Plan
 }
 
-// resolve validates the options against the profile, offline.
+// resolve validates the options against the profile, offline. A dry run
+// never needs a prompt: a missing value becomes a placeholder naming its
+// flag.
 func (o *SetupOptions) resolve() (*profile.Spec, error) {
 	if o.Profile == nil {
 		return nil, exit.UsageError(&profile.MissingError{Missing: o.missing()})
@@ -71,18 +75,45 @@ func (fl *setupFlow) preflight(ctx context.Context) error {
 	return nil
 }
 
-// apply changes the tenant and delivers the result (early to
+// makePlan computes the plan from the spec and what preflight read (nil:
+// offline). Its failed checks are not an error here: callers show them.
+func (fl *setupFlow) makePlan() error {
+	o := fl.o
+	opt := setup.PlanOptions{
+		Now: o.f.Now(), NewCredential: o.NewCredential, Prune: o.Prune, Force: o.Force,
+		OutputFormat: o.format(), OutputFile: o.OutputFile, Cloud: o.Cloud,
+		Sandbox: o.Sandbox || (fl.conn != nil && fl.conn.Sandbox != nil),
+	}
+	var t *setup.Tenant
+	if fl.tenant != nil {
+		t = fl.tenant
+	}
+	p, err := setup.NewPlan(fl.spec, t, opt)
+	if err != nil {
+		return preflightError(err)
+	}
+	fl.plan = p
+	return nil
+}
+
+// checked fails with exit 2 when a check of the plan failed.
+func (fl *setupFlow) checked() error {
+	if probs := fl.plan.Problems(); len(probs) > 0 {
+		return exit.UsageError(&setup.PreconditionError{Problems: probs})
+	}
+	return nil
+}
+
+// apply carries out the plan and delivers the result (early to
 // --output-file once a secret exists, then finally to the file or
 // stdout). The returned error carries the exit code.
 func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
 	early := newDelivery(ctx, fl.o.f, &fl.o.TenantOptions)
 	fl.env.OnSecret = early.secret
-	res, applyErr := early.guard(func() (*output.Result, error) {
-		return setup.Apply(ctx, fl.env, fl.spec, fl.tenant, setup.ApplyOptions{
-			NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil})
-	})
+	res, applyErr := early.guard(func() (*output.Result, error) { return setup.Apply(ctx, fl.env, fl.plan) })
 	if res == nil {
-		return nil, applyErr // a bug before any secret existed
+		// A bug before any secret existed (an internal error), or nothing ran.
+		return nil, applyExit(ctx, applyErr)
 	}
 	if err := early.final(res); err != nil {
 		return res, errors.Join(err, applyErr)
@@ -94,6 +125,13 @@ func (fl *setupFlow) close() {
 	if fl.conn != nil {
 		fl.conn.Close()
 	}
+}
+
+// dryRunReads: a dry run reads the tenant (and only reads) when it can do
+// so without a prompt the user did not ask for — with --sandbox, or when
+// --auth names how to sign in; otherwise it plans offline.
+func (o *SetupOptions) dryRunReads() bool {
+	return o.Sandbox || o.given("auth")
 }
 
 func setupRun(o *SetupOptions) error {
@@ -108,40 +146,51 @@ func setupRun(o *SetupOptions) error {
 	if err != nil {
 		return err
 	}
+	fl := &setupFlow{o: o, spec: spec}
+	defer fl.close()
 	if o.DryRun {
-		return o.deliver(setup.DryRunResult(spec, o.Cloud, o.f.Now()))
+		if o.dryRunReads() {
+			if err := fl.signIn(ctx, nil); err != nil {
+				return err
+			}
+			if err := fl.preflight(ctx); err != nil {
+				return err
+			}
+		}
+		if err := fl.makePlan(); err != nil {
+			return err
+		}
+		if err := fl.checked(); err != nil {
+			return err
+		}
+		return o.deliver(setup.DryRunResult(fl.plan))
 	}
 	if !o.Yes && !o.f.IO.CanPrompt() {
 		return exit.UsageErrorf("setup changes your tenant and cannot ask for confirmation here: add --yes to apply (or --dry-run to see the plan first)")
 	}
-	fl := &setupFlow{o: o, spec: spec}
-	defer fl.close()
 	if err := fl.signIn(ctx, progressPrinter(o.f, o.Verbose)); err != nil {
 		return err
 	}
 	if err := fl.preflight(ctx); err != nil {
 		return err
 	}
-	if short := fl.tenant.Shortfalls(spec); len(short) > 0 {
-		fmt.Fprintf(o.f.IO.ErrOut, "\nThe signed-in identity cannot do everything %s needs:\n", spec.Profile.Product)
-		for _, s := range short {
-			fmt.Fprintf(o.f.IO.ErrOut, "  - %s\n", s)
-		}
-		if o.f.IO.CanPrompt() && !o.Yes {
-			ok, err := confirm(o.f, "Create the app anyway and print the admin-consent link for someone who can?", false)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return exit.WithCode(exit.Failed, errors.New("stopped before changing anything: sign in as a Global Administrator or Privileged Role Administrator and run the same command again"))
-			}
-		} else {
-			fmt.Fprintln(o.f.IO.ErrOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
-		}
+	if err := fl.makePlan(); err != nil {
+		return err
 	}
+	if err := fl.checked(); err != nil {
+		return err
+	}
+	errOut := o.f.IO.ErrOut
+	if short := fl.plan.Shortfalls(); len(short) > 0 {
+		fmt.Fprintf(errOut, "\nThe signed-in identity cannot do everything %s needs:\n", spec.Profile.Product)
+		for _, s := range short {
+			fmt.Fprintf(errOut, "  - %s\n", s)
+		}
+		fmt.Fprintln(errOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
+	}
+	// The confirmation: exactly the plan that is applied.
+	printPlan(errOut, fl.plan, tenantName(fl.tenant), output.Style{Color: o.f.IO.ColorEnabled()})
 	if !o.Yes {
-		fmt.Fprintln(o.f.IO.ErrOut)
-		_ = output.RenderText(o.f.IO.ErrOut, setup.DryRunResult(spec, o.Cloud, o.f.Now()), output.Style{Color: o.f.IO.ColorEnabled()}, o.f.Now())
 		ok, err := confirm(o.f, "Apply these changes to "+tenantName(fl.tenant)+"?", true)
 		if err != nil {
 			return err
@@ -152,6 +201,21 @@ func setupRun(o *SetupOptions) error {
 	}
 	_, err = fl.apply(ctx)
 	return err
+}
+
+// printPlan shows the plan a run is about to apply, one line per step.
+func printPlan(w io.Writer, p *setup.Plan, tenant string, st output.Style) {
+	fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Plan for %s (profile %s) in %s:", p.Product, p.Spec.Profile.ID, tenant)))
+	for _, l := range p.Lines() {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	if !p.Changes() {
+		fmt.Fprintln(w, "Nothing to change: the app is as the profile says.")
+	}
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(w, "%s %s\n", st.Yellow("!"), warn)
+	}
+	fmt.Fprintln(w)
 }
 
 func tenantName(t *setup.Tenant) string {
@@ -169,12 +233,17 @@ func preflightError(err error) error {
 		return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was changed"))
 	}
 	var ue *setup.UsageError
-	if errors.As(err, &ue) {
+	var pe *setup.PreconditionError
+	if errors.As(err, &ue) || errors.As(err, &pe) {
 		return exit.UsageError(err)
 	}
 	var fe *setup.ForbiddenError
 	if errors.As(err, &fe) {
 		return exit.WithCode(exit.Failed, err)
+	}
+	var ee *exit.Error
+	if errors.As(err, &ee) {
+		return err
 	}
 	return exit.WithCode(exit.Failed, fmt.Errorf("%w (nothing was changed)", err))
 }
@@ -188,6 +257,7 @@ func applyExit(ctx context.Context, err error) error {
 	var pe *setup.PendingError
 	var ue *setup.UsageError
 	var ie *internalError
+	var ce *setup.PreconditionError
 	switch {
 	case errors.As(err, &ie):
 		return err // printed after the result
@@ -195,7 +265,7 @@ func applyExit(ctx context.Context, err error) error {
 		return exit.SilentCode(exit.Cancelled)
 	case errors.As(err, &pe):
 		return exit.SilentCode(exit.Pending)
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &ce):
 		return exit.UsageError(err)
 	}
 	return exit.SilentCode(exit.Failed)
@@ -272,7 +342,17 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 		if !r.HasSecret() {
 			return err
 		}
+		// The secret must not be lost: it goes to stdout, and the exit
+		// status says that the file was not written.
 		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s: %v; printing the result instead.\n", e.t.OutputFile, err)
+		data, rerr := render(e.f, e.t, r, false)
+		if rerr != nil {
+			return rerr
+		}
+		if _, werr := e.f.IO.Out.Write(data); werr != nil {
+			return werr
+		}
+		return exit.WithCode(exit.Failed, fmt.Errorf("--output-file %s could not be written; the result was printed instead", e.t.OutputFile))
 	}
 	data, err := render(e.f, e.t, r, e.t.OutputFile == "")
 	if err != nil {
@@ -302,7 +382,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 			setup.StatusRunning: "…", output.StepDone: st.Green("✓"), output.StepSkipped: "–",
 			output.StepFailed: st.Red("✗"), output.StepPending: st.Yellow("!"), output.StepNotRun: " ",
 		}[ev.Status]
-		line := fmt.Sprintf("%s %s %s", mark, ev.Action, ev.Target)
+		line := fmt.Sprintf("%s %s %s", mark, output.ActionWord(ev.Action), ev.Target)
 		if ev.Detail != "" {
 			line += st.Dim(" — " + ev.Detail)
 		}

@@ -52,7 +52,7 @@ func TestSetupWizardAccessible(t *testing.T) {
 		"✓ Signed in as",
 		"Review — nothing has been changed yet",
 		"Directory.ReadWrite.All (Microsoft Graph, application)",
-		"✓ Grant admin consent: Microsoft Graph · RoleManagement.ReadWrite.Directory",
+		"✓ Create admin consent Microsoft Graph · RoleManagement.ReadWrite.Directory",
 		`"client_id": "`+str(res, "clientId")+`"`,
 		"The result was also written to standard output (json).",
 		"Leave? The client secret will not be shown again.")

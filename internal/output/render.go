@@ -148,19 +148,51 @@ func RenderText(w io.Writer, r *Result, st Style, now time.Time) error {
 }
 
 func renderPlan(b *strings.Builder, r *Result, st Style) {
-	fmt.Fprintf(b, "%s\n", st.Bold(fmt.Sprintf("Plan for %s (profile %s, %s cloud) — dry run: nothing is changed", r.DisplayName, r.Profile, r.Cloud)))
-	width := 0
-	for _, s := range r.Plan {
-		width = max(width, len(s.Action))
+	where := "offline: the tenant was not read, so steps that depend on it say \"create or update\""
+	if r.TenantName != "" {
+		where = "in " + r.TenantName
+		if r.TenantDomain != "" {
+			where += " (" + r.TenantDomain + ")"
+		}
 	}
-	for i, s := range r.Plan {
-		fmt.Fprintf(b, "  %2d. %-*s  %s\n", i+1, width, s.Action, s.Target)
+	fmt.Fprintf(b, "%s\n", st.Bold(fmt.Sprintf("Plan for %s (profile %s, %s cloud) — dry run: nothing is changed", r.DisplayName, r.Profile, r.Cloud)))
+	fmt.Fprintf(b, "%s\n", where)
+	for _, l := range PlanLines(r.Plan) {
+		b.WriteString("  " + l + "\n")
 	}
 	renderPermissions(b, r, st, true)
 	for _, w := range r.Warnings {
 		fmt.Fprintf(b, "\n%s %s\n", st.Yellow("!"), w)
 	}
+	if len(r.Placeholders) > 0 {
+		fmt.Fprintf(b, "\nValues shown as <--flag> were not given: give them with %s.\n", strings.Join(r.Placeholders, ", "))
+	}
 	b.WriteString("\nRun the same command without --dry-run to apply it.\n")
+}
+
+// ActionWord is how a step's action reads in text.
+func ActionWord(action string) string {
+	return strings.ReplaceAll(action, "-", " ")
+}
+
+// PlanLines renders steps as plain lines, one per step: the action, the
+// target and, after a dash, the detail. The dry run, the wizard's review,
+// the flag path's confirmation and verify all show a plan through it, so
+// they cannot drift apart.
+func PlanLines(steps []Step) []string {
+	width := 0
+	for _, s := range steps {
+		width = max(width, len([]rune(ActionWord(s.Action))))
+	}
+	out := make([]string, 0, len(steps))
+	for _, s := range steps {
+		line := fmt.Sprintf("%-*s  %s", width, ActionWord(s.Action), s.Target)
+		if s.Detail != "" {
+			line += " — " + s.Detail
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 func renderPermissions(b *strings.Builder, r *Result, st Style, plan bool) {
@@ -237,6 +269,14 @@ func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
 		fmt.Fprintf(b, "\n%s The client secret is shown only this once: store it now. It expires on %s (in %d days).\n",
 			st.Yellow("!"), r.ClientSecretExpiresAt.Format("2006-01-02"), days)
 	}
+	if k := r.KeptSecret; k != nil {
+		hint := ""
+		if k.Hint != "" {
+			hint = k.Hint + "…, "
+		}
+		fmt.Fprintf(b, "\n%s The app's client secret (%sexpires %s) was kept: its value cannot be read back, so it is not shown. For a new one, run the same command with --new-credential (the old one keeps working).\n",
+			st.Yellow("!"), hint, k.ExpiresAt.UTC().Format("2006-01-02"))
+	}
 	if r.CertificateThumbprint != "" {
 		fmt.Fprintf(b, "\nCertificate %s", r.CertificateThumbprint)
 		if r.CertificateExpiresAt != nil {
@@ -254,10 +294,19 @@ func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
 		fmt.Fprintf(b, "\n%s Admin consent is still needed. Send this link to a Global Administrator or Privileged Role Administrator:\n  %s\n",
 			st.Yellow("!"), r.ConsentURL)
 	}
-	if len(r.Steps) > 0 && (r.Error != "" || hasStatus(r.Steps, StepFailed, StepNotRun)) {
+	if len(r.Steps) > 0 && (r.Error != "" || hasStatus(r.Steps, StepFailed, StepNotRun, StepInterrupted)) {
 		b.WriteString("\nWhat was done\n")
 		for _, s := range r.Steps {
-			fmt.Fprintf(b, "  %s %s %s\n", stepMark(s.Status, st), s.Action, s.Target)
+			line := fmt.Sprintf("  %s %s %s", stepMark(s.Status, st), ActionWord(s.Action), s.Target)
+			switch s.Status {
+			case StepFailed, StepNotRun, StepInterrupted, StepPending:
+				why := s.Status
+				if s.Outcome != "" {
+					why += ": " + s.Outcome
+				}
+				line += st.Dim(" — " + why)
+			}
+			b.WriteString(line + "\n")
 		}
 	}
 	for _, w := range r.Warnings {
@@ -298,11 +347,11 @@ func hasStatus(steps []Step, statuses ...string) bool {
 // StepMark is the ✓ / ✗ / – mark of a step status.
 func stepMark(status string, st Style) string {
 	switch status {
-	case StepDone:
+	case StepDone, StepOK:
 		return st.Green("✓")
-	case StepFailed:
+	case StepFailed, StepProblem:
 		return st.Red("✗")
-	case StepPending:
+	case StepPending, StepInterrupted:
 		return st.Yellow("!")
 	case StepSkipped:
 		return "–"

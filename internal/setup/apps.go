@@ -351,6 +351,14 @@ func (p *prefetch) servicePrincipal(ctx context.Context, g graph.API, appID stri
 	return lookupSP(ctx, g, appID)
 }
 
+// spFuture is the prefetched read of appID's service principal, or nil.
+func (p *prefetch) spFuture(appID string) *future[*graph.ServicePrincipal] {
+	if p != nil && p.sp != nil && strings.EqualFold(p.appID, appID) {
+		return p.sp
+	}
+	return nil
+}
+
 func (p *prefetch) tenant(ctx context.Context, g graph.API) (graph.Organization, error) {
 	if p != nil {
 		return p.org.get()
