@@ -10,7 +10,7 @@ GOLANGCI_VERSION := v2.15.0
 TOOLS := $(CURDIR)/.tools
 GOLANGCI := $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build install demo test fmt-check bench test-clients lint fmt vet tidy clean
+.PHONY: help build install demo test test-deps fmt-check bench test-clients lint fmt vet tidy clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,8 +24,12 @@ install: ## install entra-link into $(go env GOPATH)/bin (or $GOBIN), version st
 demo: ## set up Entitle in the sandbox tenant (the README's "Try it")
 	$(GO) run ./cmd/entra-link setup --profile entitle --sandbox
 
-test: fmt-check vet ## gofmt check + go vet + all tests (the README's test command; what CI runs)
+test: fmt-check vet test-deps ## gofmt check + go vet + all tests, then the real-client suite (the README's test command; what CI runs)
 	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-clients
+
+test-deps: ## install what the e2e tests need if missing (tmux, util-linux, iproute2; Debian, as root)
+	@bash e2e/install-deps.sh
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
@@ -34,7 +38,7 @@ fmt-check: ## fail if gofmt would change a file
 bench: ## setup of every profile against the sandbox with 100 ms latency: wall time, requests, sequential round trips
 	$(GO) test -run '^$$' -bench BenchmarkSetup -benchtime 3x ./internal/cli/
 
-test-clients: ## opt-in: real Microsoft clients (msgraph-sdk-go, MSAL Node/Python, CLI for Microsoft 365, Azure CLI) against the sandbox; installs them first
+test-clients: ## real Microsoft clients (msgraph-sdk-go, MSAL Node/Python, CLI for Microsoft 365, Azure CLI) against the sandbox; installs them first
 	bash clienttest/install.sh
 	$(GO) test -tags clients -count=1 -v -timeout 20m ./clienttest
 

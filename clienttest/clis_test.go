@@ -5,6 +5,7 @@ package clienttest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,10 +102,37 @@ func TestNetnsM365CLI(t *testing.T) {
 
 	// `entra app add` (and app set/remove/permission/role) address Graph as
 	// /v1.0/myorganization/…, the tenant alias real Graph accepts.
-	if r := m("entra", "app", "add", "--name", "m365 app", "--withSecret"); r.err != nil {
-		t.Errorf("m365 entra app add: %s", r)
-	} else if !strings.Contains(r.stdout, "appId") {
-		t.Errorf("m365 entra app add printed no appId: %s", r.stdout)
+	// With --grantAdminConsent it also creates the service principal and
+	// consents: an app role assignment and a delegated grant.
+	var added map[string]any
+	decodeJSON(t, "m365 entra app add --grantAdminConsent --withSecret", m("entra", "app", "add", "--name", "m365 app", "--withSecret",
+		"--apisApplication", "https://graph.microsoft.com/User.Read.All", "--apisDelegated", "https://graph.microsoft.com/User.Read",
+		"--grantAdminConsent"), &added)
+	addedID, _ := added["appId"].(string)
+	if addedID == "" || len(fmt.Sprint(added["secrets"])) < 20 {
+		t.Errorf("m365 entra app add: appId %q, secrets present %v", addedID, added["secrets"] != nil)
+	}
+	var addedSP []map[string]any
+	decodeJSON(t, "m365 entra enterpriseapp list", m("entra", "enterpriseapp", "list", "--displayName", "m365 app"), &addedSP)
+	if len(addedSP) != 1 || addedSP[0]["appId"] != addedID {
+		t.Fatalf("--grantAdminConsent created no service principal for %s: %v", addedID, addedSP)
+	}
+	// (m365 entra approleassignment list asks for $expand=appRoleAssignments,
+	// which the sandbox does not serve: the tenant's state tells instead.)
+	st := sandboxState(t, s)
+	var consented []string
+	for _, a := range st.AppRoleAssignments {
+		if a.PrincipalID == addedSP[0]["id"] {
+			consented = append(consented, a.ResourceDisplayName+"/"+a.AppRole)
+		}
+	}
+	if len(consented) != 1 || consented[0] != "Microsoft Graph/User.Read.All" {
+		t.Errorf("--grantAdminConsent app role assignments: %v", consented)
+	}
+	var addedGrants []map[string]any
+	decodeJSON(t, "m365 entra oauth2grant list (added app)", m("entra", "oauth2grant", "list", "--spObjectId", addedSP[0]["id"].(string)), &addedGrants)
+	if len(addedGrants) != 1 || addedGrants[0]["scope"] != "User.Read" || addedGrants[0]["consentType"] != "AllPrincipals" {
+		t.Errorf("--grantAdminConsent delegated grants: %v", addedGrants)
 	}
 
 	// The consent steps of a setup, on an app registered through the SDK.
@@ -170,7 +198,7 @@ func TestNetnsM365CLI(t *testing.T) {
 
 // azEnv isolates the Azure CLI's configuration in a temporary directory,
 // trusts the sandbox CA and turns telemetry and surveys off.
-func azEnv(t *testing.T, s *sandbox.Server) ([]string, string) {
+func azEnv(t *testing.T, s *sandbox.Server) []string {
 	dir := t.TempDir()
 	return []string{
 		"HOME=" + dir,
@@ -179,33 +207,6 @@ func azEnv(t *testing.T, s *sandbox.Server) ([]string, string) {
 		"AZURE_CORE_COLLECT_TELEMETRY=false",
 		"AZURE_CORE_SURVEY_MESSAGE=false",
 		"AZURE_CORE_NO_COLOR=true",
-	}, filepath.Join(dir, ".azure")
-}
-
-// seedAzureCLILogin writes what `az login --service-principal
-// --allow-no-subscriptions` stores for a tenant-level account: the account
-// in azureProfile.json and the secret in service_principal_entries.json
-// (0600, as az writes it). It stands in for az login, which needs Azure
-// Resource Manager (see TestNetnsAzureCLI).
-func seedAzureCLILogin(t *testing.T, configDir, tenantID, clientID, secret string) {
-	t.Helper()
-	if err := os.MkdirAll(configDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	profile := map[string]any{"subscriptions": []any{map[string]any{
-		"id": tenantID, "name": "N/A(tenant level account)", "state": "Enabled", "isDefault": true,
-		"tenantId": tenantID, "environmentName": "AzureCloud",
-		"user": map[string]any{"name": clientID, "type": "servicePrincipal"},
-	}}}
-	entries := []any{map[string]any{"client_id": clientID, "tenant": tenantID, "client_secret": secret}}
-	for name, v := range map[string]any{"azureProfile.json": profile, "service_principal_entries.json": entries} {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(configDir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
@@ -233,44 +234,79 @@ func azVersion(t *testing.T) (string, []int) {
 	return s, parts
 }
 
-// TestNetnsAzureCLI drives the Azure CLI's `az ad` commands (Microsoft
-// Graph since 2.37) against login.microsoftonline.com and
-// graph.microsoft.com: app and service principal creation, a new secret,
-// required permissions and a delegated grant, deletion.
-func TestNetnsAzureCLI(t *testing.T) {
-	requireNetns(t)
+// requireAzureCLI skips (or, in CI, fails) unless an Azure CLI with
+// Microsoft Graph support (2.37+) is installed.
+func requireAzureCLI(t *testing.T) string {
+	t.Helper()
 	version, v := azVersion(t)
 	if version == "" {
-		t.Skip("the Azure CLI (Debian azure-cli) is not installed")
+		missing(t, "the Azure CLI (Debian azure-cli) is not installed")
 	}
 	if len(v) < 2 || v[0] < 2 || (v[0] == 2 && v[1] < 37) {
-		t.Skipf("Azure CLI %s predates Microsoft Graph for az ad (2.37)", version)
+		missing(t, "Azure CLI "+version+" predates Microsoft Graph for az ad (2.37)")
 	}
+	return version
+}
+
+// azLogin runs `az login --service-principal --allow-no-subscriptions` as
+// the bootstrap admin and checks that it went through Azure Resource
+// Manager: a token for https://management.core.windows.net/ and GET
+// /subscriptions on management.azure.com (endpoints.md §14).
+func azLogin(t *testing.T, s *sandbox.Server, env []string) {
+	t.Helper()
+	info := s.Tenant()
+	before := len(s.Requests())
+	r := run(t, env, "az", "login", "--service-principal", "--username", info.ClientID, "--password", info.ClientSecret,
+		"--tenant", info.TenantID, "--allow-no-subscriptions", "--output", "json")
+	if r.err != nil {
+		t.Fatalf("az login --service-principal --allow-no-subscriptions: %s", r)
+	}
+	var accounts []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &accounts); err != nil || len(accounts) != 1 {
+		t.Fatalf("az login printed %q (%v), want one account", r.stdout, err)
+	}
+	a := accounts[0]
+	user, _ := a["user"].(map[string]any)
+	if a["tenantId"] != info.TenantID || a["id"] != info.TenantID || user["type"] != "servicePrincipal" || user["name"] != info.ClientID {
+		t.Errorf("az login recorded %v, want a tenant-level service principal account for %s", a, info.TenantID)
+	}
+	recs := requestsSince(s, before)
+	if !sawRequest(recs, "GET", "/subscriptions?api-version=", 200) {
+		t.Errorf("az login did not list subscriptions at Azure Resource Manager:%s", formatRequests(recs))
+	}
+	for _, rec := range recs {
+		if strings.HasPrefix(rec.Path, "/subscriptions") && rec.Host != "management.azure.com" {
+			t.Errorf("az listed subscriptions at %s, want management.azure.com", rec.Host)
+		}
+	}
+}
+
+// TestNetnsAzureCLI drives the Azure CLI against login.microsoftonline.com,
+// management.azure.com and graph.microsoft.com: az login as a service
+// principal (no hand-written profile), then the app setup commands of
+// `az ad` (Microsoft Graph since 2.37) — app and service principal
+// creation, secrets reset with --append, required permissions, a delegated
+// grant, an app role assignment through az rest, the duplicates Graph
+// refuses — and deletion.
+func TestNetnsAzureCLI(t *testing.T) {
+	requireNetns(t)
+	version := requireAzureCLI(t)
 	s := startOn443(t)
 	info := s.Tenant()
-	env, configDir := azEnv(t, s)
+	env := azEnv(t, s)
 	az := func(args ...string) cmdResult { return run(t, env, "az", append(args, "--output", "json")...) }
 	before := len(s.Requests())
-
-	// az login gets an Azure Resource Manager token and lists subscriptions
-	// at management.azure.com; the sandbox has neither the Windows Azure
-	// Service Management API principal nor ARM.
-	r := run(t, env, "az", "login", "--service-principal", "--username", info.ClientID, "--password", info.ClientSecret,
-		"--tenant", info.TenantID, "--allow-no-subscriptions", "--output", "none")
-	switch {
-	case r.err == nil:
-		t.Logf("az login now works against the sandbox")
-	case strings.Contains(r.stderr, "AADSTS500011") && strings.Contains(r.stderr, "https://management.core.windows.net/"):
-		t.Logf("known sandbox gap: az login asks for an ARM token: %s", firstLine(r.stderr))
-		seedAzureCLILogin(t, configDir, info.TenantID, info.ClientID, info.ClientSecret)
-	default:
-		t.Fatalf("az login failed for another reason than the known ARM gap: %s", r)
-	}
+	azLogin(t, s, env)
 
 	var account map[string]any
 	decodeJSON(t, "az account show", az("account", "show"), &account)
-	if account["tenantId"] != info.TenantID {
+	if account["tenantId"] != info.TenantID || account["name"] != "N/A(tenant level account)" {
 		t.Fatalf("az account show: %v", account)
+	}
+	var tok map[string]any
+	decodeJSON(t, "az account get-access-token", az("account", "get-access-token", "--resource", "https://graph.microsoft.com"), &tok)
+	if at, _ := tok["accessToken"].(string); at == "" || tok["tenant"] != info.TenantID {
+		t.Errorf("az account get-access-token: tenant %v, token present %v", tok["tenant"], at != "")
 	}
 	var apps []map[string]any
 	decodeJSON(t, "az ad app list", az("ad", "app", "list"), &apps)
@@ -290,50 +326,90 @@ func TestNetnsAzureCLI(t *testing.T) {
 	if sp["appId"] != appID || sp["servicePrincipalType"] != "Application" || spID == "" {
 		t.Errorf("az ad sp create: appId %v type %v id %v", sp["appId"], sp["servicePrincipalType"], sp["id"])
 	}
-	if r := az("ad", "sp", "create", "--id", appID); r.err == nil || !strings.Contains(r.stderr, "already") {
-		t.Errorf("a second az ad sp create: want Graph's conflict, got %s", r)
+	if r := az("ad", "sp", "create", "--id", appID); r.err == nil || !strings.Contains(r.stderr, "already in use") {
+		t.Errorf("a second az ad sp create: want Graph's 409 (name already in use), got %s", r)
 	}
 
-	var cred map[string]any
-	decodeJSON(t, "az ad app credential reset", az("ad", "app", "credential", "reset", "--id", appID, "--display-name", "az secret", "--years", "1"), &cred)
-	newSecret, _ := cred["password"].(string)
-	if cred["appId"] != appID || cred["tenant"] != info.TenantID || len(newSecret) < 30 {
-		t.Fatalf("az ad app credential reset: appId %v tenant %v secret length %d", cred["appId"], cred["tenant"], len(newSecret))
+	// Two secrets with --append: both sign in.
+	var secrets []string
+	for i := 0; i < 2; i++ {
+		var cred map[string]any
+		decodeJSON(t, "az ad app credential reset --append", az("ad", "app", "credential", "reset", "--id", appID, "--append",
+			"--display-name", fmt.Sprintf("az secret %d", i), "--years", "1"), &cred)
+		secret, _ := cred["password"].(string)
+		if cred["appId"] != appID || cred["tenant"] != info.TenantID || len(secret) < 30 {
+			t.Fatalf("az ad app credential reset --append: appId %v tenant %v secret length %d", cred["appId"], cred["tenant"], len(secret))
+		}
+		secrets = append(secrets, secret)
+	}
+	var shown map[string]any
+	decodeJSON(t, "az ad app show", az("ad", "app", "show", "--id", appID), &shown)
+	if n := len(shown["passwordCredentials"].([]any)); n != 2 {
+		t.Errorf("after two resets with --append the app has %d secrets, want 2", n)
+	}
+	for i, secret := range secrets {
+		c, err := azidentity.NewClientSecretCredential(info.TenantID, appID, secret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: azcore.ClientOptions{Cloud: azcloud.AzurePublic, Transport: sandboxtest.Client(s), Retry: policy.RetryOptions{MaxRetries: -1}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}}); err != nil {
+			t.Errorf("secret %d from az ad app credential reset --append does not sign in: %v", i, err)
+		}
 	}
 
-	userReadAll, _ := catalog.ResourceByAppID(catalog.GraphAppID).AppRole("User.Read.All")
-	if r := az("ad", "app", "permission", "add", "--id", appID, "--api", catalog.GraphAppID, "--api-permissions", userReadAll.ID+"=Role"); r.err != nil {
+	// Microsoft Graph's service principal as az sees it: the role ids come
+	// from the tenant, not from entra-link's catalogue.
+	var graphSP map[string]any
+	decodeJSON(t, "az ad sp show (Microsoft Graph)", az("ad", "sp", "show", "--id", graphAppID), &graphSP)
+	graphSPID, _ := graphSP["id"].(string)
+	roleID := ""
+	for _, r := range graphSP["appRoles"].([]any) {
+		if r.(map[string]any)["value"] == "User.Read.All" {
+			roleID, _ = r.(map[string]any)["id"].(string)
+		}
+	}
+	if graphSPID == "" || roleID == "" {
+		t.Fatalf("az ad sp show %s: id %q, User.Read.All role %q", graphAppID, graphSPID, roleID)
+	}
+	if r := az("ad", "app", "permission", "add", "--id", appID, "--api", graphAppID, "--api-permissions", roleID+"=Role"); r.err != nil {
 		t.Errorf("az ad app permission add: %s", r)
 	}
 	var perms []map[string]any
 	decodeJSON(t, "az ad app permission list", az("ad", "app", "permission", "list", "--id", appID), &perms)
-	if len(perms) != 1 || perms[0]["resourceAppId"] != catalog.GraphAppID {
+	if len(perms) != 1 || perms[0]["resourceAppId"] != graphAppID {
 		t.Errorf("az ad app permission list: %v", perms)
 	}
 	var grant map[string]any
-	decodeJSON(t, "az ad app permission grant", az("ad", "app", "permission", "grant", "--id", appID, "--api", catalog.GraphAppID, "--scope", "User.Read"), &grant)
+	decodeJSON(t, "az ad app permission grant", az("ad", "app", "permission", "grant", "--id", appID, "--api", graphAppID, "--scope", "User.Read"), &grant)
 	if grant["clientId"] != spID || grant["consentType"] != "AllPrincipals" || grant["scope"] != "User.Read" {
 		t.Errorf("az ad app permission grant: %v", grant)
+	}
+	// Admin consent for the application permission, the way scripts do it.
+	assign := fmt.Sprintf(`{"principalId":%q,"resourceId":%q,"appRoleId":%q}`, spID, graphSPID, roleID)
+	uri := "https://graph.microsoft.com/v1.0/servicePrincipals/" + graphSPID + "/appRoleAssignedTo"
+	var assignment map[string]any
+	decodeJSON(t, "az rest POST appRoleAssignedTo", az("rest", "--method", "POST", "--uri", uri, "--body", assign), &assignment)
+	if assignment["principalId"] != spID || assignment["appRoleId"] != roleID || assignment["principalType"] != "ServicePrincipal" {
+		t.Errorf("az rest app role assignment: %v", assignment)
+	}
+	if r := az("rest", "--method", "POST", "--uri", uri, "--body", assign); r.err == nil ||
+		!strings.Contains(r.stderr, "Permission being assigned already exists on the object") {
+		t.Errorf("a duplicate app role assignment: want Graph's 400 (endpoints.md §8.5), got %s", r)
+	}
+	// An app role id the resource does not publish: Graph's 400, at once.
+	bogus := fmt.Sprintf(`{"principalId":%q,"resourceId":%q,"appRoleId":"00000000-1111-2222-3333-444444444444"}`, spID, graphSPID)
+	if r := az("rest", "--method", "POST", "--uri", uri, "--body", bogus); r.err == nil ||
+		!strings.Contains(r.stderr, "Permission being assigned was not found on application") {
+		t.Errorf("an unknown app role id: want Graph's 400, got %s", r)
 	}
 	// admin-consent calls the Azure portal's internal API (a token for
 	// resource 74658136-14ec-4630-ad9b-26e160ff0fc6), not Graph.
 	if r := az("ad", "app", "permission", "admin-consent", "--id", appID); r.err == nil {
-		t.Logf("az ad app permission admin-consent now works")
-	} else if strings.Contains(r.stderr, "AADSTS500011") {
-		t.Logf("known limitation: az ad app permission admin-consent: %s", firstLine(r.stderr))
-	} else {
+		t.Errorf("az ad app permission admin-consent succeeded, but the sandbox has no portal API")
+	} else if !strings.Contains(r.stderr, "AADSTS500011") {
 		t.Errorf("az ad app permission admin-consent failed for another reason than the portal API: %s", r)
-	}
-
-	// The secret az created signs in (through azidentity, in-process).
-	c, err := azidentity.NewClientSecretCredential(info.TenantID, appID, newSecret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: azcore.ClientOptions{Cloud: azcloud.AzurePublic, Transport: sandboxtest.Client(s), Retry: policy.RetryOptions{MaxRetries: -1}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}}); err != nil {
-		t.Errorf("the secret from az ad app credential reset does not sign in: %v", err)
 	}
 
 	if r := az("ad", "app", "delete", "--id", appID); r.err != nil {
@@ -348,10 +424,42 @@ func TestNetnsAzureCLI(t *testing.T) {
 	t.Logf("Azure CLI %s requests:%s", version, formatRequests(recs))
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// TestNetnsEntraLinkAzureCLI runs the entra-link binary with --auth
+// azure-cli after az login: azidentity's AzureCLICredential shells out to
+// the real `az account get-access-token`, and setup then talks to
+// graph.microsoft.com, all inside the namespace.
+func TestNetnsEntraLinkAzureCLI(t *testing.T) {
+	requireNetns(t)
+	requireAzureCLI(t)
+	bin := entraLinkBinary(t)
+	s := startOn443(t)
+	info := s.Tenant()
+	env := azEnv(t, s)
+	azLogin(t, s, env)
+	before := len(s.Requests())
+	out := filepath.Join(t.TempDir(), "result.json")
+	r := run(t, append(env, "SSL_CERT_FILE="+filepath.Join(s.StateDir(), "ca.pem")), bin, "setup", "--auth", "azure-cli",
+		"--tenant", info.TenantID, "--profile", "entitle", "--yes", "--output", "json", "--output-file", out)
+	if r.err != nil {
+		t.Fatalf("entra-link setup --auth azure-cli: %s", r)
 	}
-	return s
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatalf("setup result is not JSON: %v", err)
+	}
+	if res["tenantId"] != info.TenantID || res["clientId"] == "" || res["servicePrincipalId"] == "" {
+		t.Errorf("setup result: tenant %v client %v sp %v", res["tenantId"], res["clientId"], res["servicePrincipalId"])
+	}
+	recs := requestsSince(s, before)
+	checkRealHosts(t, recs)
+	// The Graph token came from az (its client credentials at the token
+	// endpoint, for the Graph resource), not from entra-link's own sign-in.
+	if !sawRequest(recs, "POST", "/"+info.TenantID+"/oauth2/v2.0/token", 200) || !sawRequest(recs, "POST", "/v1.0/applications", 201) {
+		t.Errorf("setup through az did not sign in and create the app:%s", formatRequests(recs))
+	}
+	t.Logf("requests:%s", formatRequests(recs))
 }

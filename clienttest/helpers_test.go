@@ -16,7 +16,79 @@ import (
 	"time"
 
 	"github.com/entra-link/entra-link/internal/sandbox"
+	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
 )
+
+// graphAppID is Microsoft Graph's well-known appId (ids.json).
+const graphAppID = "00000003-0000-0000-c000-000000000000"
+
+// requireClients says that every client must be present: CI sets it
+// (.ci/run exports ENTRA_LINK_REQUIRE_CLIENTS=1, and CI=true is set by the
+// CI runner), so a client that failed to install fails the run instead of
+// skipping quietly.
+func requireClients() bool {
+	return os.Getenv("ENTRA_LINK_REQUIRE_CLIENTS") == "1" || os.Getenv("CI") == "true"
+}
+
+// missing skips the test for a client that is not installed, or fails it
+// when clients are required.
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if requireClients() {
+		t.Fatalf("%s (clients are required here: run clienttest/install.sh)", why)
+	}
+	t.Skip(why + " (run make test-clients)")
+}
+
+// binEnv passes the entra-link binary built outside the namespace to the
+// tests inside it.
+const binEnv = "ENTRA_LINK_CLIENTTEST_BIN"
+
+// buildEntraLink builds cmd/entra-link into dir.
+func buildEntraLink(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "entra-link")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/entra-link")
+	cmd.Dir = filepath.Dir(moduleDir(t))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/entra-link: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// entraLinkBinary is the binary TestRealHostnames built.
+func entraLinkBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv(binEnv)
+	if bin == "" {
+		t.Fatalf("%s is not set: TestRealHostnames builds the binary before entering the namespace", binEnv)
+	}
+	return bin
+}
+
+// tenantState is the part of /_sandbox/state the tests read.
+type tenantState struct {
+	AppRoleAssignments []struct {
+		PrincipalID         string `json:"principalId"`
+		ResourceDisplayName string `json:"resourceDisplayName"`
+		AppRole             string `json:"appRole"`
+	} `json:"appRoleAssignments"`
+}
+
+// sandboxState reads the tenant through the sandbox's inspection API.
+func sandboxState(t *testing.T, s *sandbox.Server) tenantState {
+	t.Helper()
+	resp, err := sandboxtest.Client(s).Get(s.URL() + "/_sandbox/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st tenantState
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("decode /_sandbox/state: %v", err)
+	}
+	return st
+}
 
 // moduleDir is the directory of this package (node scripts, node_modules).
 func moduleDir(t *testing.T) string {

@@ -4,6 +4,7 @@ package clienttest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,7 +21,7 @@ import (
 func requireNodeModule(t *testing.T, pkg string) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(moduleDir(t), "node_modules", pkg, "package.json")); err != nil {
-		t.Skipf("npm package %s is not installed in clienttest/node_modules (run make test-clients): %v", pkg, err)
+		missing(t, fmt.Sprintf("npm package %s is not installed in clienttest/node_modules: %v", pkg, err))
 	}
 }
 

@@ -4,6 +4,7 @@ package clienttest
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -23,7 +24,7 @@ const debianPython = "/usr/bin/python3"
 func requirePythonMSAL(t *testing.T) {
 	t.Helper()
 	if out, err := exec.Command(debianPython, "-c", "import msal, requests").CombinedOutput(); err != nil {
-		t.Skipf("Debian python3-msal is not installed (run make test-clients): %v: %s", err, strings.TrimSpace(string(out)))
+		missing(t, fmt.Sprintf("Debian python3-msal is not installed: %v: %s", err, strings.TrimSpace(string(out))))
 	}
 }
 

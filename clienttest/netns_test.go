@@ -36,7 +36,11 @@ import (
 const netnsEnv = "ENTRA_LINK_CLIENTTEST_NETNS"
 
 // realHosts are the names the private /etc/hosts maps to loopback.
-var realHosts = []string{"login.microsoftonline.com", "graph.microsoft.com"}
+var realHosts = []string{
+	"login.microsoftonline.com", "graph.microsoft.com", "management.azure.com",
+	"login.microsoftonline.us", "graph.microsoft.us",
+	"login.chinacloudapi.cn", "login.partner.microsoftonline.cn", "microsoftgraph.chinacloudapi.cn",
+}
 
 func inNetns() bool { return os.Getenv(netnsEnv) == "1" }
 
@@ -81,8 +85,11 @@ func prepareNetns() error {
 	}
 	for _, h := range realHosts {
 		addrs, err := net.LookupHost(h)
-		if err != nil || len(addrs) == 0 || addrs[0] != "127.0.0.1" {
-			return fmt.Errorf("%s resolves to %v (%v), want 127.0.0.1", h, addrs, err)
+		if err != nil {
+			return fmt.Errorf("resolve %s: %w", h, err)
+		}
+		if len(addrs) == 0 || addrs[0] != "127.0.0.1" {
+			return fmt.Errorf("%s resolves to %v, want 127.0.0.1", h, addrs)
 		}
 	}
 	return nil
@@ -95,20 +102,25 @@ func TestRealHostnames(t *testing.T) {
 		t.Skip("already inside the namespace")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for unshare --net --mount")
+		missing(t, "needs root for unshare --net --mount")
 	}
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
-		t.Skip("util-linux unshare is not installed")
+		missing(t, "util-linux unshare is not installed")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("iproute2 ip is not installed")
+		missing(t, "iproute2 ip is not installed")
 	}
+	bin := buildEntraLink(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	args := []string{"--net", "--mount", "--", os.Args[0], "-test.run", "^TestNetns", "-test.v", "-test.count=1", "-test.timeout=14m"}
+	run := "^TestNetns"
+	if r := os.Getenv("ENTRA_LINK_CLIENTTEST_RUN"); r != "" {
+		run = r // while working on one client
+	}
+	args := []string{"--net", "--mount", "--", os.Args[0], "-test.run", run, "-test.v", "-test.count=1", "-test.timeout=14m"}
 	cmd := exec.CommandContext(ctx, unshare, args...)
-	cmd.Env = append(os.Environ(), netnsEnv+"=1")
+	cmd.Env = append(os.Environ(), netnsEnv+"=1", binEnv+"="+bin)
 	cmd.Dir = moduleDir(t)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -247,4 +259,78 @@ func TestNetnsMSALPython(t *testing.T) {
 	recs := requestsSince(s, before)
 	checkRealHosts(t, recs)
 	t.Logf("requests:%s", formatRequests(recs))
+}
+
+// nationalClouds are the US Government and China sign-in and Graph hosts
+// (clouds.md): MSAL with each cloud's default authority, reached by name.
+var nationalClouds = []struct{ name, authority, graph, issuer string }{
+	{"US Government", "https://login.microsoftonline.us", "https://graph.microsoft.us", "https://login.microsoftonline.us/"},
+	{"China", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn", "https://sts.chinacloudapi.cn/"},
+}
+
+// checkIssuer asserts the tokens of every successful flow came from the
+// cloud's own token service.
+func checkIssuer(t *testing.T, res map[string]any, issuerPrefix string) {
+	t.Helper()
+	for k, v := range res {
+		r, _ := v.(map[string]any)
+		if r == nil || r["ok"] != true {
+			continue
+		}
+		c, _ := r["claims"].(map[string]any)
+		if iss, _ := c["iss"].(string); !strings.HasPrefix(iss, issuerPrefix) {
+			t.Errorf("%s: iss %q, want %s…", k, iss, issuerPrefix)
+		}
+	}
+}
+
+// TestNetnsMSALNodeNationalClouds runs msal-node.mjs against the US
+// Government and China clouds' real host names: secret and certificate
+// flows, each cloud's Graph audience and issuer.
+func TestNetnsMSALNodeNationalClouds(t *testing.T) {
+	requireNetns(t)
+	requireNodeModule(t, "@azure/msal-node")
+	s := startOn443(t)
+	for _, c := range nationalClouds {
+		t.Run(c.name, func(t *testing.T) {
+			clientID, secret, err := s.CreatePrincipal(context.Background(), "msal-node "+c.name, []string{"Application.Read.All"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := newCertPrincipal(t, s, "msal-node "+c.name+" cert", []string{"Application.Read.All"})
+			before := len(s.Requests())
+			res, log := runJSON(t, 2*time.Minute, clientEnv(s, c.authority, "", c.graph, clientID, secret, cp), "node", "msal-node.mjs")
+			checkMSALNodeResult(t, s, res, log, c.graph)
+			checkIssuer(t, res, c.issuer)
+			recs := requestsSince(s, before)
+			checkRealHosts(t, recs)
+			t.Logf("requests:%s", formatRequests(recs))
+		})
+	}
+}
+
+// TestNetnsMSALPythonNationalClouds is the same with MSAL for Python.
+func TestNetnsMSALPythonNationalClouds(t *testing.T) {
+	requireNetns(t)
+	requirePythonMSAL(t)
+	s := startOn443(t)
+	ca := filepath.Join(s.StateDir(), "ca.pem")
+	for _, c := range nationalClouds {
+		t.Run(c.name, func(t *testing.T) {
+			clientID, secret, err := s.CreatePrincipal(context.Background(), "msal-python "+c.name, []string{"Application.Read.All"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := newCertPrincipal(t, s, "msal-python "+c.name+" cert", []string{"Application.Read.All"})
+			before := len(s.Requests())
+			env := append(clientEnv(s, c.authority, "", c.graph, clientID, secret, cp),
+				"CA_FILE="+ca, "REQUESTS_CA_BUNDLE="+ca, "INSTANCE_DISCOVERY=1", "LOOPBACK_ONLY=1")
+			res, log := runJSON(t, 2*time.Minute, env, debianPython, "msal_python.py")
+			checkMSALPythonResult(t, s, res, log, c.graph)
+			checkIssuer(t, res, c.issuer)
+			recs := requestsSince(s, before)
+			checkRealHosts(t, recs)
+			t.Logf("requests:%s", formatRequests(recs))
+		})
+	}
 }

@@ -20,16 +20,6 @@ import (
 	"github.com/entra-link/entra-link/internal/sandbox"
 )
 
-// moduleRoot is the directory of go.mod: the clone.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
-}
-
 // readmeBlocks are the README's fenced code blocks, in order.
 func readmeBlocks(t *testing.T, root string) [][]string {
 	t.Helper()

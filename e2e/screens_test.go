@@ -99,7 +99,8 @@ func TestScreenChecker(t *testing.T) {
 	checkScreen(t, "good", good)
 }
 
-// binary builds entra-link once for the screen tests.
+// binary is the entra-link under test (built once for the whole suite,
+// or named by ENTRA_LINK_E2E_BIN).
 func binary(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
@@ -108,17 +109,8 @@ func binary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it in tmux")
 	}
-	bin := filepath.Join(t.TempDir(), "entra-link")
-	root, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/entra-link")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	cli, _, _ := binaries(t)
+	return cli
 }
 
 // screens is an 80×24 terminal for running entra-link commands against
@@ -240,21 +232,21 @@ func TestScreensAt80x24(t *testing.T) {
 		// question stay.
 		tm.keys("PageDown")
 		screen := tm.waitFor(step, "end (", "Review — nothing has been changed yet", "Apply these changes to")
-		if strings.Contains(screen, "Credential  a new client secret") {
+		if strings.Contains(screen, `app registration "Entitle"`) {
 			t.Errorf("the review did not scroll:\n%s", screen)
 		}
 		tm.keys("y")
 		tm.waitFor(step, "Leave? The client secret will not be shown again.")
 		tm.keys("Enter")
 		out := s.finish(tm, "setup wizard", 0)
-		mustShow(t, "setup wizard", out, "Secret lifetime: 1 year", "Credential a new client secret, valid 1 year",
+		mustShow(t, "setup wizard", out, "Secret lifetime: 1 year", "What the permissions allow",
 			"directory role templates, directory roles and memberships.", "Applying", "Entitle is set up in")
 		// The suggested command is whole on a line of its own.
 		if !regexp.MustCompile(`(?m)^\s+entra-link rotate-secret --app-id [0-9a-f-]{36}$`).MatchString(out) {
 			t.Errorf("the rotate-secret command is not alone on a line:\n%s", out)
 		}
 		// The transcript keeps the whole review, before the steps.
-		if i, j := strings.LastIndex(out, "Credential  a new client secret"), strings.Index(out, "Applying"); i < 0 || j < i {
+		if i, j := strings.LastIndex(out, "templates, directory roles and memberships."), strings.Index(out, "Applying"); i < 0 || j < i {
 			t.Errorf("the review is not in the transcript before the steps:\n%s", out)
 		}
 	})
@@ -347,7 +339,7 @@ func TestScreensAt80x24(t *testing.T) {
 		// What the exit status is, and whether the tenant was changed
 		// first, is the plan's business (issue 10); here: the words.
 		out := s.finish(tm, "output file", -1)
-		mustShow(t, "output file", out, "cannot write /nonexistent/x.json: the directory /nonexistent does not exist")
+		mustShow(t, "output file", out, "the directory /nonexistent does not exist")
 		if strings.Contains(out, ".tmp-") || strings.Contains(out, "create temporary file") {
 			t.Errorf("a temporary file name is shown:\n%s", out)
 		}

@@ -91,17 +91,7 @@ func TestWizardEntitleInTmux(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "entra-link")
-	root, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/entra-link")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
+	bin, _, _ := binaries(t)
 
 	state := filepath.Join(tmp, "sandbox")
 	tm := &term{t: t, socket: fmt.Sprintf("entra-link-e2e-%d", os.Getpid())}
@@ -149,8 +139,8 @@ func TestWizardEntitleInTmux(t *testing.T) {
 		}
 		last = i
 	}
-	for _, step := range []string{"✓ Create enterprise application", "✓ Add client secret", "✓ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All",
-		"✓ Grant admin consent: Microsoft Graph · RoleManagement.ReadWrite.Directory"} {
+	for _, step := range []string{"✓ Create enterprise application", "✓ Create client secret", "✓ Create admin consent Microsoft Graph · Directory.ReadWrite.All",
+		"✓ Create admin consent Microsoft Graph · RoleManagement.ReadWrite.Directory"} {
 		if strings.Count(handover, step) != 1 {
 			t.Errorf("step %q shown %d times, want once", step, strings.Count(handover, step))
 		}
@@ -230,6 +220,7 @@ type appState struct {
 	AppID                  string   `json:"appId"`
 	DisplayName            string   `json:"displayName"`
 	Tags                   []string `json:"tags"`
+	Owners                 []string `json:"owners"`
 	RequiredResourceAccess []struct {
 		ResourceAccess []struct {
 			ID string `json:"id"`
@@ -238,7 +229,11 @@ type appState struct {
 }
 
 type sandboxState struct {
-	Applications      []appState `json:"applications"`
+	Applications []appState `json:"applications"`
+	Users        []struct {
+		ID                string `json:"id"`
+		UserPrincipalName string `json:"userPrincipalName"`
+	} `json:"users"`
 	ServicePrincipals []struct {
 		ID    string `json:"id"`
 		AppID string `json:"appId"`

@@ -46,9 +46,11 @@ type Options struct {
 	// (cloud.Cloud.GraphEndpoint). Requests go to Endpoint+"/v1.0" and the
 	// token is requested for Endpoint+"/.default".
 	Endpoint string
-	// Transport carries the HTTP requests; nil means a clone of
-	// http.DefaultTransport. Tests and the sandbox inject theirs.
-	Transport http.RoundTripper
+	// HTTPClient is the run's HTTP client (cli.Factory.HTTPClient). Its
+	// Transport carries the requests under this package's own middleware,
+	// timeout and redirect policy; nil (or a nil Transport) means a clone
+	// of http.DefaultTransport.
+	HTTPClient *http.Client
 	// Trace, when set (--verbose), gets one line per HTTP attempt: method,
 	// URL, status, duration and attempt number — never headers or bodies.
 	Trace io.Writer
@@ -130,9 +132,13 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 		c.retry.max = c.retry.base
 	}
 
-	base := o.Transport
-	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
+	var base http.RoundTripper
+	if o.HTTPClient != nil && o.HTTPClient.Transport != nil {
+		base = o.HTTPClient.Transport
+	} else if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		base = t.Clone()
+	} else {
+		return nil, errors.New("graph: new client: net/http's default transport has been replaced and no HTTP client was given")
 	}
 	ua := o.UserAgent
 	if ua == "" {

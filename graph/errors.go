@@ -1,10 +1,13 @@
 package graph
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +58,12 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Status == 0 {
-		if e.Err != nil {
+		// A sign-in error explains itself; untrusted describes the Graph
+		// request's own connection.
+		var se *signInError
+		if msg, ok := untrusted(e.Err); ok && !errors.As(e.Err, &se) {
+			b.WriteString(msg)
+		} else if e.Err != nil {
 			b.WriteString(e.Err.Error())
 		} else if e.Message != "" {
 			b.WriteString(e.Message)
@@ -221,4 +229,39 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// untrusted describes a failed TLS certificate verification: the host and
+// why its certificate is not trusted (a CA missing from SSL_CERT_FILE, a
+// TLS-inspecting proxy), instead of Go's "Get <url>: tls: failed to verify
+// certificate: …" chain.
+func untrusted(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var cv *tls.CertificateVerificationError
+	var cause string
+	switch {
+	case errors.As(err, &ua):
+		cause = ua.Error()
+	case errors.As(err, &he):
+		cause = he.Error()
+	case errors.As(err, &ci):
+		cause = ci.Error()
+	case errors.As(err, &cv):
+		cause = cv.Error()
+	default:
+		return "", false
+	}
+	host := "the server"
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Hostname() != "" {
+			host = u.Hostname()
+		}
+	}
+	return fmt.Sprintf("the TLS certificate of %s is not trusted (%s)", host, cause), true
 }

@@ -96,7 +96,7 @@ func (f *fakeGraph) client(t *testing.T, mutate ...func(*Options)) (*Client, *st
 	cred := &stubCred{token: testJWT(t, map[string]any{"oid": "11111111-1111-1111-1111-111111111111", "scp": "Application.ReadWrite.All"})}
 	o := Options{
 		Endpoint:       f.srv.URL,
-		Transport:      f.srv.Client().Transport,
+		HTTPClient:     f.srv.Client(),
 		RetryBaseDelay: 5 * time.Millisecond,
 		RetryMaxDelay:  20 * time.Millisecond,
 		RetryDeadline:  5 * time.Second,

@@ -89,10 +89,19 @@ func hasDetail(e *Error, code string) bool {
 }
 
 // Phrases Graph uses while a new object has not replicated to the replica
-// serving the request. Sources: terraform-provider-azuread / hamilton
-// (odata.ErrorResourceDoesNotExist, ErrorServicePrincipalInvalidAppId,
-// ErrorServicePrincipalAppInOtherTenant, ErrorNotValidReferenceUpdate),
-// azure-cli create-for-rbac, msgraph-bicep-types#193, msgraph-sdk-dotnet#3108.
+// serving the request. Provenance, as the project's reference
+// (shared/reference/graph/endpoints.md) marks it:
+//   - phraseDoesNotExist: §8.2, [observed] in captured CLI test fixtures;
+//     §8.2 "Replication lag" [doc + observed] names 404 and 400 "… does not
+//     exist …" right after a create.
+//   - phraseRoleNotFound: §8.5, [observed] "Related transient error right
+//     after SP creation"; public code shows the same wording for an app
+//     role id the resource does not publish (see appRoleNotReplicated).
+//   - phraseNoBackingApp, phraseAppInOtherTenant, phraseNotValidRef: not in
+//     the reference; [observed] in terraform-provider-azuread / hamilton
+//     (ErrorServicePrincipalInvalidAppId, ErrorServicePrincipalAppInOtherTenant,
+//     ErrorNotValidReferenceUpdate), azure-cli create-for-rbac,
+//     msgraph-bicep-types#193 and msgraph-sdk-dotnet#3108.
 const (
 	phraseDoesNotExist     = "does not exist or one of its queried reference-property objects are not present"
 	phraseNoBackingApp     = "does not reference a valid application object"
@@ -127,9 +136,26 @@ func principalNotReplicated(e *Error) bool {
 	case http.StatusNotFound:
 		return true
 	case http.StatusBadRequest:
-		return messageHas(e, phraseDoesNotExist, phraseNotValidRef, phraseRoleNotFound)
+		return messageHas(e, phraseDoesNotExist, phraseNotValidRef)
 	}
 	return false
+}
+
+// appRoleNotReplicated is principalNotReplicated for app role assignments,
+// plus Graph's one wording with two causes: "Permission being assigned was
+// not found on application" comes both while a role is replicating to the
+// resource service principal (endpoints.md §8.5, [observed]) and, for good,
+// when the resource publishes no such role (the same wording, [observed] in
+// public scripts that hit a wrong role id). published reads the resource's
+// appRoles: only a role the resource does publish is waited for, so a
+// mistaken id fails at once instead of being retried until the deadline.
+func appRoleNotReplicated(published func() bool) func(*Error) bool {
+	return func(e *Error) bool {
+		if e.Status == http.StatusBadRequest && messageHas(e, phraseRoleNotFound) {
+			return published()
+		}
+		return principalNotReplicated(e)
+	}
 }
 
 // send runs one operation: it builds a fresh request per attempt (so no
@@ -337,7 +363,9 @@ func toError(op string, err error) *Error {
 	case errors.As(err, &be), errors.As(err, &de), errors.As(err, &se):
 	case errors.As(err, &ue):
 		e.Method, e.URL = strings.ToUpper(ue.Op), ue.URL
-		e.transport = !errors.Is(err, context.Canceled)
+		// Asking again cannot make an untrusted certificate trusted.
+		_, distrust := untrusted(err)
+		e.transport = !errors.Is(err, context.Canceled) && !distrust
 	}
 	return e
 }

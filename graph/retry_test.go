@@ -235,6 +235,30 @@ func TestTransportErrorsAreRetriedOnlyWhenRepeatable(t *testing.T) {
 	}
 }
 
+// An untrusted server certificate (a wrong SSL_CERT_FILE, a TLS-inspecting
+// proxy) is said in words with the host, and never retried.
+func TestUntrustedCertificateIsNamedAndNotRetried(t *testing.T) {
+	f := newFakeGraph(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { reply(w, 200, docCreatedApp) })
+	c, _ := f.client(t, func(o *Options) { o.HTTPClient = &http.Client{Transport: &http.Transport{}} })
+	start := time.Now()
+	_, err := c.ApplicationByAppID(context.Background(), appID)
+	if err == nil {
+		t.Fatal("a read through an untrusted certificate succeeded")
+	}
+	host, _, _ := strings.Cut(strings.TrimPrefix(f.srv.URL, "https://"), ":")
+	want := "graph: get application by appId: the TLS certificate of " + host + " is not trusted (x509: certificate signed by unknown authority"
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %q, want it to start with %q", err, want)
+	}
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Attempts != 1 {
+		t.Errorf("attempts = %+v, want 1 (not retried)", ge)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+}
+
 func TestTraceShowsEveryAttempt(t *testing.T) {
 	f := newFakeGraph(t, sequence(status(400, docNoBackingApp), status(201, docCreatedSP)))
 	var trace bytes.Buffer

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strings"
 	"sync"
@@ -66,7 +67,7 @@ func connect(t *testing.T, s *sandbox.Server, c cloud.Cloud, azc azcloud.Configu
 		t.Fatal(err)
 	}
 	rec := &scopeRecorder{inner: cred}
-	o := graph.Options{Endpoint: c.GraphEndpoint, Transport: s.Transport(), RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second, RetryDeadline: 30 * time.Second}
+	o := graph.Options{Endpoint: c.GraphEndpoint, HTTPClient: sandboxtest.Client(s), RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second, RetryDeadline: 30 * time.Second}
 	if trace != nil {
 		o.Trace = trace
 	}
@@ -122,6 +123,13 @@ func setupFlow(t *testing.T, ctx context.Context, gc *graph.Client) flowResult {
 	}
 	if _, err := gc.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: sp.ID, ResourceID: msGraph.ID, AppRoleID: roleID}); err != nil {
 		t.Fatalf("AssignAppRole: %v", err)
+	}
+	// An app role Microsoft Graph does not publish: the tenant says so and
+	// the client gives up at once instead of waiting for replication.
+	var ge *graph.Error
+	if _, err := gc.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: sp.ID, ResourceID: msGraph.ID, AppRoleID: "00000000-1111-2222-3333-444444444444"}); !errors.As(err, &ge) ||
+		ge.Status != 400 || ge.Attempts != 1 || !strings.Contains(ge.Message, "Permission being assigned was not found on application") {
+		t.Errorf("AssignAppRole with an unknown role: %v, want Graph's 400 after one attempt", err)
 	}
 	if _, err := gc.CreatePermissionGrant(ctx, graph.PermissionGrant{ClientID: sp.ID, ResourceID: msGraph.ID, Scope: "User.Read"}); err != nil {
 		t.Fatalf("CreatePermissionGrant: %v", err)
@@ -194,7 +202,7 @@ func TestSandboxSetupFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	appClient, err := graph.New(appCred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, Transport: s.Transport()})
+	appClient, err := graph.New(appCred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, HTTPClient: sandboxtest.Client(s)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,13 +368,13 @@ func TestSandboxSignedInAdmin(t *testing.T) {
 	defer cancel()
 	cred, err := auth.NewCredential(auth.Options{
 		Method: auth.MethodDeviceCode, Tenant: s.Tenant().TenantID, Cloud: cloud.Global,
-		Transport: sandboxtest.Client(s), Getenv: func(string) string { return "" },
+		HTTPClient: sandboxtest.Client(s), Getenv: func(string) string { return "" },
 		DeviceCodePrompt: func(context.Context, string) error { return nil },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc, err := graph.New(cred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, Transport: s.Transport()})
+	gc, err := graph.New(cred, graph.Options{Endpoint: cloud.Global.GraphEndpoint, HTTPClient: sandboxtest.Client(s)})
 	if err != nil {
 		t.Fatal(err)
 	}

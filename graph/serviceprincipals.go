@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -115,7 +116,8 @@ func (c *Client) AssignAppRole(ctx context.Context, a AppRoleAssignment) (AppRol
 	body.SetResourceId(resource)
 	body.SetAppRoleId(role)
 	var out AppRoleAssignment
-	err = c.send(ctx, op, retryPolicy{repeatable: true, replicated: principalNotReplicated},
+	published := func() bool { return c.publishesAppRole(ctx, resource.String(), role.String()) }
+	err = c.send(ctx, op, retryPolicy{repeatable: true, replicated: appRoleNotReplicated(published)},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.servicePrincipals().ByServicePrincipalId(resource.String()).AppRoleAssignedTo().ToPostRequestInformation(ctx, body, nil)
 		}, &out)
@@ -126,6 +128,28 @@ func (c *Client) AssignAppRole(ctx context.Context, a AppRoleAssignment) (AppRol
 		return AppRoleAssignment{}, &Error{Op: op, Message: "Graph returned no app role assignment"}
 	}
 	return out, nil
+}
+
+// publishesAppRole reports whether the resource service principal lists
+// the app role, enabled. A read that fails counts as "no": the caller then
+// stops retrying rather than waiting on a guess.
+func (c *Client) publishesAppRole(ctx context.Context, resourceID, roleID string) bool {
+	var sp ServicePrincipal
+	err := c.send(ctx, "read the resource's app roles", readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.servicePrincipals().ByServicePrincipalId(resourceID).ToGetRequestInformation(ctx,
+			&serviceprincipals.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
+				QueryParameters: &serviceprincipals.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: []string{"id", "appRoles"}},
+			})
+	}, &sp)
+	if err != nil {
+		return false
+	}
+	for _, r := range sp.AppRoles {
+		if strings.EqualFold(r.ID, roleID) && r.IsEnabled {
+			return true
+		}
+	}
+	return false
 }
 
 // DeleteAppRoleAssignment is DELETE /servicePrincipals/{resourceId}/appRoleAssignedTo/{id}.

@@ -52,6 +52,13 @@ func (w *Wizard) handover(ctx context.Context, delivery string, res *output.Resu
 	if res.Handover == nil || len(res.Handover.Fields) == 0 {
 		return
 	}
+	if res.KeptSecret != nil {
+		// The values lack the kept secret, which cannot be read back: a
+		// file of them would look complete and is not. No file is offered.
+		w.say("")
+		w.say("%s The values above do not include the client secret: the app's existing secret was kept. For a new one, run setup again with --new-credential.", w.st.yellow("!"))
+		return
+	}
 	w.say("")
 	written := ""
 	for {

@@ -30,33 +30,25 @@ const (
 	StatusFailed  = "failed"
 	StatusPending = "pending"
 	StatusNotRun  = "not-run"
+	// StatusInterrupted: the step was in flight when the run was stopped.
+	StatusInterrupted = "interrupted"
 )
 
 func finalStatus(s string) bool {
 	switch s {
-	case StatusDone, StatusSkipped, StatusFailed, StatusPending, StatusNotRun:
+	case StatusDone, StatusSkipped, StatusFailed, StatusPending, StatusNotRun, StatusInterrupted:
 		return true
 	}
 	return false
 }
 
-// stepWords turn the engine's action names into words; unknown actions
-// are shown with their dashes as spaces.
+// stepWords turn the engine's action names into words where its own
+// (create, update, keep, remove, check, …) do not read well alone; other
+// actions are shown with their dashes as spaces.
 var stepWords = map[string]string{
-	"preflight":                "Check",
-	"create-app":               "Create app registration",
-	"update-app":               "Update app registration",
-	"find-or-create-app":       "Find or create app registration",
-	"create-service-principal": "Create",
-	"add-client-secret":        "Add",
-	"upload-certificate":       "Upload",
-	"generate-certificate":     "Generate key pair and certificate in",
-	"grant-admin-consent":      "Grant admin consent:",
-	"grant-delegated-consent":  "Grant consent:",
-	"assign-directory-role":    "Assign directory role",
-	"prove-client-secret":      "Prove",
-	"remove-client-secret":     "Retire",
-	"wait":                     "Wait for",
+	"preflight": "Check",
+	"extra":     "Leave (not needed)",
+	"wait":      "Wait for",
 }
 
 func stepLabel(ev Event) string {
@@ -78,7 +70,7 @@ func (s style) mark(status string) string {
 		return s.red("✗")
 	case StatusSkipped:
 		return "–"
-	case StatusPending:
+	case StatusPending, StatusInterrupted:
 		return s.yellow("!")
 	default:
 		return " "

@@ -23,9 +23,9 @@ func TestProgressModel(t *testing.T) {
 	m := newProgressModel(style{}, 80, func() { cancelled = true })
 	send := func(msg tea.Msg) { m.Update(msg) }
 
-	app := Event{Action: "create-app", Target: `"Entitle" (single-tenant)`}
-	sp := Event{Action: "create-service-principal", Target: `enterprise application for "Entitle"`}
-	consent := Event{Action: "grant-admin-consent", Target: "Microsoft Graph · Directory.ReadWrite.All"}
+	app := Event{Action: "create", Target: `app registration "Entitle"`}
+	sp := Event{Action: "create", Target: `enterprise application for "Entitle"`}
+	consent := Event{Action: "create", Target: "admin consent Microsoft Graph · Directory.ReadWrite.All"}
 	with := func(ev Event, status, detail string) eventMsg {
 		ev.Status, ev.Detail = status, detail
 		return eventMsg(ev)
@@ -33,7 +33,7 @@ func TestProgressModel(t *testing.T) {
 	send(with(app, StatusRunning, ""))
 	send(with(sp, StatusRunning, ""))
 	view := m.render()
-	if !strings.Contains(view, `Create app registration "Entitle" (single-tenant)`) || !strings.Contains(view, `Create enterprise application for "Entitle"`) {
+	if !strings.Contains(view, `Create app registration "Entitle"`) || !strings.Contains(view, `Create enterprise application for "Entitle"`) {
 		t.Fatalf("running steps not shown:\n%s", view)
 	}
 	send(with(app, StatusDone, "client ID 1234"))
@@ -41,9 +41,9 @@ func TestProgressModel(t *testing.T) {
 	send(with(consent, "waiting", "waiting for Entra to replicate the new service principal…"))
 	view = m.render()
 	lines := strings.Split(strings.TrimRight(view, "\n"), "\n")
-	if len(lines) != 4 || lines[0] != `✓ Create app registration "Entitle" (single-tenant) — client ID 1234` ||
+	if len(lines) != 4 || lines[0] != `✓ Create app registration "Entitle" — client ID 1234` ||
 		!strings.Contains(lines[1], "Create enterprise application") ||
-		!strings.Contains(lines[2], "Grant admin consent: Microsoft Graph · Directory.ReadWrite.All") ||
+		!strings.Contains(lines[2], "Create admin consent Microsoft Graph · Directory.ReadWrite.All") ||
 		strings.TrimSpace(lines[3]) != "waiting for Entra to replicate the new service principal…" {
 		t.Errorf("want the finished step, then each running one with its waiting words:\n%s", view)
 	}
@@ -61,8 +61,8 @@ func TestProgressModel(t *testing.T) {
 	send(with(consent, StatusFailed, "Forbidden"))
 	send(with(sp, StatusSkipped, "exists"))
 	want := []string{
-		`✓ Create app registration "Entitle" (single-tenant) — client ID 1234`,
-		"✗ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All — Forbidden",
+		`✓ Create app registration "Entitle" — client ID 1234`,
+		"✗ Create admin consent Microsoft Graph · Directory.ReadWrite.All — Forbidden",
 		`– Create enterprise application for "Entitle" — exists`,
 	}
 	if !slices.Equal(m.lines, want) {

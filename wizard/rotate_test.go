@@ -34,8 +34,8 @@ func (f *fakeRotation) hooks() RotateHooks {
 		Apply: func(_ context.Context, a *RotateAnswers, progress func(Event)) (*output.Result, error) {
 			c := *a
 			f.applied = &c
-			progress(Event{Action: "add-client-secret", Target: "client secret for \"Entitle\"", Status: StatusDone})
-			progress(Event{Action: "remove-client-secret", Target: "client secret abc… (key ID k1)", Status: StatusDone, Detail: "removed"})
+			progress(Event{Action: "create", Target: "client secret for \"Entitle\"", Status: StatusDone})
+			progress(Event{Action: "remove", Target: "client secret abc… (key ID k1)", Status: StatusDone, Detail: "removed"})
 			return &output.Result{Profile: "entitle", Product: "Entitle", DisplayName: "Entitle", Title: "New client secret for Entitle", ClientSecret: "n3w",
 				HandoverFormat: "json", Handover: &output.Handover{Fields: []output.HandoverField{{Label: "secret", Value: "n3w", Secret: true}}}}, nil
 		},
@@ -73,7 +73,7 @@ func TestRotatePicksAppAndRetires(t *testing.T) {
 	}
 	mustShow(t, out.String(), "✓ Signed in as admin@contoso.com", "client secret abc… (key ID k1), expires 2027-01-01",
 		"Review — nothing has been changed yet", `Add a new client secret to "Entitle", valid 90d.`,
-		"✓ Retire client secret abc… (key ID k1) — removed", "New client secret for Entitle")
+		"✓ Remove client secret abc… (key ID k1) — removed", "New client secret for Entitle")
 }
 
 // TestRotateSkipsWhatFlagsAnswered and leaves on Esc.

@@ -47,6 +47,9 @@ type SetupAnswers struct {
 
 	// Read-only facts about the run.
 
+	// AppID is --app-id: an existing app is adopted and keeps its own
+	// display name unless --name, so the name is not asked.
+	AppID string
 	// Sandbox: the emulated tenant signs itself in; no sign-in question.
 	Sandbox bool
 	// Yes: apply without the confirmation question.
@@ -69,18 +72,20 @@ type SignedIn struct {
 type Review struct {
 	// Tenant is the tenant that will be changed.
 	Tenant string
-	// Changes are the app-level changes in words, in order.
-	Changes []string
-	// Credential is the credential to add, in words, with its expiry.
-	Credential string
-	// ExistingSecret is set when the app already has a valid client
-	// secret: its hint and expiry. setup keeps it unless asked for a new one.
+	// Steps are the plan, one plain line per step (action, target,
+	// detail): the lines the dry run prints, and what the apply does.
+	Steps []string
+	// ExistingSecret is set when the plan keeps the app's valid client
+	// secret: its hint and expiry. Answering for a new one plans again.
 	ExistingSecret string
-	Permissions    []Permission
-	Roles          []Role
+	// Permissions and Roles say what the plan's permissions and roles allow.
+	Permissions []Permission
+	Roles       []Role
 	// Shortfalls say, in words, what the signed-in identity may not do.
 	Shortfalls []string
 	Warnings   []string
+	// Problems are the plan's failed checks: the run cannot start.
+	Problems []string
 }
 
 // Permission is one permission on the review page.
@@ -172,30 +177,42 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 		}
 		return nil, err
 	}
+	again := false
 	if rv.ExistingSecret != "" && !given("new-credential") && !a.NewCredential {
 		keep := true
-		desc := fmt.Sprintf("The app already has a valid client secret (%s). Its value cannot be shown again; keep it if %s already has it.", rv.ExistingSecret, product(a))
+		desc := fmt.Sprintf("The app already has a valid client secret (%s). Its value cannot be read back: keep it if %s already has it; the values shown at the end will then not include it.", rv.ExistingSecret, product(a))
 		if err := w.confirm(ctx, "Keep the existing client secret?", desc, "Keep it", "Add a new secret", &keep); err != nil {
 			return nil, err
 		}
 		a.NewCredential = !keep
 		w.chose("Client secret", map[bool]string{true: "keep the existing one", false: "add a new one"}[keep])
+		// Another credential step: plan again, and review that plan.
+		again = !keep
 	}
 	// The lifetime matters only for a new secret: asked once it is known
-	// that one will be added, and the review read again if it changed.
+	// that one will be added; the plan is made again if it changed.
 	if needsSecret(a, rv) {
 		asked := a.SecretExpiry
 		if err := w.askSecretExpiry(ctx, a, given); err != nil {
 			return nil, err
 		}
-		if a.SecretExpiry != asked && !sameLifetime(a.SecretExpiry, asked, a.Profile, w.cfg.Now()) {
-			if rv, err = h.Review(ctx, a); err != nil {
-				if ctx.Err() != nil {
-					return nil, ErrCancelled
-				}
-				return nil, err
+		again = again || a.SecretExpiry != asked && !sameLifetime(a.SecretExpiry, asked, a.Profile, w.cfg.Now())
+	}
+	if again {
+		if rv, err = h.Review(ctx, a); err != nil {
+			if ctx.Err() != nil {
+				return nil, ErrCancelled
 			}
+			return nil, err
 		}
+	}
+	if len(rv.Problems) > 0 {
+		w.say("")
+		w.say("%s Nothing was changed, because:", w.st.red("✗"))
+		for _, p := range rv.Problems {
+			w.sayWrapped("    ", p)
+		}
+		return nil, &InputError{Question: "Review", Err: errors.New(strings.Join(rv.Problems, "; "))}
 	}
 	if len(rv.Shortfalls) > 0 {
 		if err := w.askShortfalls(ctx, a, rv); err != nil {
@@ -395,9 +412,12 @@ func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def 
 
 func (w *Wizard) askInputs(ctx context.Context, a *SetupAnswers, given Given, h SetupHooks) error {
 	p := a.Profile
-	if given("name") || strings.TrimSpace(a.Name) != "" {
+	switch {
+	case given("name") || strings.TrimSpace(a.Name) != "":
 		w.answered("Display name", a.Name, "--name")
-	} else {
+	case a.AppID != "":
+		w.answered("Display name", "the app's own", "--app-id")
+	default:
 		name := p.DisplayName
 		validate := func(s string) error {
 			s = strings.TrimSpace(s)
@@ -755,29 +775,19 @@ func (w *Wizard) askShortfalls(ctx context.Context, a *SetupAnswers, rv *Review)
 	return nil
 }
 
-// reviewScreen is the review page: every change, before anything changes.
-// The header (title and tenant) stays on screen while the body scrolls.
-func (w *Wizard) reviewScreen(a *SetupAnswers, rv *Review) (header, body []string) {
+// reviewScreen is the review page: the plan, step by step, before
+// anything changes. The header (title and tenant) stays on screen while
+// the body scrolls.
+func (w *Wizard) reviewScreen(_ *SetupAnswers, rv *Review) (header, body []string) {
 	header = []string{
 		w.st.bold("Review — nothing has been changed yet"),
-		"  " + w.st.dim("Tenant     ") + " " + rv.Tenant,
+		"  " + w.st.dim("Tenant") + "  " + rv.Tenant,
 	}
-	for i, c := range rv.Changes {
-		label := "           "
-		if i == 0 {
-			label = "App        "
-		}
-		body = append(body, "  "+w.st.dim(label)+" "+c)
-	}
-	cred := rv.Credential
-	if rv.ExistingSecret != "" && !a.NewCredential {
-		cred = "keep the existing client secret (" + rv.ExistingSecret + "); it is not shown again"
-	}
-	if cred != "" {
-		body = append(body, "  "+w.st.dim("Credential ")+" "+cred)
+	for _, l := range rv.Steps {
+		body = append(body, "  "+l)
 	}
 	if len(rv.Permissions) > 0 {
-		body = append(body, "", w.st.bold("Permissions, each with admin consent"))
+		body = append(body, "", w.st.bold("What the permissions allow"))
 		for _, p := range rv.Permissions {
 			body = append(body, "  • "+p.Name+" "+w.st.dim("("+p.Resource+", "+p.Type+")"))
 			text := p.DisplayName
@@ -790,7 +800,7 @@ func (w *Wizard) reviewScreen(a *SetupAnswers, rv *Review) (header, body []strin
 		}
 	}
 	if len(rv.Roles) > 0 {
-		body = append(body, "", w.st.bold("Directory roles for the app"))
+		body = append(body, "", w.st.bold("What the directory roles allow"))
 		for _, r := range rv.Roles {
 			body = append(body, "  • "+r.Name)
 			if r.Description != "" {

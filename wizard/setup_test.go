@@ -16,10 +16,12 @@ import (
 // fakeEngine records what the wizard asked of the engine.
 type fakeEngine struct {
 	signedIn, reviewed, applied bool
-	reviews                     int
-	review                      Review
-	atReview, atApply           SetupAnswers
-	verified                    []string
+	// keptSecret: the apply keeps the app's secret instead of adding one.
+	keptSecret        bool
+	reviews           int
+	review            Review
+	atReview, atApply SetupAnswers
+	verified          []string
 }
 
 func (e *fakeEngine) hooks() SetupHooks {
@@ -47,10 +49,17 @@ func (e *fakeEngine) hooks() SetupHooks {
 			e.reviews++
 			e.atReview = *a
 			rv := e.review
+			if a.NewCredential && rv.ExistingSecret != "" {
+				// The engine plans again: a new secret instead of the kept one.
+				rv.ExistingSecret = ""
+				rv.Steps = []string{"create  client secret — valid 1 year (until 2027-11-21)"}
+			}
 			if rv.Tenant == "" {
 				rv.Tenant = "Contoso (contoso.onmicrosoft.com)"
-				rv.Changes = []string{`create the app registration "` + a.Name + `" (single tenant)`}
-				rv.Credential = "a new client secret, valid 1 year (until 2027-11-21)"
+				rv.Steps = []string{
+					`create  app registration "` + a.Name + `" — single tenant`,
+					"create  client secret — valid 1 year (until 2027-11-21)",
+				}
 				for _, p := range a.Profile.Permissions {
 					rv.Permissions = append(rv.Permissions, Permission{Resource: p.Resource, Name: p.Name, Type: string(p.Type), DisplayName: p.DisplayName, Description: p.Description})
 				}
@@ -60,11 +69,18 @@ func (e *fakeEngine) hooks() SetupHooks {
 		Apply: func(_ context.Context, a *SetupAnswers, progress func(Event)) (*output.Result, error) {
 			e.applied = true
 			e.atApply = *a
-			progress(Event{Action: "create-app", Target: `"Entitle" (single-tenant)`, Status: StatusRunning})
-			progress(Event{Action: "create-app", Target: `"Entitle" (single-tenant)`, Status: StatusDone, Detail: "client ID 11111111-2222-3333-4444-555555555555"})
-			progress(Event{Action: "grant-admin-consent", Target: "Microsoft Graph · Directory.ReadWrite.All", Status: "waiting", Detail: "waiting for Entra to replicate the new service principal…"})
-			progress(Event{Action: "grant-admin-consent", Target: "Microsoft Graph · Directory.ReadWrite.All", Status: StatusDone})
+			progress(Event{Action: "create", Target: `app registration "Entitle"`, Status: StatusRunning})
+			progress(Event{Action: "create", Target: `app registration "Entitle"`, Status: StatusDone, Detail: "client ID 11111111-2222-3333-4444-555555555555"})
+			progress(Event{Action: "create", Target: "admin consent Microsoft Graph · Directory.ReadWrite.All", Status: "waiting", Detail: "waiting for Entra to replicate the new service principal…"})
+			progress(Event{Action: "create", Target: "admin consent Microsoft Graph · Directory.ReadWrite.All", Status: StatusDone})
 			exp := testNow.AddDate(1, 0, 0)
+			if e.keptSecret && !a.NewCredential {
+				return &output.Result{
+					Profile: a.Profile.ID, Product: a.Profile.Product, DisplayName: a.Name, TenantName: "Contoso", ClientID: "11111111-2222-3333-4444-555555555555",
+					KeptSecret: &output.KeptSecret{KeyID: "k1", Hint: "Xyz", ExpiresAt: exp}, HandoverFormat: "json",
+					Handover: &output.Handover{Fields: []output.HandoverField{{Label: "client_id", Value: "11111111-2222-3333-4444-555555555555"}}},
+				}, nil
+			}
 			return &output.Result{
 				Profile: a.Profile.ID, Product: a.Profile.Product, DisplayName: a.Name,
 				TenantID: "tttttttt-0000-0000-0000-000000000000", TenantName: "Contoso", ClientID: "11111111-2222-3333-4444-555555555555",
@@ -126,10 +142,10 @@ func TestSetupEntitle(t *testing.T) {
 		"Review — nothing has been changed yet",
 		"Directory.ReadWrite.All (Microsoft Graph, application)",
 		"Read and write directory data: Allows the app to read and write data in your",
-		"Credential  a new client secret",
-		"✓ Create app registration \"Entitle\" (single-tenant) — client ID\n  11111111-2222-3333-4444-555555555555",
+		"create  client secret — valid 1 year",
+		"✓ Create app registration \"Entitle\" — client ID\n  11111111-2222-3333-4444-555555555555",
 		"… waiting for Entra to replicate the new service principal…",
-		"✓ Grant admin consent: Microsoft Graph · Directory.ReadWrite.All",
+		"✓ Create admin consent Microsoft Graph · Directory.ReadWrite.All",
 		`"client_id": "11111111-2222-3333-4444-555555555555"`,
 		`"secret": "s3cr3t~value"`,
 		"The client secret is shown only this once",
@@ -399,7 +415,7 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 			answer{want: []string{"Leave?"}, keys: keys(enter)},
 		)}
 		w, out := testWizard(d)
-		e := &fakeEngine{review: Review{Tenant: "Contoso", Credential: "a new client secret", ExistingSecret: "…Xyz, expires 2027-01-01",
+		e := &fakeEngine{review: Review{Tenant: "Contoso", Steps: []string{"keep    client secret Xyz… — valid until 2027-01-01"}, ExistingSecret: "…Xyz, expires 2027-01-01",
 			Shortfalls: []string{"consent to Microsoft Graph application permissions needs Privileged Role Administrator or Global Administrator; you have Application Administrator"}}}
 		a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env"}
 		if _, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth"), e.hooks()); err != nil {
@@ -415,8 +431,8 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 		if !strings.Contains(out.String(), "cannot do everything Entitle needs") || !strings.Contains(out.String(), "you have Application Administrator") {
 			t.Errorf("shortfalls not explained:\n%s", out)
 		}
-		if !strings.Contains(out.String(), "Credential  a new client secret") {
-			t.Errorf("review does not list the new secret:\n%s", out)
+		if !strings.Contains(out.String(), "create  client secret") || strings.Contains(out.String(), "keep    client secret") || e.reviews != 2 {
+			t.Errorf("the review (%d) does not show the new plan:\n%s", e.reviews, out)
 		}
 	})
 	t.Run("keep the secret, stop", func(t *testing.T) {
@@ -437,6 +453,65 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 			t.Error("NewCredential set although the secret was kept")
 		}
 	})
+}
+
+// TestHandoverKeptSecret: when the secret was kept, the hand-over says the
+// values lack it and offers no file: a file of them would look complete.
+func TestHandoverKeptSecret(t *testing.T) {
+	t.Parallel()
+	d := &keyDriver{t: t, script: []answer{
+		{want: []string{"Keep the existing client secret?", "cannot be read back", "will then not include it"}, keys: keys(enter)},
+	}}
+	w, out := testWizard(d)
+	e := &fakeEngine{keptSecret: true, review: Review{Tenant: "Contoso", ExistingSecret: "client secret Xyz… (key ID k1), expires 2027-11-21",
+		Steps: []string{"keep  client secret Xyz… (key ID k1) — valid until 2027-11-21"}}}
+	a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env", Name: "Entitle", SecretExpiry: "1y", Yes: true}
+	if _, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "name", "secret-expiry", "yes"), e.hooks()); err != nil {
+		t.Fatal(err)
+	}
+	d.done()
+	text := out.String()
+	if !strings.Contains(text, "do not include the client secret") || strings.Contains(text, "Write the values") || strings.Contains(text, "shown only this once") {
+		t.Errorf("hand-over of a kept secret:\n%s", text)
+	}
+}
+
+// TestAdoptKeepsName: with --app-id the app keeps its own name: the
+// wizard does not ask for one.
+func TestAdoptKeepsName(t *testing.T) {
+	t.Parallel()
+	d := &keyDriver{t: t, script: []answer{{want: []string{"Leave?"}, keys: keys(enter)}}}
+	w, out := testWizard(d)
+	e := &fakeEngine{}
+	a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env", SecretExpiry: "1y", Yes: true,
+		AppID: "00001111-aaaa-2222-bbbb-3333cccc4444"}
+	if _, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "secret-expiry", "yes", "app-id"), e.hooks()); err != nil {
+		t.Fatal(err)
+	}
+	d.done()
+	if e.atApply.Name != "" || !strings.Contains(out.String(), "Display name: the app's own (--app-id)") {
+		t.Errorf("name %q\n%s", e.atApply.Name, out)
+	}
+}
+
+// TestReviewProblems: a plan whose checks failed is shown with its
+// problems and not applied (bad input, exit 2).
+func TestReviewProblems(t *testing.T) {
+	t.Parallel()
+	d := &keyDriver{t: t}
+	w, out := testWizard(d)
+	e := &fakeEngine{review: Review{Tenant: "Contoso", Steps: []string{"create  client secret"},
+		Problems: []string{"--output-file /x is a directory; name a file, e.g. /x/result.json"}}}
+	a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env", Name: "Entitle", SecretExpiry: "1y"}
+	_, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "name", "secret-expiry"), e.hooks())
+	var ie *InputError
+	if !errors.As(err, &ie) || e.applied {
+		t.Fatalf("err %v, applied %v", err, e.applied)
+	}
+	d.done()
+	if !strings.Contains(out.String(), "Nothing was changed, because:") || !strings.Contains(out.String(), "is a directory") {
+		t.Errorf("problems not shown:\n%s", out)
+	}
 }
 
 // TestHandoverWritesFile: the values go to a 0600 file in the product's

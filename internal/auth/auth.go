@@ -13,13 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/entra-link/entra-link/internal/cloud"
@@ -70,9 +70,9 @@ type Options struct {
 	// LoginClientID is the public client for browser/device-code sign-in
 	// (default DefaultLoginClientID).
 	LoginClientID string
-	// Transport carries sign-in HTTP traffic; nil means the default.
-	// Tests and the sandbox inject an *http.Client.
-	Transport policy.Transporter
+	// HTTPClient carries the sign-in's HTTP traffic (the run's client, see
+	// cli.Factory.HTTPClient); nil means azcore's default.
+	HTTPClient *http.Client
 	// DeviceCodePrompt shows the device-code instructions; nil writes them
 	// to stderr.
 	DeviceCodePrompt func(ctx context.Context, message string) error
@@ -126,12 +126,13 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 	if c.AuthorityHost == "" {
 		c = cloud.Global
 	}
+	rec := newNetRecorder(o.HTTPClient)
 	clientOpts := azcore.ClientOptions{
 		Cloud: azcloud.Configuration{
 			ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/",
 			Services:                     map[azcloud.ServiceName]azcloud.ServiceConfiguration{},
 		},
-		Transport: o.Transport,
+		Transport: rec.transporter(),
 	}
 	// Instance discovery asks login.microsoftonline.com which authorities
 	// are genuine; a custom authority is unknown to it by definition.
@@ -148,7 +149,7 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 	var (
 		inner azcore.TokenCredential
 		err   error
-		hints = hintContext{method: method}
+		hints = hintContext{method: method, sslCertFile: getenv("SSL_CERT_FILE")}
 	)
 	switch method {
 	case MethodBrowser:
@@ -192,7 +193,7 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 		return nil, &SignInError{Method: method, Err: err, Hint: "could not set up the " + method + " sign-in: " + err.Error()}
 	}
 
-	cc := &cachingCredential{inner: inner, hints: hints, entries: map[string]*cacheEntry{}}
+	cc := &cachingCredential{inner: inner, hints: hints, net: rec, entries: map[string]*cacheEntry{}}
 	if method == MethodBrowser || method == MethodDeviceCode {
 		cc.mapScopes = delegatedScopeMapper(c.GraphEndpoint)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -71,6 +72,10 @@ func TestEnvCredentialNamesWhatIsMissing(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	huge := filepath.Join(dir, "huge.pem")
+	if err := os.WriteFile(huge, nil, 0o600); err != nil || os.Truncate(huge, 4<<30) != nil {
+		t.Fatal("cannot make a sparse 4 GiB file")
+	}
 	cases := []struct {
 		name   string
 		env    map[string]string
@@ -83,13 +88,16 @@ func TestEnvCredentialNamesWhatIsMissing(t *testing.T) {
 		{"--tenant stands in for AZURE_TENANT_ID", map[string]string{"AZURE_CLIENT_SECRET": "s3cret-value"}, "contoso.onmicrosoft.com", []string{"variable AZURE_CLIENT_ID"}, []string{"AZURE_TENANT_ID", "s3cret-value"}},
 		{"certificate file missing", map[string]string{"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_CERTIFICATE_PATH": filepath.Join(dir, "nope.pem")}, "", []string{"cannot read the certificate in AZURE_CLIENT_CERTIFICATE_PATH", "no such file"}, nil},
 		{"certificate file unreadable", map[string]string{"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_CERTIFICATE_PATH": garbage, "AZURE_CLIENT_CERTIFICATE_PASSWORD": "pfx-pass-word"}, "", []string{"neither PEM nor a readable PKCS#12"}, []string{"pfx-pass-word"}},
+		// Never blocks nor reads without bound.
+		{"certificate is /dev/zero", map[string]string{"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_CERTIFICATE_PATH": "/dev/zero"}, "", []string{"(/dev/zero) is a character device, not a file"}, nil},
+		{"certificate is huge", map[string]string{"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_CERTIFICATE_PATH": huge}, "", []string{"is larger than 1 MiB"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewCredential(Options{Method: MethodEnv, Tenant: tc.tenant, Getenv: env(tc.env)})
 			var se *SignInError
-			if !errors.As(err, &se) || se.Method != MethodEnv {
-				t.Fatalf("err = %v, want *SignInError for env", err)
+			if !errors.As(err, &se) || se.Method != MethodEnv || !se.Input {
+				t.Fatalf("err = %v, want *SignInError for env, marked as bad input", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -108,7 +116,7 @@ func TestEnvCredentialNamesWhatIsMissing(t *testing.T) {
 func TestEnvSecretSignsInAgainstTheCloudsAuthority(t *testing.T) {
 	sts := newFakeSTS(t, "login.microsoftonline.us")
 	cred, err := NewCredential(Options{
-		Method: MethodEnv, Cloud: cloud.USGovDoD, Transport: sts,
+		Method: MethodEnv, Cloud: cloud.USGovDoD, HTTPClient: &http.Client{Transport: sts},
 		Getenv: env(map[string]string{"AZURE_TENANT_ID": "84841066-274d-4ec0-a5c1-276be684bdd3", "AZURE_CLIENT_ID": "c0ffee00-0000-4000-8000-000000000001", "AZURE_CLIENT_SECRET": "s3cret"}),
 	})
 	if err != nil {
@@ -155,7 +163,7 @@ func TestCustomCloudDisablesInstanceDiscovery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sts := newFakeSTS(t, tc.host)
 			sts.allowDiscovery = tc.wantDiscovery
-			cred, err := NewCredential(Options{Method: MethodEnv, Cloud: tc.cloud, Transport: sts, Getenv: envVars})
+			cred, err := NewCredential(Options{Method: MethodEnv, Cloud: tc.cloud, HTTPClient: &http.Client{Transport: sts}, Getenv: envVars})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +188,7 @@ func TestDeviceCodeAsksForLeastPrivilegeScopesOnTheCloudsGraph(t *testing.T) {
 	sts := newFakeSTS(t, "login.microsoftonline.us")
 	var prompts []string
 	cred, err := NewCredential(Options{
-		Method: MethodDeviceCode, Cloud: cloud.USGov, Transport: sts, Getenv: env(nil),
+		Method: MethodDeviceCode, Cloud: cloud.USGov, HTTPClient: &http.Client{Transport: sts}, Getenv: env(nil),
 		DeviceCodePrompt: func(_ context.Context, msg string) error { prompts = append(prompts, msg); return nil },
 	})
 	if err != nil {
@@ -493,7 +501,7 @@ func TestEnvCertificateCredentialFromModernPFX(t *testing.T) {
 		t.Fatal(err)
 	}
 	sts := newFakeSTS(t, "login.microsoftonline.com")
-	cred, err := NewCredential(Options{Method: MethodEnv, Transport: sts, Getenv: env(map[string]string{
+	cred, err := NewCredential(Options{Method: MethodEnv, HTTPClient: &http.Client{Transport: sts}, Getenv: env(map[string]string{
 		"AZURE_TENANT_ID": "84841066-274d-4ec0-a5c1-276be684bdd3", "AZURE_CLIENT_ID": "c0ffee00-0000-4000-8000-000000000001",
 		"AZURE_CLIENT_CERTIFICATE_PATH": path, "AZURE_CLIENT_CERTIFICATE_PASSWORD": "pfx-pass",
 	})})

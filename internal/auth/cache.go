@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ const expiryMargin = 5 * time.Minute
 type cachingCredential struct {
 	inner     azcore.TokenCredential
 	hints     hintContext
+	net       *netRecorder            // the sign-in's transport (nil: azcore's default)
 	mapScopes func([]string) []string // nil = as requested
 	now       func() time.Time        // tests
 
@@ -43,8 +45,7 @@ func (c *cachingCredential) GetToken(ctx context.Context, o policy.TokenRequestO
 	}
 	if o.Claims != "" {
 		// A claims challenge demands a fresh token; never serve it from cache.
-		tok, err := c.inner.GetToken(ctx, o)
-		return tok, c.hints.explain(err)
+		return c.fetch(ctx, o)
 	}
 	e := c.entry(cacheKey(o))
 	select {
@@ -56,12 +57,30 @@ func (c *cachingCredential) GetToken(ctx context.Context, o policy.TokenRequestO
 	if c.fresh(e.tok) {
 		return e.tok, nil
 	}
-	tok, err := c.inner.GetToken(ctx, o)
+	tok, err := c.fetch(ctx, o)
 	if err != nil {
-		return azcore.AccessToken{}, c.hints.explain(err)
+		return azcore.AccessToken{}, err
 	}
 	e.tok = tok
 	return tok, nil
+}
+
+// fetch asks the inner credential and explains a failure. azidentity
+// reports a cancelled sign-in or a request that got no response only as
+// text, so the context and the transport are asked what really happened.
+func (c *cachingCredential) fetch(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	mark := c.net.mark()
+	tok, err := c.inner.GetToken(ctx, o)
+	if err == nil {
+		return tok, nil
+	}
+	if ctx.Err() != nil {
+		return azcore.AccessToken{}, c.hints.explain(errors.Join(ctx.Err(), err))
+	}
+	if f := c.net.failureSince(mark); f != nil {
+		return azcore.AccessToken{}, &SignInError{Method: c.hints.method, Hint: c.hints.networkHint(f), Err: errors.Join(f.err, err)}
+	}
+	return azcore.AccessToken{}, c.hints.explain(err)
 }
 
 func (c *cachingCredential) entry(key string) *cacheEntry {

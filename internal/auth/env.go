@@ -12,6 +12,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/entra-link/entra-link/internal/inputfile"
 )
 
 // The variables of azidentity's EnvironmentCredential.
@@ -23,6 +25,10 @@ const (
 	envCertPassword = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
 	envSendChain    = "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"
 )
+
+// maxCertificateFile bounds AZURE_CLIENT_CERTIFICATE_PATH: a PEM or PFX
+// with a key and a chain is a few kilobytes.
+const maxCertificateFile = 1 << 20
 
 type envCred struct {
 	cred               azcore.TokenCredential
@@ -57,7 +63,7 @@ func newEnvCredential(getenv func(string) string, tenant string, co azcore.Clien
 		missing = append(missing, envClientSecret+" or "+envCertPath)
 	}
 	if len(missing) > 0 {
-		return envCred{}, &SignInError{Method: MethodEnv, Hint: "--auth env needs the environment variable" + plural(len(missing)) + " " + strings.Join(missing, ", ") + ": set " + pronoun(len(missing)) + " to the service principal's tenant, client id and secret or certificate"}
+		return envCred{}, &SignInError{Method: MethodEnv, Input: true, Hint: "--auth env needs the environment variable" + plural(len(missing)) + " " + strings.Join(missing, ", ") + ": set " + pronoun(len(missing)) + " to the service principal's tenant, client id and secret or certificate"}
 	}
 
 	if secret != "" {
@@ -70,13 +76,17 @@ func newEnvCredential(getenv func(string) string, tenant string, co azcore.Clien
 		return envCred{cred: cred, secretVar: envClientSecret}, nil
 	}
 
-	data, err := os.ReadFile(certPath)
-	if err != nil {
-		return envCred{}, &SignInError{Method: MethodEnv, Err: err, Hint: fmt.Sprintf("cannot read the certificate in %s (%s): %v", envCertPath, certPath, unwrapPathError(err))}
+	data, err := inputfile.Read(certPath, maxCertificateFile)
+	var ie *inputfile.Error
+	switch {
+	case errors.As(err, &ie):
+		return envCred{}, &SignInError{Method: MethodEnv, Err: err, Input: true, Hint: fmt.Sprintf("the certificate in %s (%s) %v; point it at the PEM or PFX file with the app's certificate and private key", envCertPath, certPath, ie)}
+	case err != nil:
+		return envCred{}, &SignInError{Method: MethodEnv, Err: err, Input: true, Hint: fmt.Sprintf("cannot read the certificate in %s (%s): %v", envCertPath, certPath, unwrapPathError(err))}
 	}
 	certs, key, err := parseCertificate(data, getenv(envCertPassword))
 	if err != nil {
-		return envCred{}, &SignInError{Method: MethodEnv, Err: err, Hint: fmt.Sprintf("the certificate in %s (%s) %v", envCertPath, certPath, err)}
+		return envCred{}, &SignInError{Method: MethodEnv, Err: err, Input: true, Hint: fmt.Sprintf("the certificate in %s (%s) %v", envCertPath, certPath, err)}
 	}
 	sendChain, _ := strconv.ParseBool(getenv(envSendChain))
 	cred, err := azidentity.NewClientCertificateCredential(tenant, clientID, certs, key, &azidentity.ClientCertificateCredentialOptions{

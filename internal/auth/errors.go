@@ -20,6 +20,9 @@ type SignInError struct {
 	Hint string
 	// Err is the underlying error.
 	Err error
+	// Input marks a problem with what the user gave (a missing variable,
+	// an unreadable certificate file), found before anything was sent.
+	Input bool
 }
 
 // Error renders the hint with its code and method.
@@ -51,9 +54,10 @@ func (e *SignInError) Unwrap() error { return e.Err }
 
 // hintContext is what the explanation may refer to.
 type hintContext struct {
-	method    string
-	secretVar string // env: the variable that held the secret
-	certVar   string // env: the variable that named the certificate
+	method      string
+	sslCertFile string // SSL_CERT_FILE, named when a certificate is not trusted
+	secretVar   string // env: the variable that held the secret
+	certVar     string // env: the variable that named the certificate
 }
 
 var aadsts = regexp.MustCompile(`AADSTS(\d+):? ?([^"\r\n\\]*)`)
@@ -158,10 +162,24 @@ func cutTrace(s string) string {
 	return s
 }
 
+// firstLine is the first line of a multi-line error, continued while it
+// ends in ":" (MSAL puts the cause of "server response error:" on the next
+// line).
 func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		return strings.TrimSpace(s[:i])
+	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' })
+	out := ""
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if out != "" {
+			out += " "
+		}
+		out += l
+		if !strings.HasSuffix(out, ":") {
+			break
+		}
 	}
-	return s
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -35,9 +36,9 @@ type ProofOptions struct {
 	TenantID string
 	ClientID string
 	Secret   string
-	// Transport carries the token requests (the run's transport, so that
-	// --sandbox and tests reach the same tenant).
-	Transport policy.Transporter
+	// HTTPClient carries the token requests: the run's client, so that the
+	// proof reaches the tenant the run talks to (nil: azcore's default).
+	HTTPClient *http.Client
 	// Timeout bounds the whole proof, waits included (default 2 minutes).
 	Timeout time.Duration
 	// BaseDelay is the first wait after a replication error; waits double
@@ -107,10 +108,11 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 	if maxDelay < base {
 		maxDelay = max(DefaultProofMaxDelay, base)
 	}
+	rec := newNetRecorder(o.HTTPClient)
 	cred, err := azidentity.NewClientSecretCredential(o.TenantID, o.ClientID, o.Secret, &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{
 			Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/", Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{}},
-			Transport: o.Transport,
+			Transport: rec.transporter(),
 		},
 		// A custom authority is unknown to Microsoft's instance discovery.
 		DisableInstanceDiscovery: c.Custom,
@@ -124,6 +126,7 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 	wait := base
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, min(proofAttemptTimeout, time.Until(deadline)+time.Second))
+		mark := rec.mark()
 		_, err := cred.GetToken(actx, policy.TokenRequestOptions{Scopes: []string{c.GraphScope()}})
 		cancel()
 		if err == nil {
@@ -133,6 +136,9 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 			return ctx.Err()
 		}
 		explained := hints.explain(err)
+		if f := rec.failureSince(mark); f != nil {
+			explained = &SignInError{Method: hints.method, Hint: hints.networkHint(f), Err: errors.Join(f.err, err)}
+		}
 		code := ""
 		var se *SignInError
 		if errors.As(explained, &se) {

@@ -62,8 +62,8 @@ func TestProveSecret(t *testing.T) {
 			var retries []string
 			err = ProveSecret(context.Background(), ProofOptions{
 				Cloud: cloud.Global, TenantID: ti.TenantID, ClientID: clientID, Secret: secret,
-				Transport: &http.Client{Transport: sb.Transport()},
-				Timeout:   timeout, BaseDelay: 20 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
+				HTTPClient: &http.Client{Transport: sb.Transport()},
+				Timeout:    timeout, BaseDelay: 20 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
 				OnRetry: func(attempt int, code string, _ time.Duration) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -109,7 +109,7 @@ func TestProveSecretBacksOff(t *testing.T) {
 	attempts := 0
 	err = ProveSecret(context.Background(), ProofOptions{
 		Cloud: cloud.Global, TenantID: sb.Tenant().TenantID, ClientID: clientID, Secret: secret,
-		Transport: &http.Client{Transport: sb.Transport()}, BaseDelay: 50 * time.Millisecond,
+		HTTPClient: &http.Client{Transport: sb.Transport()}, BaseDelay: 50 * time.Millisecond,
 		OnRetry: func(int, string, time.Duration) { attempts++ },
 	})
 	if err != nil || attempts != 3 {
@@ -131,7 +131,7 @@ func TestProveSecretCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	err = ProveSecret(ctx, ProofOptions{
 		Cloud: cloud.Global, TenantID: sb.Tenant().TenantID, ClientID: clientID, Secret: secret,
-		Transport: &http.Client{Transport: sb.Transport()}, BaseDelay: time.Second,
+		HTTPClient: &http.Client{Transport: sb.Transport()}, BaseDelay: time.Second,
 		OnRetry: func(int, string, time.Duration) { cancel() },
 	})
 	if !errors.Is(err, context.Canceled) {

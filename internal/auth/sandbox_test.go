@@ -42,7 +42,7 @@ func TestSandboxDeviceCodeConsentsToLeastPrivilege(t *testing.T) {
 	var prompt string
 	cred, err := NewCredential(Options{
 		Method: MethodDeviceCode, Tenant: s.Tenant().TenantID, Cloud: cloud.USGov,
-		Transport: sandboxtest.Client(s), Getenv: env(nil),
+		HTTPClient: sandboxtest.Client(s), Getenv: env(nil),
 		DeviceCodePrompt: func(_ context.Context, m string) error { prompt = m; return nil },
 	})
 	if err != nil {
@@ -86,7 +86,7 @@ func TestSandboxEnvOnTheDoDCloud(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cred, err := NewCredential(Options{
-		Method: MethodEnv, Cloud: cloud.USGovDoD, Transport: sandboxtest.Client(s),
+		Method: MethodEnv, Cloud: cloud.USGovDoD, HTTPClient: sandboxtest.Client(s),
 		Getenv: env(map[string]string{"AZURE_TENANT_ID": info.TenantID, "AZURE_CLIENT_ID": info.ClientID, "AZURE_CLIENT_SECRET": info.ClientSecret}),
 	})
 	if err != nil {
@@ -107,7 +107,7 @@ func TestSandboxEnvOnTheDoDCloud(t *testing.T) {
 
 	// A wrong secret is explained, naming the variable.
 	bad, err := NewCredential(Options{
-		Method: MethodEnv, Cloud: cloud.USGovDoD, Transport: sandboxtest.Client(s),
+		Method: MethodEnv, Cloud: cloud.USGovDoD, HTTPClient: sandboxtest.Client(s),
 		Getenv: env(map[string]string{"AZURE_TENANT_ID": info.TenantID, "AZURE_CLIENT_ID": info.ClientID, "AZURE_CLIENT_SECRET": "wrong-secret-value"}),
 	})
 	if err != nil {

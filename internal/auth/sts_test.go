@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// fakeSTS is an Entra token endpoint behind a policy.Transporter: no
+// fakeSTS is an Entra token endpoint behind an http.RoundTripper: no
 // sockets, and any request it does not expect fails the test's sign-in
 // (so nothing can reach the real login.microsoftonline.com).
 type fakeSTS struct {
@@ -49,7 +49,7 @@ func (s *fakeSTS) requests() []stsRequest {
 	return append([]stsRequest(nil), s.reqs...)
 }
 
-func (s *fakeSTS) Do(req *http.Request) (*http.Response, error) {
+func (s *fakeSTS) RoundTrip(req *http.Request) (*http.Response, error) {
 	form := map[string][]string{}
 	if req.Body != nil {
 		b, _ := io.ReadAll(req.Body)

@@ -33,11 +33,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/entra-link/entra-link/internal/inputfile"
 )
 
 // MinRSABits is the smallest RSA modulus Entra accepts for a certificate
@@ -140,25 +140,16 @@ const (
 // Load reads a certificate file (PEM or DER, any extension) and checks it as
 // Parse does, at time now.
 func Load(path string, now time.Time) (*Certificate, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read certificate %s: %w", path, err)
-	}
-	defer func() { _ = f.Close() }() // read-only: a close error loses nothing
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read certificate %s: %w", path, err)
-	}
-	if fi.IsDir() {
-		return nil, invalid(path, ErrNotCertificate, "is a directory; give the certificate file, e.g. the .cer file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read certificate %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
+	data, err := inputfile.Read(path, MaxFileSize)
+	var ie *inputfile.Error
+	switch {
+	case errors.As(err, &ie) && errors.Is(err, inputfile.ErrTooLarge):
 		return nil, invalid(path, ErrTooLarge, "the file is larger than %d KiB, far more than a certificate; %s",
 			MaxFileSize>>10, "give the certificate file, e.g. the .cer file")
+	case errors.As(err, &ie):
+		return nil, invalid(path, ErrNotCertificate, "%s; give the certificate file, e.g. the .cer file", ie.Msg)
+	case err != nil:
+		return nil, fmt.Errorf("read certificate %s: %w", path, err)
 	}
 	return Parse(data, path, now)
 }

@@ -132,6 +132,20 @@ type Written struct {
 	BundlePath string
 }
 
+// FileNames are the files WriteFiles writes for dir and base, so that a
+// caller can check them before anything is generated.
+func FileNames(dir, base string) Written {
+	if dir == "" {
+		dir = "."
+	}
+	return Written{
+		KeyPath:    filepath.Join(dir, base+".key.pem"),
+		CertPath:   filepath.Join(dir, base+".cert.pem"),
+		PFXPath:    filepath.Join(dir, base+".pfx"),
+		BundlePath: filepath.Join(dir, base+".bundle.pem"),
+	}
+}
+
 // WriteFiles writes DIR/<base>.key.pem (PKCS#8 PEM, 0600),
 // DIR/<base>.cert.pem (0644), DIR/<base>.pfx (key and certificate,
 // protected by k.PFXPassword, 0600) and DIR/<base>.bundle.pem (certificate then key, 0600),
@@ -147,12 +161,7 @@ func (k *KeyPair) WriteFiles(dir, base string, force bool) (Written, error) {
 	if dir == "" {
 		dir = "."
 	}
-	w := Written{
-		KeyPath:    filepath.Join(dir, base+".key.pem"),
-		CertPath:   filepath.Join(dir, base+".cert.pem"),
-		PFXPath:    filepath.Join(dir, base+".pfx"),
-		BundlePath: filepath.Join(dir, base+".bundle.pem"),
-	}
+	w := FileNames(dir, base)
 	// Encode everything first: an encoding failure must not leave half a set.
 	keyPEM, err := k.PrivateKeyPEM()
 	if err != nil {

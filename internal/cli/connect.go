@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -22,7 +23,9 @@ type connection struct {
 	Graph   graph.API
 	Cloud   cloud.Cloud
 	Sandbox *sandbox.Server
-	close   func()
+	// HTTP carries every request of the run (never nil once connected).
+	HTTP  *http.Client
+	close func()
 	// progress receives "waiting" events when the Graph client retries.
 	progress atomic.Pointer[func(setup.Event)]
 }
@@ -75,10 +78,10 @@ func sandboxDir(f *Factory) (string, error) {
 	return filepath.Join(home, ".local", "state", "entra-link", "sandbox"), nil
 }
 
-// connect signs in (or starts the in-process sandbox) and returns a Graph client.
+// connect signs in (or starts the in-process sandbox) and returns a Graph
+// client. Sign-in, Graph and the proof of a new secret all use conn.HTTP.
 func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, error) {
 	conn := &connection{Cloud: o.Cloud}
-	transport := f.Transport
 	authOpts := auth.Options{
 		Method:        o.Auth,
 		Tenant:        o.Tenant,
@@ -103,21 +106,28 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		conn.close = func() { _ = srv.Close() }
 		ti := srv.Tenant()
 		sandboxBanner(f.IO.ErrOut, ti.DisplayName, ti.TenantDomain, dir)
-		transport = srv.Transport()
+		conn.HTTP = &http.Client{Transport: srv.Transport()}
 		env := map[string]string{"AZURE_CLIENT_ID": ti.ClientID, "AZURE_CLIENT_SECRET": ti.ClientSecret, "AZURE_TENANT_ID": ti.TenantID}
 		authOpts.Method = auth.MethodEnv
 		authOpts.Tenant = ti.TenantID
 		authOpts.Getenv = func(k string) string { return env[k] }
+	} else {
+		hc, err := f.httpClient()
+		if err != nil {
+			return nil, err
+		}
+		conn.HTTP = hc
 	}
-	if transport != nil {
-		authOpts.Transport = &http.Client{Transport: transport}
-	}
+	authOpts.HTTPClient = conn.HTTP
 	cred, err := auth.NewCredential(authOpts)
 	if err != nil {
 		conn.Close()
+		if se := (*auth.SignInError)(nil); errors.As(err, &se) && se.Input {
+			return nil, exit.UsageError(err)
+		}
 		return nil, exit.WithCode(exit.Failed, err)
 	}
-	gopts := graph.Options{Endpoint: o.Cloud.GraphEndpoint, Transport: transport, OnRetry: conn.retried}
+	gopts := graph.Options{Endpoint: o.Cloud.GraphEndpoint, HTTPClient: conn.HTTP, OnRetry: conn.retried}
 	if o.Verbose {
 		gopts.Trace = f.IO.ErrOut
 	}

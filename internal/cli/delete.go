@@ -19,8 +19,9 @@ import (
 type DeleteOptions struct {
 	f *Factory
 	TenantOptions
-	App AppSelector
-	Yes bool
+	App    AppSelector
+	Yes    bool
+	DryRun bool
 
 	ctx     context.Context
 	fixArgs []string
@@ -47,6 +48,9 @@ registration only: run setup again for its service principal, consent and roles.
 		Example: `  # See what goes, then confirm
   entra-link delete --name Entitle
 
+  # Only the plan: every consent, role, the service principal and the app, in order
+  entra-link delete --name Entitle --dry-run
+
   # In a script: an app entra-link did not create, by its client ID, with a JSON report
   entra-link delete --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --yes --output json`,
 		Args: noArgs,
@@ -72,6 +76,7 @@ registration only: run setup again for its service principal, consent and roles.
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	opts.App.register(cmd, "delete")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would be deleted, step by step, and change nothing")
 	return cmd
 }
 
@@ -89,6 +94,19 @@ func deleteRun(o *DeleteOptions) error {
 	del, err := setup.PrepareDeletion(ctx, d.env, setup.DeleteRequest{Selector: sel, Sandbox: d.sandbox()})
 	if err != nil {
 		return preflightError(err)
+	}
+	if o.DryRun {
+		res := del.DryRunResult(o.Cloud)
+		var b bytes.Buffer
+		if o.Output == output.FormatJSON {
+			if err := writeJSON(&b, res); err != nil {
+				return err
+			}
+		} else {
+			renderDeletePlan(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}, layout.Width(o.f.IO.Out))
+		}
+		_, err := o.f.IO.Out.Write(b.Bytes())
+		return err
 	}
 	errOut := o.f.IO.ErrOut
 	wd := width(o.f)
@@ -136,6 +154,32 @@ func deleteRun(o *DeleteOptions) error {
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
 }
 
+// renderDeletePlan prints what delete would do: the plan, one step a line,
+// in lines of at most width columns.
+func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style, width int) {
+	var out []string
+	if r.Sandbox {
+		out = append(out, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), "")
+	}
+	title := fmt.Sprintf("Plan to delete %q (client ID %s)", r.App.DisplayName, r.App.ClientID)
+	if r.TenantName != "" {
+		title += " from " + r.TenantName
+	}
+	for _, l := range layout.Wrap(title+" — dry run: nothing is changed", width) {
+		out = append(out, st.Bold(l))
+	}
+	for _, l := range output.PlanLines(r.Plan) {
+		out = append(out, layout.Line("  "+l, width)...)
+	}
+	for _, x := range r.Warnings {
+		out = append(out, "")
+		out = append(out, layout.Hang(st.Yellow("!")+" ", "  ", x, width)...)
+	}
+	out = append(out, "")
+	out = append(out, layout.Wrap("The app registration could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete it.", width)...)
+	_, _ = io.WriteString(w, layout.Text(out))
+}
+
 // renderDelete reports what was deleted and how to undo it, in lines of
 // at most width columns.
 func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style, width int) {
@@ -155,11 +199,11 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style, width int
 		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", fmt.Sprintf("%q (client ID %s) was not deleted.", r.App.DisplayName, r.App.ClientID), width)...)
 		out = append(out, "", "What was done")
 		for _, s := range r.Steps {
-			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗")}[s.Status]
+			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗"), output.StepInterrupted: st.Yellow("!")}[s.Status]
 			if mark == "" {
 				mark = " "
 			}
-			out = append(out, layout.Hang("  "+mark+" ", "    ", s.Action+" "+s.Target, width)...)
+			out = append(out, layout.Hang("  "+mark+" ", "    ", output.ActionWord(s.Action)+" "+s.Target, width)...)
 		}
 	}
 	for _, x := range r.Warnings {

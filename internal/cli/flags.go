@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/internal/setup"
 	"github.com/entra-link/entra-link/wizard"
 )
 
@@ -118,9 +118,9 @@ func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
 	if o.Sandbox && (o.AuthorityHost != "" || fs.Changed("auth") || o.LoginClientID != "") {
 		return exit.UsageErrorf("--sandbox signs in to the emulated tenant itself; it cannot be combined with --auth, --login-client-id or --authority-host")
 	}
-	if o.OutputFile != "" && !o.Force {
-		if _, err := os.Lstat(o.OutputFile); err == nil {
-			return exit.UsageErrorf("--output-file: %s already exists; add --force to replace it (it holds secrets, so entra-link never overwrites it silently)", o.OutputFile)
+	if o.OutputFile != "" {
+		if problem := setup.CheckOutputFile(o.OutputFile, o.Force, false); problem != "" {
+			return exit.UsageErrorf("%s (nothing was changed)", problem)
 		}
 	}
 	if !f.IO.IsStdinTTY() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/layout"
+	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
 )
@@ -29,6 +29,7 @@ type RotateOptions struct {
 	SecretExpiry string
 	RemoveOld    bool
 	Yes          bool
+	DryRun       bool
 
 	ctx      context.Context
 	fixArgs  []string
@@ -46,7 +47,8 @@ func NewCmdRotateSecret(f *Factory, runF func(*RotateOptions) error) *cobra.Comm
 		Long: `Add a new client secret to an app that entra-link set up, and hand it over exactly like
 setup does (every --output format, --output-file). The app's other secrets are kept, so the
 product can be switched to the new secret without downtime. The default lifetime is the app's
-profile's (1 year for the built-in profiles).
+profile's (1 year for the built-in profiles). It does not ask for confirmation: adding a
+secret is additive, so a runbook needs only --no-input (--yes is accepted and changes nothing).
 
 With --remove-old, the other secrets are removed only after the new one has been proven to
 work: entra-link obtains a token with it (waiting while Entra replicates the new secret). If
@@ -58,6 +60,9 @@ Apps are found by their entra-link tags (--name) or by --app-id, which may also 
 entra-link did not create.`,
 		Example: `  # Add a secret to the Relution app; the old one keeps working
   entra-link rotate-secret --name Relution
+
+  # What --remove-old would do, without changing anything
+  entra-link rotate-secret --name Relution --remove-old --dry-run
 
   # Replace Entitle's secret: new Connection JSON, old secrets retired once the new one works
   entra-link rotate-secret --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --remove-old --output handover
@@ -82,6 +87,9 @@ entra-link did not create.`,
 				}
 				opts.lifetime = l
 			}
+			if opts.DryRun && (opts.Output == output.FormatEnv || opts.Output == output.FormatHandover) {
+				return exit.UsageErrorf("--output %s needs the values of a real run; with --dry-run use --output text or json", opts.Output)
+			}
 			opts.proofTimeout = auth.DefaultProofTimeout
 			if v := strings.TrimSpace(f.Getenv(proofTimeoutEnv)); v != "" {
 				d, err := time.ParseDuration(v)
@@ -102,18 +110,23 @@ entra-link did not create.`,
 	opts.App.register(cmd, "add the secret to")
 	cmd.Flags().StringVar(&opts.SecretExpiry, "secret-expiry", "", "lifetime of the new secret, e.g. 90d, 6m, 1y (default: the app's profile's)")
 	cmd.Flags().BoolVar(&opts.RemoveOld, "remove-old", false, "retire the app's other secrets once the new one is proven to work")
-	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "accepted for scripts; adding a secret never asks for confirmation")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan (the new secret, the old ones kept or retired) and change nothing")
 	return cmd
 }
 
 func rotateRun(o *RotateOptions) error {
+	if o.DryRun {
+		return rotateDryRun(o)
+	}
 	if o.wizardWanted() {
 		return rotateWizardRun(o)
 	}
 	ctx := ctxOr(o.ctx)
-	if !o.Yes && !o.f.IO.CanPrompt() {
-		return exit.UsageErrorf("rotate-secret changes your tenant and cannot ask for confirmation here: add --yes to add the new secret")
-	}
+	// Adding a secret is additive (design.md §2): no confirmation, with or
+	// without a terminal; --yes is accepted and changes nothing. The app is
+	// looked up first, so an unknown app or an ambiguous --name is the
+	// first thing reported.
 	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
@@ -129,7 +142,7 @@ func rotateRun(o *RotateOptions) error {
 		req.Prove = func(ctx context.Context, clientID, secret string) error {
 			return auth.ProveSecret(ctx, auth.ProofOptions{
 				Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
-				Transport: proofTransport(o.f, d.conn), Timeout: o.proofTimeout,
+				HTTPClient: d.conn.HTTP, Timeout: o.proofTimeout,
 				OnRetry: func(attempt int, code string, wait time.Duration) {
 					say(o.f.IO.ErrOut, fmt.Sprintf("… Entra does not accept the new secret yet (%s: still replicating); trying again in %s", code, wait))
 				},
@@ -140,38 +153,25 @@ func rotateRun(o *RotateOptions) error {
 	if err != nil {
 		return preflightError(err)
 	}
+	// Adding a secret needs no confirmation: what it does is said, then done.
 	wd := width(o.f)
-	var warn []string
+	var lines []string
 	for _, w := range ro.Warnings {
-		warn = append(warn, layout.Hang("! ", "  ", w, wd)...)
+		lines = append(lines, layout.Hang("! ", "  ", w, wd)...)
 	}
-	if o.Yes {
-		sayLines(o.f.IO.ErrOut, warn...)
-	} else {
-		var body []string
-		for _, l := range ro.Summary() {
-			body = append(body, layout.Wrap(l, wd)...)
-		}
-		body = append(append(body, warn...), "")
-		fmt.Fprintln(o.f.IO.ErrOut)
-		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, []string{"Review — nothing has been changed yet"}, body, "Add the new secret?", "Add it", "Cancel", true)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was changed"))
-		}
+	for _, l := range ro.Summary() {
+		lines = append(lines, layout.Wrap(l, wd)...)
 	}
-	early := &earlyDelivery{f: o.f, t: &o.TenantOptions}
-	d.env.OnSecret = early.secret
-	res, applyErr := ro.Apply(ctx, d.env)
-	if res == nil {
-		return exit.WithCode(exit.Failed, applyErr)
-	}
-	if err := early.final(res); err != nil {
-		return errors.Join(err, exit.WithCode(exit.Failed, applyErr))
-	}
+	sayLines(o.f.IO.ErrOut, lines...)
+	res, applyErr, deliverErr := o.rotate(ctx, d, ro)
+	var ie *internalError
 	switch {
+	case errors.As(applyErr, &ie):
+		return applyErr // after the result, if there was one
+	case res == nil:
+		return exit.WithCode(exit.Failed, applyErr)
+	case deliverErr != nil:
+		return errors.Join(deliverErr, exit.WithCode(exit.Failed, applyErr))
 	case applyErr == nil:
 		return nil
 	case ctx.Err() != nil && errors.Is(applyErr, ctx.Err()):
@@ -180,15 +180,46 @@ func rotateRun(o *RotateOptions) error {
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
 }
 
-// proofTransport is the transport of the run: the sandbox's when --sandbox
-// started one, else the factory's (tests), else the default.
-func proofTransport(f *Factory, conn *connection) *http.Client {
-	rt := f.Transport
-	if conn.Sandbox != nil {
-		rt = conn.Sandbox.Transport()
+// rotateDryRun reads the app and prints what rotate-secret would do.
+func rotateDryRun(o *RotateOptions) error {
+	ctx := ctxOr(o.ctx)
+	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	if err != nil {
+		return err
 	}
-	if rt == nil {
-		return nil
+	defer d.close()
+	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "give a new client secret", secretUnavailable)
+	if err != nil {
+		return err
 	}
-	return &http.Client{Transport: rt}
+	req := setup.RotateRequest{Selector: sel, Lifetime: o.lifetime, RemoveOld: o.RemoveOld, Sandbox: d.sandbox()}
+	if o.RemoveOld {
+		// Planned, never called: a dry run proves nothing.
+		req.Prove = func(context.Context, string, string) error { return errors.New("a dry run proves nothing") }
+	}
+	ro, err := setup.PrepareRotation(ctx, d.env, req)
+	if err != nil {
+		return preflightError(err)
+	}
+	return deliver(o.f, &o.TenantOptions, ro.DryRunResult(o.Cloud))
+}
+
+// rotate runs the rotation and delivers its result: early to --output-file
+// the moment the secret exists, then to the file or stdout. A panic in it
+// is returned as an internal error, the secret delivered all the same. A
+// run stopped by a signal while its last step was under way ends as
+// cancelled, even though nothing was left undone. res is nil when no
+// secret was created.
+func (o *RotateOptions) rotate(ctx context.Context, d *dayTwo, ro *setup.Rotation) (res *output.Result, applyErr, deliverErr error) {
+	early := newDelivery(ctx, o.f, &o.TenantOptions)
+	d.env.OnSecret = early.secret
+	res, applyErr = early.guard(func() (*output.Result, error) { return ro.Apply(ctx, d.env) })
+	if res == nil {
+		return nil, applyErr, nil
+	}
+	if applyErr == nil && ctx.Err() != nil {
+		res.Error = fmt.Sprintf("stopped (%v) after the new secret was added; it is delivered here and nothing else was left to do", context.Cause(ctx))
+		applyErr = ctx.Err()
+	}
+	return res, applyErr, early.final(res)
 }

@@ -103,7 +103,7 @@ func TestRotateRemoveOld(t *testing.T) {
 	tt.sb.SetFaults(sandbox.Faults{})
 	j := decode(t, r.stdout)
 	newSecret, newKey := str(j, "clientSecret"), str(j, "clientSecretKeyId")
-	mustContain(t, "stderr", r.stderr, "Entra does not accept the new secret yet (AADSTS", "still replicating", "✓ prove-client-secret")
+	mustContain(t, "stderr", r.stderr, "Entra does not accept the new secret yet (AADSTS", "still replicating", "✓ check the new client secret works")
 	if got := tt.state().secretKeys(t, appID); !slices.Equal(got, []string{newKey}) {
 		t.Errorf("secrets %v, want only the new %s", got, newKey)
 	}
@@ -116,7 +116,7 @@ func TestRotateRemoveOld(t *testing.T) {
 	removed := 0
 	for _, s := range j["steps"].([]any) {
 		s := s.(map[string]any)
-		if s["action"] == "remove-client-secret" && s["status"] == "done" {
+		if s["action"] == "remove" && s["kind"] == "client-secret" && s["status"] == "done" {
 			removed++
 		}
 	}
@@ -176,7 +176,9 @@ func TestRotateBadInput(t *testing.T) {
 		{"ambiguous name", []string{"--name", "entitle", "--yes"}, []string{"matches 2 apps made by entra-link", str(res, "clientId"), "say which one with --app-id"}},
 		{"remove-old without other secrets", []string{"--name", "No secrets", "--yes", "--remove-old"}, []string{"--remove-old", "has no other client secret to retire", "nothing was changed"}},
 		{"longer than the profile allows", []string{"--app-id", str(res, "clientId"), "--yes", "--secret-expiry", "25m"}, []string{"invalid value for --secret-expiry", "2 years"}},
-		{"no --yes without a terminal", []string{"--app-id", str(res, "clientId")}, []string{"add --yes"}},
+		// Reported before anything else, also without --yes (design.md §2).
+		{"unknown app, runbook style", []string{"--app-id", "00000000-1111-2222-3333-444444444444", "--no-input"}, []string{"no application with this application (client) ID"}},
+		{"ambiguous name, runbook style", []string{"--name", "entitle", "--no-input"}, []string{"matches 2 apps made by entra-link"}},
 		{"bad proof timeout", []string{"--app-id", str(res, "clientId"), "--yes"}, []string{"ENTRA_LINK_PROOF_TIMEOUT"}},
 	}
 	for _, tc := range cases {
@@ -198,24 +200,32 @@ func TestRotateBadInput(t *testing.T) {
 	}
 }
 
-// TestRotateConfirms: on a terminal, rotate-secret says what it will do
-// and asks; "n" changes nothing.
-func TestRotateConfirms(t *testing.T) {
+// TestRotateNeedsNoConfirmation: adding a secret is additive (design.md
+// §2). A runbook's `rotate-secret --app-id X --no-input` works without
+// --yes; on a terminal it says what it does and does it, unasked; --yes is
+// accepted and changes nothing.
+func TestRotateNeedsNoConfirmation(t *testing.T) {
 	tt := newTenant(t)
 	res, _ := tt.setup(0, "--profile", "roger365")
 	appID := str(res, "clientId")
-	before := len(tt.sb.Requests())
-	r := tt.runTTY("n\n", "rotate-secret", "--auth", "env", "--cloud", "global", "--app-id", appID, "--remove-old")
-	if r.code != 130 || len(tt.writes(before)) != 0 {
-		t.Fatalf("exit %d, writes %v", r.code, tt.writes(before))
+	r := tt.day2(0, "rotate-secret", "--app-id", appID, "--no-input", "-o", "json")
+	if j := decode(t, r.stdout); str(j, "clientSecret") == "" || strings.Contains(r.stderr, "--yes") {
+		t.Errorf("no secret, or --yes asked for:\n%s\n%s", r.stdout, r.stderr)
 	}
-	mustContain(t, "prompt", r.stderr, "Add a new client secret to", "valid 1 year", "1 other secret(s) will be removed once the new secret has been proven", "Add the new secret? (y: Add it, n: Cancel) [Y/n]")
-	r = tt.runTTY("\n", "rotate-secret", "--auth", "env", "--cloud", "global", "--app-id", appID, "--secret-expiry", "90d", "-o", "json")
+	r = tt.runTTY("", "rotate-secret", "--auth", "env", "--cloud", "global", "--app-id", appID, "--remove-old", "--secret-expiry", "90d", "-o", "json")
+	mustContain(t, "stderr", r.stderr, "Add a new client secret to", "valid 90 days", "2 other secret(s) will be removed once the new secret has been proven")
+	if strings.Contains(r.stderr, "[Y/n]") {
+		t.Errorf("asked for confirmation:\n%s", r.stderr)
+	}
 	j := decode(t, r.stdout)
 	exp, err := time.Parse(time.RFC3339, str(j, "clientSecretExpiresAt"))
 	if left := time.Until(exp); r.code != 0 || err != nil || left < 89*24*time.Hour || left > 91*24*time.Hour {
-		t.Errorf("exit %d, expiry %v (%v)", r.code, exp, err)
+		t.Errorf("exit %d, expiry %v (%v)\n%s", r.code, exp, err, r.stderr)
 	}
+	if keys := tt.state().secretKeys(t, appID); len(keys) != 1 || keys[0] != str(j, "clientSecretKeyId") {
+		t.Errorf("secrets %v, want only the new, proven one", keys)
+	}
+	tt.day2(0, "rotate-secret", "--app-id", appID, "--no-input", "--yes") // a harmless no-op
 }
 
 // TestRotateInterrupted: Ctrl-C while the secret is being created does not

@@ -76,7 +76,7 @@ func rotateWizardRun(o *RotateOptions) error {
 				req.Prove = func(ctx context.Context, clientID, secret string) error {
 					return auth.ProveSecret(ctx, auth.ProofOptions{
 						Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
-						Transport: proofTransport(o.f, d.conn), Timeout: o.proofTimeout,
+						HTTPClient: d.conn.HTTP, Timeout: o.proofTimeout,
 						OnRetry: func(_ int, code string, wait time.Duration) {
 							ps.send(setup.Event{Action: "wait", Target: "new client secret", Status: setup.StatusWaiting,
 								Detail: fmt.Sprintf("Entra does not accept the new secret yet (%s: still replicating); trying again in %s", code, wait)})
@@ -119,21 +119,19 @@ func rotateWizardRun(o *RotateOptions) error {
 	return wizardError(err)
 }
 
-// applyRotation is rotateRun's apply: the secret is delivered early to
-// --output-file, and at the end to the file or stdout (unless the
-// hand-over screen is its only place, see resultOnScreen). The result has
-// been shown when this returns, so the error only sets the exit status.
+// applyRotation is the wizard's apply: see rotate. The result has been
+// shown when this returns (on the hand-over screen, and in --output-file or
+// on a redirected stdout), so the error only sets the exit status.
 func (o *RotateOptions) applyRotation(ctx context.Context, d *dayTwo, ro *setup.Rotation) (*output.Result, error) {
-	early := &earlyDelivery{f: o.f, t: &o.TenantOptions}
-	d.env.OnSecret = early.secret
-	res, applyErr := ro.Apply(ctx, d.env)
-	if res == nil {
-		return nil, exit.WithCode(exit.Failed, applyErr)
-	}
-	if err := early.final(res); err != nil {
-		return res, errors.Join(err, exit.WithCode(exit.Failed, applyErr))
-	}
+	res, applyErr, deliverErr := o.rotate(ctx, d, ro)
+	var ie *internalError
 	switch {
+	case errors.As(applyErr, &ie):
+		return res, applyErr
+	case res == nil:
+		return nil, exit.WithCode(exit.Failed, applyErr)
+	case deliverErr != nil:
+		return res, errors.Join(deliverErr, exit.WithCode(exit.Failed, applyErr))
 	case applyErr == nil:
 		return res, nil
 	case ctx.Err() != nil && errors.Is(applyErr, ctx.Err()):

@@ -28,7 +28,7 @@ func TestRotateWizardAccessible(t *testing.T) {
 		t.Errorf("expiry %v (%v), want about 6 months", exp, err)
 	}
 	mustContain(t, "stderr", r.stderr, "Which app gets a new client secret?", "roger365", "Retire the old secrets once the new one works?",
-		"✓ Prove new client secret", "✓ Retire client secret")
+		"✓ Check the new client secret works", "✓ Remove client secret")
 	st := tt.state()
 	app := st.Applications[st.app(t, appID)]
 	if len(app.PasswordCredentials) != 1 || app.PasswordCredentials[0].KeyID != str(j, "clientSecretKeyId") {

@@ -39,6 +39,7 @@ type SetupOptions struct {
 	Yes             bool
 	DryRun          bool
 	NewCredential   bool
+	Prune           bool
 
 	ctx context.Context
 
@@ -65,9 +66,20 @@ func NewCmdSetup(f *Factory, runF func(*SetupOptions) error) *cobra.Command {
   6. grant admin consent for the permissions and assign the directory roles the product needs;
   7. hand over the client ID, tenant ID and secret under the product's own labels.
 
+Before anything changes, setup computes one plan — every step, each "create", "update" (with
+the exact change), "keep" (with why) or "remove" — and checks everything it can on this
+machine (the output file, certificate paths). The review, --dry-run and verify show that plan;
+the run does exactly it.
+
 Running it again changes only what differs, and adds a credential only when the app has no
-valid one. The secret is shown once: it is delivered (printed or written with --output-file)
-even when a later step fails or you press Ctrl-C.
+valid one. When it keeps a secret, its value cannot be read back: --output handover and env are
+refused (add --new-credential for a new secret). What the app has and the profile does not ask
+for (permissions and their consent, directory roles, redirect and identifier URIs) is listed as
+"extra" and kept; --prune removes it. --app-id adopts an existing app: its name is kept unless
+--name, its other permissions stay unless --prune.
+
+The secret is shown once: it is delivered (printed or written with --output-file) even when a
+later step fails or you press Ctrl-C.
 
 Without flags, in a terminal, setup asks for what it needs. With --no-input (or when stdin
 is not a terminal) every missing value is an error that lists the flags to give.
@@ -76,6 +88,11 @@ Products (built-in profiles): relution, hire2retire, entitle, unify, roger365.
 See what a profile does with: entra-link profiles show ID`,
 		Example: `  # Show the plan for Entitle without signing in or changing anything
   entra-link setup --profile entitle --dry-run
+
+  # The plan against the tenant as it is (reads only), then remove what Hire2Retire no
+  # longer needs after turning Exchange off
+  entra-link setup --profile hire2retire --certificate-file h2r.cer --auth azure-cli --dry-run
+  entra-link setup --profile hire2retire --certificate-file h2r.cer --prune
 
   # Entitle, for real; print only the Connection JSON Entitle asks for
   entra-link setup --profile entitle --output handover
@@ -133,7 +150,8 @@ See what a profile does with: entra-link profiles show ID`,
 	fl.StringArrayVar(&opts.With, "with", nil, "optional profile feature, e.g. exchange (hire2retire); repeatable")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking for confirmation")
 	fl.BoolVar(&opts.NewCredential, "new-credential", false, "add a new secret or certificate even if the app has a valid one")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (works offline, without signing in)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (offline unless --auth or --sandbox is given; then it reads the tenant)")
+	fl.BoolVar(&opts.Prune, "prune", false, "also remove what the app has and its profile does not ask for (permissions and their consent, directory roles, redirect and identifier URIs)")
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(profile.BuiltinIDs()...))
 	_ = cmd.RegisterFlagCompletionFunc("audience", fixedCompletion(profile.AudienceSingleTenant, profile.AudienceMultiTenant))
@@ -218,6 +236,7 @@ func (o *SetupOptions) Request() profile.Request {
 		CertificateFile: o.CertificateFile,
 		CertificateOut:  o.CertificateOut,
 		Features:        o.With,
+		Placeholders:    o.DryRun,
 	}
 }
 

@@ -357,9 +357,9 @@ func TestSetupInterrupted(t *testing.T) {
 	statuses := map[string]string{}
 	for _, s := range res["steps"].([]any) {
 		m := s.(map[string]any)
-		statuses[str(m, "action")] = str(m, "status")
+		statuses[str(m, "kind")] = str(m, "status")
 	}
-	if statuses["create-app"] != "done" || statuses["add-client-secret"] != "done" || statuses["grant-admin-consent"] == "done" {
+	if statuses["app"] != "done" || statuses["client-secret"] != "done" || statuses["admin-consent"] == "done" {
 		t.Errorf("steps %v", statuses)
 	}
 	tt.wrap = nil

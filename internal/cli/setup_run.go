@@ -16,20 +16,25 @@ import (
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/securefile"
 	"github.com/entra-link/entra-link/internal/setup"
+	"github.com/entra-link/entra-link/internal/testhook"
 )
 
 // setupFlow is setup's single code path. The flag-driven run below and the
 // interactive wizard drive the same phases: resolve → signIn → preflight →
-// apply; the wizard only fills SetupOptions and shows its own screens.
+// plan → apply; the wizard only fills SetupOptions and shows its own
+// screens. What is applied is exactly the plan that was shown.
 type setupFlow struct {
 	o      *SetupOptions
 	spec   *profile.Spec
 	conn   *connection
 	env    *setup.Env
 	tenant *setup.Tenant
+	plan   *setup.Plan
 }
 
-// resolve validates the options against the profile, offline.
+// resolve validates the options against the profile, offline. A dry run
+// never needs a prompt: a missing value becomes a placeholder naming its
+// flag.
 func (o *SetupOptions) resolve() (*profile.Spec, error) {
 	if o.Profile == nil {
 		return nil, exit.UsageError(&profile.MissingError{Missing: o.missing()})
@@ -72,14 +77,46 @@ func (fl *setupFlow) preflight(ctx context.Context) error {
 	return nil
 }
 
-// apply changes the tenant and delivers the result (early to
+// makePlan computes the plan from the spec and what preflight read (nil:
+// offline). Its failed checks are not an error here: callers show them.
+func (fl *setupFlow) makePlan() error {
+	o := fl.o
+	opt := setup.PlanOptions{
+		Now: o.f.Now(), NewCredential: o.NewCredential, Prune: o.Prune, Force: o.Force,
+		OutputFormat: o.format(), OutputFile: o.OutputFile, Cloud: o.Cloud, PFXPassword: o.pfxPassword,
+		Sandbox: o.Sandbox || (fl.conn != nil && fl.conn.Sandbox != nil),
+	}
+	var t *setup.Tenant
+	if fl.tenant != nil {
+		t = fl.tenant
+	}
+	p, err := setup.NewPlan(fl.spec, t, opt)
+	if err != nil {
+		return preflightError(err)
+	}
+	fl.plan = p
+	return nil
+}
+
+// checked fails with exit 2 when a check of the plan failed.
+func (fl *setupFlow) checked() error {
+	if probs := fl.plan.Problems(); len(probs) > 0 {
+		return exit.UsageError(&setup.PreconditionError{Problems: probs})
+	}
+	return nil
+}
+
+// apply carries out the plan and delivers the result (early to
 // --output-file once a secret exists, then finally to the file or
 // stdout). The returned error carries the exit code.
 func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
-	early := &earlyDelivery{f: fl.o.f, t: &fl.o.TenantOptions}
+	early := newDelivery(ctx, fl.o.f, &fl.o.TenantOptions)
 	fl.env.OnSecret = early.secret
-	res, applyErr := setup.Apply(ctx, fl.env, fl.spec, fl.tenant, setup.ApplyOptions{
-		NewCredential: fl.o.NewCredential, Force: fl.o.Force, Sandbox: fl.conn.Sandbox != nil, PFXPassword: fl.o.pfxPassword})
+	res, applyErr := early.guard(func() (*output.Result, error) { return setup.Apply(ctx, fl.env, fl.plan) })
+	if res == nil {
+		// A bug before any secret existed (an internal error), or nothing ran.
+		return nil, applyExit(ctx, applyErr)
+	}
 	if err := early.final(res); err != nil {
 		return res, errors.Join(err, applyErr)
 	}
@@ -90,6 +127,13 @@ func (fl *setupFlow) close() {
 	if fl.conn != nil {
 		fl.conn.Close()
 	}
+}
+
+// dryRunReads: a dry run reads the tenant (and only reads) when it can do
+// so without a prompt the user did not ask for — with --sandbox, or when
+// --auth names how to sign in; otherwise it plans offline.
+func (o *SetupOptions) dryRunReads() bool {
+	return o.Sandbox || o.given("auth")
 }
 
 func setupRun(o *SetupOptions) error {
@@ -104,40 +148,54 @@ func setupRun(o *SetupOptions) error {
 	if err != nil {
 		return err
 	}
+	fl := &setupFlow{o: o, spec: spec}
+	defer fl.close()
 	if o.DryRun {
-		return o.deliver(setup.DryRunResult(spec, o.Cloud, o.f.Now()))
+		if o.dryRunReads() {
+			if err := fl.signIn(ctx, nil); err != nil {
+				return err
+			}
+			if err := fl.preflight(ctx); err != nil {
+				return err
+			}
+		}
+		if err := fl.makePlan(); err != nil {
+			return err
+		}
+		if err := fl.checked(); err != nil {
+			return err
+		}
+		return o.deliver(setup.DryRunResult(fl.plan))
 	}
 	if !o.Yes && !o.f.IO.CanPrompt() {
 		return exit.UsageErrorf("setup changes your tenant and cannot ask for confirmation here: add --yes to apply (or --dry-run to see the plan first)")
 	}
-	fl := &setupFlow{o: o, spec: spec}
-	defer fl.close()
 	if err := fl.signIn(ctx, progressPrinter(o.f, o.Verbose)); err != nil {
 		return err
 	}
 	if err := fl.preflight(ctx); err != nil {
 		return err
 	}
-	if short := fl.tenant.Shortfalls(spec); len(short) > 0 {
-		fmt.Fprintln(o.f.IO.ErrOut)
-		say(o.f.IO.ErrOut, fmt.Sprintf("The signed-in identity cannot do everything %s needs:", spec.Profile.Product))
-		sayLines(o.f.IO.ErrOut, layout.List("  - ", short, width(o.f))...)
-		if o.f.IO.CanPrompt() && !o.Yes {
-			ok, err := confirm(o.f, "Create the app anyway and print the admin-consent link for someone who can?", false)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return exit.WithCode(exit.Failed, errors.New("stopped before changing anything: sign in as a Global Administrator or Privileged Role Administrator and run the same command again"))
-			}
-		} else {
-			say(o.f.IO.ErrOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
-		}
+	if err := fl.makePlan(); err != nil {
+		return err
 	}
-	if !o.Yes {
-		fmt.Fprintln(o.f.IO.ErrOut)
-		_ = output.RenderText(o.f.IO.ErrOut, setup.DryRunResult(spec, o.Cloud, o.f.Now()), output.Style{Color: o.f.IO.ColorEnabled()}, o.f.Now())
-		ok, err := confirm(o.f, "Apply these changes to "+tenantName(fl.tenant)+"?", true)
+	if err := fl.checked(); err != nil {
+		return err
+	}
+	errOut := o.f.IO.ErrOut
+	if short := fl.plan.Shortfalls(); len(short) > 0 {
+		fmt.Fprintln(errOut)
+		say(errOut, fmt.Sprintf("The signed-in identity cannot do everything %s needs:", spec.Profile.Product))
+		sayLines(errOut, layout.List("  - ", short, width(o.f))...)
+		say(errOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
+	}
+	// The confirmation: exactly the plan that is applied.
+	header, body := planScreen(fl.plan, tenantName(fl.tenant), output.Style{Color: o.f.IO.ColorEnabled()}, width(o.f))
+	fmt.Fprintln(errOut)
+	if o.Yes {
+		sayLines(errOut, append(header, body...)...)
+	} else {
+		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, header, body, "Apply these changes to "+tenantName(fl.tenant)+"?", "Apply", "Cancel", true)
 		if err != nil {
 			return err
 		}
@@ -147,6 +205,24 @@ func setupRun(o *SetupOptions) error {
 	}
 	_, err = fl.apply(ctx)
 	return err
+}
+
+// planScreen is the plan a run is about to apply, one line per step, laid
+// out for width columns: its title (kept on screen) and its body.
+func planScreen(p *setup.Plan, tenant string, st output.Style, width int) (header, body []string) {
+	for _, l := range layout.Wrap(fmt.Sprintf("Plan for %s (profile %s) in %s:", p.Product, p.Spec.Profile.ID, tenant), width) {
+		header = append(header, st.Bold(l))
+	}
+	for _, l := range p.Lines() {
+		body = append(body, layout.Line("  "+l, width)...)
+	}
+	if !p.Changes() {
+		body = append(body, "Nothing to change: the app is as the profile says.")
+	}
+	for _, warn := range p.Warnings {
+		body = append(body, layout.Hang(st.Yellow("!")+" ", "  ", warn, width)...)
+	}
+	return header, append(body, "")
 }
 
 func tenantName(t *setup.Tenant) string {
@@ -159,13 +235,22 @@ func tenantName(t *setup.Tenant) string {
 // preflightError maps preflight failures to exit codes: problems with the
 // input are 2, not being allowed is 1; in both, nothing was changed.
 func preflightError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		// Ctrl-C (or SIGTERM, SIGHUP) during sign-in or the first reads.
+		return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was changed"))
+	}
 	var ue *setup.UsageError
-	if errors.As(err, &ue) {
+	var pe *setup.PreconditionError
+	if errors.As(err, &ue) || errors.As(err, &pe) {
 		return exit.UsageError(err)
 	}
 	var fe *setup.ForbiddenError
 	if errors.As(err, &fe) {
 		return exit.WithCode(exit.Failed, err)
+	}
+	var ee *exit.Error
+	if errors.As(err, &ee) {
+		return err
 	}
 	return exit.WithCode(exit.Failed, fmt.Errorf("%w (nothing was changed)", err))
 }
@@ -178,12 +263,16 @@ func applyExit(ctx context.Context, err error) error {
 	}
 	var pe *setup.PendingError
 	var ue *setup.UsageError
+	var ie *internalError
+	var ce *setup.PreconditionError
 	switch {
+	case errors.As(err, &ie):
+		return err // printed after the result
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return exit.SilentCode(exit.Cancelled)
 	case errors.As(err, &pe):
 		return exit.SilentCode(exit.Pending)
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &ce):
 		return exit.UsageError(err)
 	}
 	return exit.SilentCode(exit.Failed)
@@ -198,15 +287,26 @@ type earlyDelivery struct {
 	t       *TenantOptions
 	mu      sync.Mutex
 	written bool
+	// pending is the latest result holding a new secret until final has
+	// delivered a result (see guard and keeper.rescue).
+	pending  *output.Result
+	done     bool
+	stopNote func() bool // unregisters newDelivery's signal note
 }
 
 // secret is the Env.OnSecret hook.
 func (e *earlyDelivery) secret(r *output.Result) {
+	e.hold(r)
+	testhook.Panic("after-secret")
+}
+
+func (e *earlyDelivery) hold(r *output.Result) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pending = r
 	if e.t.OutputFile == "" {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if err := e.write(r); err != nil {
 		printError(e.f.IO.ErrOut, fmt.Errorf("%w; the result will be written there at the end, or printed if it still cannot be", err))
 	}
@@ -229,9 +329,17 @@ func (e *earlyDelivery) write(r *output.Result) error {
 
 // final delivers the finished result; if the file cannot be written and
 // the result holds a secret, it goes to stdout instead.
-func (e *earlyDelivery) final(r *output.Result) error {
+func (e *earlyDelivery) final(r *output.Result) (err error) {
+	if e.stopNote != nil {
+		e.stopNote()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer func() {
+		if err == nil {
+			e.done, e.pending = true, nil
+		}
+	}()
 	if e.t.OutputFile != "" {
 		err := e.write(r)
 		if err == nil {
@@ -241,7 +349,17 @@ func (e *earlyDelivery) final(r *output.Result) error {
 		if !r.HasSecret() {
 			return err
 		}
+		// The secret must not be lost: it goes to stdout, and the exit
+		// status says that the file was not written.
 		printError(e.f.IO.ErrOut, fmt.Errorf("%w; printing the result instead", err))
+		data, rerr := render(e.f, e.t, r, false)
+		if rerr != nil {
+			return rerr
+		}
+		if _, werr := e.f.IO.Out.Write(data); werr != nil {
+			return werr
+		}
+		return exit.WithCode(exit.Failed, fmt.Errorf("--output-file %s could not be written; the result was printed instead", e.t.OutputFile))
 	}
 	data, err := render(e.f, e.t, r, e.t.OutputFile == "")
 	if err != nil {
@@ -271,7 +389,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 			setup.StatusRunning: "…", output.StepDone: st.Green("✓"), output.StepSkipped: "–",
 			output.StepFailed: st.Red("✗"), output.StepPending: st.Yellow("!"), output.StepNotRun: " ",
 		}[ev.Status]
-		line := fmt.Sprintf("%s %s %s", mark, ev.Action, ev.Target)
+		line := fmt.Sprintf("%s %s %s", mark, output.ActionWord(ev.Action), ev.Target)
 		if ev.Detail != "" {
 			line += st.Dim(" — " + ev.Detail)
 		}

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/auth"
@@ -94,7 +93,7 @@ func (o *SetupOptions) answers() *wizard.SetupAnswers {
 		Audience: o.Audience, Credential: o.Credential, SecretExpiry: o.SecretExpiry,
 		CertificateFile: o.CertificateFile, CertificateOut: o.CertificateOut,
 		With: append([]string(nil), o.With...), NewCredential: o.NewCredential,
-		Sandbox: o.Sandbox, Yes: o.Yes,
+		Sandbox: o.Sandbox, Yes: o.Yes, AppID: o.AppID,
 	}
 	if !o.given("cloud") && !o.Cloud.Custom {
 		// Pre-selected: the cloud used last.
@@ -210,14 +209,29 @@ func setupWizardRun(o *SetupOptions) error {
 			if err != nil {
 				return nil, err
 			}
-			fl.spec = spec
-			if err := fl.preflight(ctx); err != nil {
+			if fl.tenant == nil || !sameRequest(fl.spec, spec) {
+				fl.spec = spec
+				if err := fl.preflight(ctx); err != nil {
+					return nil, err
+				}
+			}
+			if err := fl.makePlan(); err != nil {
 				return nil, err
 			}
-			return wizardReview(o, spec, fl.tenant), nil
+			return wizardReview(fl.plan, fl.tenant), nil
 		},
 		Apply: func(ctx context.Context, a *wizard.SetupAnswers, report func(wizard.Event)) (*output.Result, error) {
-			o.NewCredential = a.NewCredential
+			if o.NewCredential != a.NewCredential {
+				// The review was of another plan: plan again (the wizard
+				// shows the review after its last answer, so this is rare).
+				o.NewCredential = a.NewCredential
+				if err := fl.makePlan(); err != nil {
+					return nil, err
+				}
+			}
+			if err := fl.checked(); err != nil {
+				return nil, err
+			}
 			ps.set(func(ev setup.Event) {
 				report(wizard.Event{Action: ev.Action, Target: ev.Target, Status: ev.Status, Detail: ev.Detail})
 			})
@@ -245,8 +259,12 @@ func quietly(f *Factory, t *TenantOptions, apply func() (*output.Result, error))
 	if t.resultOnScreen(f) {
 		f.IO.Out = io.Discard
 	}
-	res, err := apply()
-	f.IO.ErrOut, f.IO.Out = errOut, out
+	res, err := func() (*output.Result, error) {
+		// Restored even if apply panics: a secret rescued by Run must not
+		// be written to the discarded stream.
+		defer func() { f.IO.ErrOut, f.IO.Out = errOut, out }()
+		return apply()
+	}()
 	for _, l := range strings.Split(strings.TrimSpace(notes.String()), "\n") {
 		// "Wrote FILE" is said by the hand-over screen (Delivery).
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Wrote ") && res != nil {
@@ -351,64 +369,26 @@ func checkVerifiedDomain(org graph.Organization, raw string) error {
 	return fmt.Errorf("%s is not a verified domain of %s, and Entra accepts the URL only on one (or a subdomain of one): %s", host, org.DisplayName, strings.Join(names, ", "))
 }
 
-// secretStillValid is how long an existing secret must still live for
-// setup to keep it (the engine's rule, setup.ensureSecret).
-const secretStillValid = 24 * time.Hour
+// sameRequest reports whether two specs ask the tenant the same
+// questions, so that what preflight read still applies.
+func sameRequest(a, b *profile.Spec) bool {
+	return a != nil && b != nil && a.Profile == b.Profile && a.AppID == b.AppID && a.DisplayName == b.DisplayName &&
+		strings.Join(a.Tags, ",") == strings.Join(b.Tags, ",")
+}
 
-// wizardReview lists every change the run will make, in words.
-func wizardReview(o *SetupOptions, spec *profile.Spec, t *setup.Tenant) *wizard.Review {
-	now := o.f.Now()
-	rv := &wizard.Review{Tenant: tenantName(t), Shortfalls: t.Shortfalls(spec), Warnings: append([]string(nil), t.Warnings...)}
-	aud := map[string]string{profile.AudienceSingleTenant: "single tenant", profile.AudienceMultiTenant: "multi-tenant"}[spec.Audience]
-	if t.App == nil {
-		rv.Changes = append(rv.Changes,
-			fmt.Sprintf("create the app registration %q (%s)", spec.DisplayName, aud),
-			"create its enterprise application (service principal)")
-	} else {
-		rv.Changes = append(rv.Changes,
-			fmt.Sprintf("update the app registration %q (client ID %s) where it differs", t.App.DisplayName, t.App.AppID),
-			"create its enterprise application (service principal) if it is missing")
+// wizardReview is the plan as the review page shows it: the same lines as
+// the dry run and the flag path's confirmation, plus what the permissions
+// and roles allow.
+func wizardReview(p *setup.Plan, t *setup.Tenant) *wizard.Review {
+	rv := &wizard.Review{Tenant: tenantName(t), Steps: p.Lines(), Shortfalls: p.Shortfalls(),
+		Warnings: append([]string(nil), p.Warnings...), Problems: p.Problems()}
+	if k := p.KeptSecret; k != nil {
+		rv.ExistingSecret = fmt.Sprintf("%s, expires %s", k.Label(), k.End.UTC().Format("2006-01-02"))
 	}
-	if len(spec.IdentifierURIs) > 0 {
-		rv.Changes = append(rv.Changes, "Application ID URI "+strings.Join(spec.IdentifierURIs, ", "))
+	for _, perm := range p.Spec.Permissions {
+		rv.Permissions = append(rv.Permissions, wizard.Permission{Resource: perm.Resource, Name: perm.Name, Type: string(perm.Type), DisplayName: perm.DisplayName, Description: perm.Description})
 	}
-	if len(spec.RedirectURIs) > 0 {
-		line := "web redirect URI " + strings.Join(spec.RedirectURIs, ", ")
-		if spec.IDTokenIssuance != nil && !*spec.IDTokenIssuance {
-			line += " (ID tokens off)"
-		}
-		rv.Changes = append(rv.Changes, line)
-	}
-	if len(t.Lookalikes) > 0 && t.App == nil {
-		rv.Warnings = append(rv.Warnings, fmt.Sprintf("an app named %q that entra-link did not create already exists; entra-link makes its own (to configure that one instead, run setup with --app-id)", spec.DisplayName))
-	}
-	switch spec.Credential {
-	case profile.CredentialSecret:
-		rv.Credential = fmt.Sprintf("a new client secret, valid %s (until %s)", spec.SecretExpiry.Human(), spec.SecretExpiry.AddTo(now).Format("2006-01-02"))
-		if t.App != nil {
-			for _, pc := range t.App.PasswordCredentials {
-				if pc.EndDateTime.After(now.Add(secretStillValid)) {
-					rv.ExistingSecret = fmt.Sprintf("…%s, expires %s", pc.Hint, pc.EndDateTime.Format("2006-01-02"))
-					break
-				}
-			}
-		}
-	case profile.CredentialCertificate:
-		if spec.CertificateFile != "" {
-			rv.Credential = "upload the certificate " + spec.CertificateFile
-			if c, err := certs.Load(spec.CertificateFile, now); err == nil {
-				rv.Credential += fmt.Sprintf(" (thumbprint %s, expires %s)", c.Thumbprint, c.NotAfter.Format("2006-01-02"))
-			}
-		} else {
-			rv.Credential = "generate an RSA 2048 key pair and a certificate valid 1 year in " + spec.CertificateOut + ", and upload the certificate"
-		}
-	case profile.CredentialNone:
-		rv.Credential = "none"
-	}
-	for _, p := range spec.Permissions {
-		rv.Permissions = append(rv.Permissions, wizard.Permission{Resource: p.Resource, Name: p.Name, Type: string(p.Type), DisplayName: p.DisplayName, Description: p.Description})
-	}
-	for _, r := range spec.Roles {
+	for _, r := range p.Spec.Roles {
 		rv.Roles = append(rv.Roles, wizard.Role{Name: r.Name, Description: r.Description})
 	}
 	return rv

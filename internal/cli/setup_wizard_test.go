@@ -26,7 +26,7 @@ func (tt *tenant) runTerminal(input string, env map[string]string, args ...strin
 		}
 		return tt.env[k]
 	}
-	f := &Factory{IO: io, Now: time.Now, Getenv: getenv, Transport: tt.sb.Transport()}
+	f := &Factory{IO: io, Now: time.Now, Getenv: getenv, HTTPClient: clientWith(tt.sb.Transport())}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	code := Run(ctx, f, args)
@@ -52,7 +52,7 @@ func TestSetupWizardAccessible(t *testing.T) {
 		"✓ Signed in as",
 		"Review — nothing has been changed yet",
 		"Directory.ReadWrite.All (Microsoft Graph, application)",
-		"✓ Grant admin consent: Microsoft Graph · RoleManagement.ReadWrite.Directory",
+		"✓ Create admin consent Microsoft Graph · RoleManagement.ReadWrite.Directory",
 		`"client_id": "`+str(res, "clientId")+`"`,
 		"The result was also written to standard output (json).",
 		"Leave? The client secret will not be shown again.")

@@ -48,7 +48,7 @@ func (tt *tenant) runCtx(ctx context.Context, args ...string) result {
 	if tt.wrap != nil {
 		rt = tt.wrap(rt)
 	}
-	f := &Factory{IO: io, Now: time.Now, Getenv: func(k string) string { return tt.env[k] }, Transport: rt}
+	f := &Factory{IO: io, Now: time.Now, Getenv: func(k string) string { return tt.env[k] }, HTTPClient: clientWith(rt)}
 	code := Run(ctx, f, args)
 	return result{
 		stdout: io.Out.(interface{ String() string }).String(),
@@ -218,6 +218,11 @@ func (tt *tenant) token(clientID, secret string, authority string, scope string)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+}
+
+// clientWith is a Factory.HTTPClient whose client sends through rt.
+func clientWith(rt http.RoundTripper) func() (*http.Client, error) {
+	return func() (*http.Client, error) { return &http.Client{Transport: rt}, nil }
 }
 
 // transportFunc adapts a function to http.RoundTripper.

@@ -36,15 +36,17 @@ func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check an app against its profile: permissions, consent, roles, credential expiry",
-		Long: `Check that an app is still set up the way its product needs: the app and its service
-principal exist, every permission is configured and consented (and nothing unexpected is),
-every directory role is assigned, the identifier and redirect URIs are as the profile says,
-and no credential has expired or expires within --warn-days.
+		Long: `Check that an app is still set up the way its product needs. verify computes, reading
+only, the plan setup would make for the app: a healthy app's plan keeps everything. Every other
+step is a problem, in words: something missing (a permission, its consent, a directory role,
+a URI), something that differs (account type, ID tokens), or something the app has and the
+profile does not ask for (an extra permission, consent, role, redirect or identifier URI).
+A credential that has expired or expires within --warn-days is a problem too.
 
 The profile is the one recorded on the app by entra-link, or --profile / --profile-file.
-verify only reads; it changes nothing. Each problem comes with the command that fixes it.
---output json prints {"app", "profile", "healthy", "checks": [{"name", "status", "detail",
-"fix"}], "problems"}.
+Each problem comes with the command that fixes it: setup --app-id … (with --prune for extras)
+or rotate-secret. --output json prints {"app", "profile", "healthy", "checks": [{"name",
+"status", "detail", "fix"}], "problems", "plan"}.
 
 Exit status: 0 healthy, 3 problems found, 2 when the app cannot be found or has no profile.`,
 		Example: `  entra-link verify --name Relution

@@ -55,7 +55,7 @@ func (tt *tenant) runTTY(input string, args ...string) result {
 		}
 		return tt.env[k]
 	}
-	f := &Factory{IO: io, Now: time.Now, Getenv: getenv, Transport: tt.sb.Transport()}
+	f := &Factory{IO: io, Now: time.Now, Getenv: getenv, HTTPClient: clientWith(tt.sb.Transport())}
 	code := Run(context.Background(), f, args)
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
@@ -138,7 +138,7 @@ func TestVerifyAfterSetup(t *testing.T) {
 			appID := str(res, "clientId")
 			before := len(tt.sb.Requests())
 			r := tt.day2(0, "verify", "--app-id", appID)
-			if strings.Contains(r.stdout, "✗") || !strings.Contains(r.stdout, "✓ service principal") || !strings.Contains(r.stdout, "is set up as") {
+			if strings.Contains(r.stdout, "✗") || !strings.Contains(r.stdout, "✓ enterprise application (service principal)") || !strings.Contains(r.stdout, "is set up as") {
 				t.Errorf("checklist:\n%s", r.stdout)
 			}
 			j := decode(t, tt.day2(0, "verify", "--name", str(res, "displayName"), "--output", "json").stdout)
@@ -177,12 +177,12 @@ func TestVerifyFindsDrift(t *testing.T) {
 		}
 		before := len(tt.sb.Requests())
 		r := tt.day2(3, "verify", "--app-id", appID)
-		mustContain(t, "checklist", r.stdout, "✗ permission Microsoft Graph · application · Group.Read.All — requested, but admin consent is missing",
-			"✓ permission Microsoft Graph · application · User.Read.All", "1 problem(s) found (exit status 3)")
+		mustContain(t, "checklist", r.stdout, "✗ admin consent Microsoft Graph · Group.Read.All — admin consent is missing",
+			"✓ admin consent Microsoft Graph · User.Read.All", "✓ API permission Microsoft Graph · application · Group.Read.All", "1 problem(s) found (exit status 3)")
 		if w := tt.writes(before); len(w) != 0 {
 			t.Errorf("verify changed the tenant: %v", w)
 		}
-		fix := fixFor(t, r.stdout, "Group.Read.All")
+		fix := fixFor(t, r.stdout, "admin consent Microsoft Graph · Group.Read.All")
 		want := "entra-link setup --profile relution --app-id " + appID + " --server-url https://relution.contoso.com --yes --auth env"
 		if fix != want {
 			t.Errorf("fix %q, want %q", fix, want)
@@ -221,7 +221,7 @@ func TestVerifyFindsDrift(t *testing.T) {
 				fix = str(c, "fix")
 			}
 		}
-		if fr := tt.runFix(fix, "CERTIFICATE.cer", "testdata/hire2retire.cer"); fr.code != 0 {
+		if fr := tt.runFix(fix); fr.code != 0 {
 			t.Fatalf("fix %q failed: %d %s", fix, fr.code, fr.stderr)
 		}
 		tt.day2(0, "verify", "--app-id", appID)
@@ -305,5 +305,5 @@ func TestVerifyBadInput(t *testing.T) {
 	}
 	// With --profile, a foreign app is checked (and told it carries no tags).
 	r := tt.day2(0, "verify", "--app-id", foreign, "--profile", "roger365")
-	mustContain(t, "checklist", r.stdout, "! entra-link tags — the app carries no entra-link tags", "✓ permission Microsoft Graph · application · User.Read.All")
+	mustContain(t, "checklist", r.stdout, "! entra-link tags — the app carries no entra-link tags", "✓ API permission Microsoft Graph · application · User.Read.All")
 }

@@ -109,7 +109,17 @@ func httpsBase(flag, raw string) (string, error) {
 	if u.Scheme != "https" {
 		return "", fmt.Errorf("invalid value %q for %s: the URL must use https", raw, flag)
 	}
-	return "https://" + u.Host + strings.TrimRight(u.Path, "/"), nil
+	// https's own port is dropped: Entra's issuer never carries it, and MSAL
+	// compares the issuer with the authority as written, so
+	// https://login.example.net:443 would fail every sign-in.
+	host := u.Host
+	if u.Port() == "443" {
+		host = u.Hostname()
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return "https://" + host + strings.TrimRight(u.Path, "/"), nil
 }
 
 // GraphScope is the .default scope for the cloud's Graph endpoint.

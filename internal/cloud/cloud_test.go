@@ -61,6 +61,19 @@ func TestAdminConsentURL(t *testing.T) {
 	}
 }
 
+// https://host:443 is https://host: MSAL matches the issuer (which has no
+// port) against the authority as written.
+func TestCustomDropsDefaultPort(t *testing.T) {
+	c, err := Custom("https://127.0.0.1:443", "https://127.0.0.1:443/")
+	if err != nil || c.AuthorityHost != "https://127.0.0.1" || c.GraphEndpoint != "https://127.0.0.1" {
+		t.Errorf("Custom = %+v, %v", c, err)
+	}
+	c, err = Custom("https://[::1]:443", "https://login.example.net:8443")
+	if err != nil || c.AuthorityHost != "https://[::1]" || c.GraphEndpoint != "https://login.example.net:8443" {
+		t.Errorf("Custom = %+v, %v", c, err)
+	}
+}
+
 func TestCustom(t *testing.T) {
 	c, err := Custom("https://login.example.net/", "https://graph.example.net")
 	if err != nil || !c.Custom || c.AuthorityHost != "https://login.example.net" || c.GraphHost() != "graph.example.net" {

@@ -115,10 +115,13 @@ func TestTextOutcome(t *testing.T) {
 		t.Error("colour style should colour the marks")
 	}
 	r.Error = "interrupted"
-	r.Steps = []Step{{Action: "create-app", Target: "x", Status: StepDone}, {Action: "grant-admin-consent", Target: "y", Status: StepNotRun}}
+	r.Steps = []Step{{Action: "create", Target: "app registration x", Status: StepDone},
+		{Action: "create", Target: "admin consent y", Status: StepInterrupted, Outcome: "the run was stopped while this step was in flight"},
+		{Action: "create", Target: "directory role z", Status: StepNotRun}}
 	b.Reset()
 	_ = RenderText(&b, r, Style{}, now)
-	if !strings.Contains(b.String(), "only partly set up") || !strings.Contains(b.String(), "✓ create-app x") || strings.Contains(b.String(), "Next steps") {
+	if !strings.Contains(b.String(), "only partly set up") || !strings.Contains(b.String(), "✓ create app registration x") ||
+		!strings.Contains(b.String(), "! create admin consent y — interrupted: the run was stopped") || strings.Contains(b.String(), "Next steps") {
 		t.Errorf("partial text:\n%s", b.String())
 	}
 }
@@ -159,5 +162,34 @@ func TestTextFitsAndKeyPairStep(t *testing.T) {
 				t.Errorf("no key-pair step %q:\n%s", want, b.String())
 			}
 		}
+	}
+}
+
+// TestPlanLines: one line per step, the action padded, the detail after a dash.
+func TestPlanLines(t *testing.T) {
+	got := PlanLines([]Step{
+		{Action: "create-or-update", Target: "app registration \"E\"", Detail: "single tenant"},
+		{Action: "keep", Target: "client secret"},
+	})
+	want := []string{`create or update  app registration "E" — single tenant`, "keep              client secret"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestKeptSecretText: a kept secret is said in words; no value is made up.
+func TestKeptSecretText(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	r := &Result{Profile: "entitle", DisplayName: "Entitle", ClientID: "cid", KeptSecret: &KeptSecret{KeyID: "k", Hint: "abc", ExpiresAt: now.AddDate(1, 0, 0)},
+		Handover: &Handover{Fields: []HandoverField{{Label: "client_id", Value: "cid"}}}, HandoverFormat: "json"}
+	var b strings.Builder
+	_ = RenderText(&b, r, Style{}, now)
+	for _, w := range []string{"client secret (abc…, expires 2027-11-21) was kept", "--new-credential"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("text lacks %q:\n%s", w, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "shown only this once") {
+		t.Errorf("a kept secret is not shown:\n%s", b.String())
 	}
 }

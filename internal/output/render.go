@@ -183,20 +183,54 @@ func (t *textOut) bold(text string) {
 
 func renderPlan(t *textOut, r *Result) {
 	st := t.st
-	t.bold(fmt.Sprintf("Plan for %s (profile %s, %s cloud) — dry run: nothing is changed", r.DisplayName, r.Profile, r.Cloud))
-	width := 0
-	for _, s := range r.Plan {
-		width = max(width, len(s.Action))
+	where := "offline: the tenant was not read, so steps that depend on it say \"create or update\""
+	if r.TenantName != "" {
+		where = "in " + r.TenantName
+		if r.TenantDomain != "" {
+			where += " (" + r.TenantDomain + ")"
+		}
 	}
-	for i, s := range r.Plan {
-		t.line(fmt.Sprintf("  %2d. %-*s  %s", i+1, width, s.Action, s.Target))
+	t.bold(fmt.Sprintf("Plan for %s (profile %s, %s cloud) — dry run: nothing is changed", r.DisplayName, r.Profile, r.Cloud))
+	t.lines(layout.Wrap(where, t.width)...)
+	for _, l := range PlanLines(r.Plan) {
+		t.line("  " + l)
 	}
 	renderPermissions(t, r, true)
 	for _, w := range r.Warnings {
 		t.lines("")
 		t.para(st.Yellow("!")+" ", w)
 	}
+	if len(r.Placeholders) > 0 {
+		t.lines("")
+		t.lines(layout.Wrap(fmt.Sprintf("Values shown as <--flag> were not given: give them with %s.", strings.Join(r.Placeholders, ", ")), t.width)...)
+	}
 	t.lines("", "Run the same command without --dry-run to apply it.")
+}
+
+// ActionWord is how a step's action reads in text.
+func ActionWord(action string) string {
+	return strings.ReplaceAll(action, "-", " ")
+}
+
+// PlanLines renders steps as plain lines, one per step: the action, the
+// target and, after a dash, the detail. The dry run, the wizard's review,
+// the flag path's confirmation and verify all show a plan through it, so
+// they cannot drift apart. (Lines are laid out for the terminal where
+// they are shown: a "action  target" line continues under its target.)
+func PlanLines(steps []Step) []string {
+	width := 0
+	for _, s := range steps {
+		width = max(width, len([]rune(ActionWord(s.Action))))
+	}
+	out := make([]string, 0, len(steps))
+	for _, s := range steps {
+		line := fmt.Sprintf("%-*s  %s", width, ActionWord(s.Action), s.Target)
+		if s.Detail != "" {
+			line += " — " + s.Detail
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 func renderPermissions(t *textOut, r *Result, plan bool) {
@@ -275,6 +309,15 @@ func renderOutcome(t *textOut, r *Result, now time.Time) {
 		t.para(st.Yellow("!")+" ", fmt.Sprintf("The client secret is shown only this once: store it now. It expires on %s (in %d days).",
 			r.ClientSecretExpiresAt.Format("2006-01-02"), days))
 	}
+	if k := r.KeptSecret; k != nil {
+		hint := ""
+		if k.Hint != "" {
+			hint = k.Hint + "…, "
+		}
+		t.lines("")
+		t.para(st.Yellow("!")+" ", fmt.Sprintf("The app's client secret (%sexpires %s) was kept: its value cannot be read back, so it is not shown. For a new one, run the same command with --new-credential (the old one keeps working).",
+			hint, k.ExpiresAt.UTC().Format("2006-01-02")))
+	}
 	if r.CertificateThumbprint != "" {
 		line := "Certificate " + r.CertificateThumbprint
 		if r.CertificateExpiresAt != nil {
@@ -293,10 +336,19 @@ func renderOutcome(t *textOut, r *Result, now time.Time) {
 		t.para(st.Yellow("!")+" ", "Admin consent is still needed. Send this link to a Global Administrator or Privileged Role Administrator:")
 		t.lines("  " + r.ConsentURL)
 	}
-	if len(r.Steps) > 0 && (r.Error != "" || hasStatus(r.Steps, StepFailed, StepNotRun)) {
+	if len(r.Steps) > 0 && (r.Error != "" || hasStatus(r.Steps, StepFailed, StepNotRun, StepInterrupted)) {
 		t.lines("", "What was done")
 		for _, s := range r.Steps {
-			t.line(fmt.Sprintf("  %s %s %s", stepMark(s.Status, st), s.Action, s.Target))
+			line := fmt.Sprintf("  %s %s %s", stepMark(s.Status, st), ActionWord(s.Action), s.Target)
+			switch s.Status {
+			case StepFailed, StepNotRun, StepInterrupted, StepPending:
+				why := s.Status
+				if s.Outcome != "" {
+					why += ": " + s.Outcome
+				}
+				line += st.Dim(" — " + why)
+			}
+			t.line(line)
 		}
 	}
 	for _, w := range r.Warnings {
@@ -378,11 +430,11 @@ func hasStatus(steps []Step, statuses ...string) bool {
 // StepMark is the ✓ / ✗ / – mark of a step status.
 func stepMark(status string, st Style) string {
 	switch status {
-	case StepDone:
+	case StepDone, StepOK:
 		return st.Green("✓")
-	case StepFailed:
+	case StepFailed, StepProblem:
 		return st.Red("✗")
-	case StepPending:
+	case StepPending, StepInterrupted:
 		return st.Yellow("!")
 	case StepSkipped:
 		return "–"

@@ -54,6 +54,10 @@ type Result struct {
 	// --pfx-password-file (else none).
 	CertificatePFXProtected bool `json:"-"`
 
+	// KeptSecret is the app's existing client secret that this run kept:
+	// its value cannot be read back, so no output carries it.
+	KeptSecret *KeptSecret `json:"keptSecret,omitempty"`
+
 	Permissions    []PermissionStatus `json:"permissions"`
 	DirectoryRoles []RoleStatus       `json:"directoryRoles"`
 	ConsentURL     string             `json:"consentUrl,omitempty"`
@@ -61,8 +65,12 @@ type Result struct {
 
 	// Plan is the ordered steps of a dry run.
 	Plan []Step `json:"plan,omitempty"`
-	// Steps are what a real run did, with each step's outcome.
+	// Steps are the plan's steps as a real run carried them out, each with
+	// its status.
 	Steps []Step `json:"steps,omitempty"`
+	// Placeholders are the flags whose values a dry run shows as
+	// placeholders, because they were not given.
+	Placeholders []string `json:"placeholders,omitempty"`
 	// Warnings are things the user should know that did not stop the run.
 	Warnings []string `json:"warnings,omitempty"`
 	// Error is set when the run failed or was interrupted part-way.
@@ -95,21 +103,46 @@ type RoleStatus struct {
 	Assigned bool   `json:"assigned"`
 }
 
+// KeptSecret describes an existing client secret a run kept, without its value.
+type KeptSecret struct {
+	KeyID     string    `json:"keyId"`
+	Hint      string    `json:"hint,omitempty"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 // Step statuses.
 const (
 	StepDone    = "done"
-	StepSkipped = "skipped" // nothing to do: already as desired
+	StepSkipped = "skipped" // nothing to do: kept as it is
 	StepFailed  = "failed"
 	StepNotRun  = "not-run"
 	StepPending = "pending" // needs an admin action (consent URL)
+	// StepInterrupted: the step was in flight when the run was cancelled
+	// (Ctrl-C, SIGTERM); whether it took effect is for the next run to see.
+	StepInterrupted = "interrupted"
+	// StepOK and StepProblem are the outcomes of a check (a precondition).
+	StepOK      = "ok"
+	StepProblem = "problem"
 )
 
-// Step is one planned or performed action.
+// Step is one step of a plan: planned (dry run) or carried out (with a status).
 type Step struct {
+	// Action is create, update, keep, remove, extra, check or (offline,
+	// when the tenant was not read) create-or-update.
 	Action string `json:"action"`
+	// Kind says what the step acts on: app, client-secret, admin-consent, …
+	Kind   string `json:"kind,omitempty"`
 	Target string `json:"target"`
-	Status string `json:"status,omitempty"`
+	// Detail is the exact change (update), why (keep, extra), or what is
+	// checked (check).
 	Detail string `json:"detail,omitempty"`
+	// Round: steps of one round run concurrently; round 0 runs on this
+	// machine, before anything in the tenant is changed.
+	Round  int    `json:"round"`
+	Status string `json:"status,omitempty"`
+	// Outcome says what came of the step: the id created, the error, why it
+	// did not run.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // Handover is an ordered label → value map: the values the product needs

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/entra-link/entra-link/internal/catalog"
+	"github.com/entra-link/entra-link/internal/inputfile"
 )
 
 // FileError is an error in a profile file, pointing at a line and field.
@@ -44,17 +44,15 @@ const maxProfileSize = 1 << 20
 
 // LoadFile reads and validates a profile file.
 func LoadFile(path string) (*Profile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read profile file: %w", err)
-	}
-	defer func() { _ = f.Close() }() // read-only: nothing to lose on close
-	data, err := io.ReadAll(io.LimitReader(f, maxProfileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read profile file %s: %w", path, err)
-	}
-	if len(data) > maxProfileSize {
+	data, err := inputfile.Read(path, maxProfileSize)
+	var ie *inputfile.Error
+	switch {
+	case errors.As(err, &ie) && errors.Is(err, inputfile.ErrTooLarge):
 		return nil, &FileError{File: path, Msg: "file is larger than 1 MiB; a profile is a small YAML file"}
+	case errors.As(err, &ie):
+		return nil, &FileError{File: path, Msg: ie.Msg + "; give a profile file (YAML)"}
+	case err != nil:
+		return nil, fmt.Errorf("cannot read profile file: %w", err)
 	}
 	p, err := Parse(data, path)
 	if err != nil {
@@ -318,9 +316,17 @@ func (w *walker) profile(root *yaml.Node) *Profile {
 		w.template(uriNodes[i], fmt.Sprintf("identifierUris[%d]", i), u, p, false)
 	}
 	w.features(p, m["features"])
-	w.handover(p, m["handover"])
+	fields := w.handover(p, m["handover"])
 	if w.err == nil && len(p.Permissions) == 0 {
 		w.fail(root, "permissions", "a profile must request at least one permission")
+	}
+	// A secret exists only in the run that creates it: a hand-over without
+	// it would deliver a credential nobody can use.
+	if w.err == nil && p.AllowsCredential(CredentialSecret) && !slices.ContainsFunc(p.Handover.Fields, func(f HandoverField) bool {
+		return strings.Contains(f.Value, "{{clientSecret}}")
+	}) {
+		w.fail(fields, "handover.fields", "the profile creates client secrets (credential: %s), but no field hands the secret over: add a field with value \"{{clientSecret}}\"",
+			strings.Join(p.Credential.Allowed, ", "))
 	}
 	return p
 }
@@ -548,7 +554,9 @@ func (w *walker) features(p *Profile, n *yaml.Node) {
 	}
 }
 
-func (w *walker) handover(p *Profile, n *yaml.Node) {
+// handover reads the hand-over and returns the node of its fields (for
+// messages about them).
+func (w *walker) handover(p *Profile, n *yaml.Node) *yaml.Node {
 	m := w.mapping(n, "handover", "format", "fields", "nextSteps")
 	p.Handover.Format = w.strIn(m, "format", "handover.format", false)
 	if p.Handover.Format == "" {
@@ -571,6 +579,13 @@ func (w *walker) handover(p *Profile, n *yaml.Node) {
 		w.fail(w.root, "handover.fields", "a profile must say which values the product needs (at least one field)")
 	}
 	p.Handover.NextSteps, _ = w.strList(m["nextSteps"], "handover.nextSteps")
+	if f := m["fields"]; f != nil {
+		return f
+	}
+	if n != nil {
+		return n
+	}
+	return w.root
 }
 
 // template checks that every {{var}} in s names an input or a built-in value.

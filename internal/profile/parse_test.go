@@ -18,6 +18,8 @@ handover:
   fields:
     - label: Client ID
       value: "{{clientId}}"
+    - label: Secret
+      value: "{{clientSecret}}"
 `
 
 func TestParseValid(t *testing.T) {
@@ -56,26 +58,27 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate permission", strings.Replace(validProfile, "[User.Read.All]", "[User.Read.All, User.Read.All]", 1), 7, []string{"listed twice"}},
 		{"no permissions", strings.Replace(validProfile, "permissions:\n  - resource: Microsoft Graph\n    application: [User.Read.All]\n", "", 1), 1, []string{"at least one permission"}},
 		{"permission list is a map", strings.Replace(validProfile, "application: [User.Read.All]", "application: {a: b}", 1), 7, []string{"permissions[0].application", "expected a list"}},
-		{"unknown role", validProfile + "directoryRoles: [User Admin]\n", 12, []string{"directoryRoles[0]", `did you mean "User Administrator"`}},
-		{"bad credential", validProfile + "credential:\n  default: password\n", 13, []string{"credential.default", "valid values: secret, certificate, none"}},
-		{"default not allowed", validProfile + "credential:\n  default: certificate\n  allowed: [secret]\n", 13, []string{"credential.default", "not one of credential.allowed"}},
-		{"expiry over 2y", validProfile + "credential:\n  secretExpiry: 3y\n", 13, []string{"credential.secretExpiry", "2 years"}},
-		{"expiry over max", validProfile + "credential:\n  secretExpiry: 1y\n  maxSecretExpiry: 6m\n", 13, []string{"credential.secretExpiry", "longer than credential.maxSecretExpiry"}},
-		{"bad lifetime", validProfile + "credential:\n  secretExpiry: soon\n", 13, []string{"credential.secretExpiry", "not a lifetime"}},
-		{"bad audience", validProfile + "audience: everyone\n", 12, []string{"audience", "valid values: single-tenant, multi-tenant"}},
-		{"bool as string", validProfile + "web:\n  idTokenIssuance: \"no\"\n", 13, []string{"web.idTokenIssuance", "expected true or false"}},
-		{"undeclared template", validProfile + "identifierUris: [\"{{server-url}}\"]\n", 12, []string{"identifierUris[0]", "unknown value {{server-url}}"}},
+		{"unknown role", validProfile + "directoryRoles: [User Admin]\n", 14, []string{"directoryRoles[0]", `did you mean "User Administrator"`}},
+		{"bad credential", validProfile + "credential:\n  default: password\n", 15, []string{"credential.default", "valid values: secret, certificate, none"}},
+		{"default not allowed", validProfile + "credential:\n  default: certificate\n  allowed: [secret]\n", 15, []string{"credential.default", "not one of credential.allowed"}},
+		{"expiry over 2y", validProfile + "credential:\n  secretExpiry: 3y\n", 15, []string{"credential.secretExpiry", "2 years"}},
+		{"expiry over max", validProfile + "credential:\n  secretExpiry: 1y\n  maxSecretExpiry: 6m\n", 15, []string{"credential.secretExpiry", "longer than credential.maxSecretExpiry"}},
+		{"bad lifetime", validProfile + "credential:\n  secretExpiry: soon\n", 15, []string{"credential.secretExpiry", "not a lifetime"}},
+		{"bad audience", validProfile + "audience: everyone\n", 14, []string{"audience", "valid values: single-tenant, multi-tenant"}},
+		{"bool as string", validProfile + "web:\n  idTokenIssuance: \"no\"\n", 15, []string{"web.idTokenIssuance", "expected true or false"}},
+		{"undeclared template", validProfile + "identifierUris: [\"{{server-url}}\"]\n", 14, []string{"identifierUris[0]", "unknown value {{server-url}}"}},
 		{"malformed template", strings.Replace(validProfile, `"{{clientId}}"`, `"{{clientId"`, 1), 11, []string{"handover.fields[0].value", "malformed template"}},
 		{"unknown handover var", strings.Replace(validProfile, `"{{clientId}}"`, `"{{clientSecretValue}}"`, 1), 11, []string{"handover.fields[0].value", "unknown value {{clientSecretValue}}", "clientSecret"}},
-		{"duplicate label", validProfile + "    - label: Client ID\n      value: \"{{tenantId}}\"\n", 12, []string{"handover.fields[1].label", "used twice"}},
+		{"duplicate label", validProfile + "    - label: Client ID\n      value: \"{{tenantId}}\"\n", 14, []string{"handover.fields[2].label", "used twice"}},
+		{"secret not handed over", strings.Replace(validProfile, `"{{clientSecret}}"`, `"{{tenantId}}"`, 1), 10, []string{"handover.fields", "no field hands the secret over", "{{clientSecret}}"}},
 		{"no handover", strings.Split(validProfile, "handover:")[0], 1, []string{"handover.fields", "at least one field"}},
-		{"bad input type", validProfile + "inputs:\n  - id: x\n    label: X\n    type: number\n", 15, []string{"inputs[0].type", "valid values: url, url-list, string"}},
-		{"verifiedDomain on string", validProfile + "inputs:\n  - id: x\n    label: X\n    verifiedDomain: true\n", 15, []string{"inputs[0].verifiedDomain", "only to url"}},
-		{"input shadows builtin", validProfile + "inputs:\n  - id: clientId\n    label: X\n", 13, []string{"inputs[0].id"}},
-		{"duplicate key", validProfile + "product: Other\n", 12, []string{"product"}},
-		{"feature without anything", validProfile + "features:\n  - id: x\n    title: X\n    description: d\n", 13, []string{"features[0]", "adds no permissions"}},
-		{"feature repeats permission", validProfile + "features:\n  - id: x\n    title: X\n    description: d\n    permissions:\n      - resource: graph\n        application: [User.Read.All]\n", 17, []string{"features[0].permissions", "already requested"}},
-		{"two documents", validProfile + "---\nid: other\n", 13, []string{"one YAML document"}},
+		{"bad input type", validProfile + "inputs:\n  - id: x\n    label: X\n    type: number\n", 17, []string{"inputs[0].type", "valid values: url, url-list, string"}},
+		{"verifiedDomain on string", validProfile + "inputs:\n  - id: x\n    label: X\n    verifiedDomain: true\n", 17, []string{"inputs[0].verifiedDomain", "only to url"}},
+		{"input shadows builtin", validProfile + "inputs:\n  - id: clientId\n    label: X\n", 15, []string{"inputs[0].id"}},
+		{"duplicate key", validProfile + "product: Other\n", 14, []string{"product"}},
+		{"feature without anything", validProfile + "features:\n  - id: x\n    title: X\n    description: d\n", 15, []string{"features[0]", "adds no permissions"}},
+		{"feature repeats permission", validProfile + "features:\n  - id: x\n    title: X\n    description: d\n    permissions:\n      - resource: graph\n        application: [User.Read.All]\n", 19, []string{"features[0].permissions", "already requested"}},
+		{"two documents", validProfile + "---\nid: other\n", 15, []string{"one YAML document"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

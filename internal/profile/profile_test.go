@@ -208,7 +208,6 @@ func TestResolveErrors(t *testing.T) {
 		{"expiry for certificate", "hire2retire", Request{CertificateFile: "x.cer", SecretExpiry: "90d"}, "--secret-expiry", "applies only to client secrets"},
 		{"cert file for secret", "entitle", Request{CertificateFile: "x.cer"}, "--certificate-file", "applies only to --credential certificate"},
 		{"file and out", "hire2retire", Request{CertificateFile: "x.cer", CertificateOut: "d"}, "--certificate-out", "cannot be combined with --certificate-file"},
-		{"certificate missing", "hire2retire", Request{}, "--certificate-file or --certificate-out", "required value is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,5 +305,27 @@ func TestLoadFileFromDisk(t *testing.T) {
 	}
 	if _, err := LoadFile(filepath.Join(dir, "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Errorf("missing file error = %v", err)
+	}
+}
+
+// TestResolvePlaceholders: a dry run resolves without prompting: a
+// required input nobody gave is a placeholder naming its flag, and a
+// certificate to generate goes to ./<profile>-cert.
+func TestResolvePlaceholders(t *testing.T) {
+	rel, _ := Builtin("relution")
+	s, err := Resolve(rel, Request{Placeholders: true}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.IdentifierURIs, []string{"<--server-url>"}) || !slices.Equal(s.Placeholders, []string{"--server-url"}) || len(s.VerifiedDomainHosts) != 0 {
+		t.Errorf("relution: uris %v placeholders %v hosts %v", s.IdentifierURIs, s.Placeholders, s.VerifiedDomainHosts)
+	}
+	h2r, _ := Builtin("hire2retire")
+	s, err = Resolve(h2r, Request{Placeholders: true}, now)
+	if err != nil || s.CertificateOut != "./hire2retire-cert" {
+		t.Errorf("hire2retire: %v, certificate out %q", err, s.CertificateOut)
+	}
+	if _, err := Resolve(rel, Request{}, now); err == nil {
+		t.Error("without placeholders a missing server URL is an error")
 	}
 }

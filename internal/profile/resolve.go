@@ -50,14 +50,32 @@ type Request struct {
 	CertificateFile string
 	CertificateOut  string
 	Features        []string
+	// Placeholders is for a dry run: a required value nobody gave becomes a
+	// placeholder naming its flag ("<--server-url>") instead of an error,
+	// and a certificate to generate goes to DefaultCertificateOut.
+	Placeholders bool
 }
+
+// DefaultCertificateOut is where a dry run plans a generated key pair when
+// neither --certificate-file nor --certificate-out was given.
+func DefaultCertificateOut(p *Profile) string { return "./" + p.ID + "-cert" }
+
+// Placeholder is the stand-in a dry run shows for a value of flag that was
+// not given.
+func Placeholder(flag string) string { return "<" + flag + ">" }
 
 // Spec is the desired state of one app registration.
 type Spec struct {
-	Profile        *Profile
-	DisplayName    string
+	Profile     *Profile
+	DisplayName string
+	// DisplayNameSet: the name was asked for (--name); an existing app
+	// keeps its own name otherwise.
+	DisplayNameSet bool
 	AppID          string // existing app to configure ("" = find or create)
 	Audience       string
+	// AudienceSet: the audience was asked for (--audience); an existing
+	// app keeps an audience the profile allows otherwise.
+	AudienceSet    bool
 	SignInAudience string
 	IdentifierURIs []string
 	RedirectURIs   []string
@@ -76,6 +94,9 @@ type Spec struct {
 	Values map[string][]string
 	// VerifiedDomainHosts must be verified domains of the tenant.
 	VerifiedDomainHosts []string
+	// Placeholders are the flags whose values a dry run shows as
+	// placeholders (Request.Placeholders).
+	Placeholders []string
 }
 
 // Missing is a required value nobody supplied.
@@ -120,8 +141,9 @@ var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // IsGUID reports whether s is a GUID.
 func IsGUID(s string) bool { return guidPattern.MatchString(s) }
 
-// MissingValues lists the profile's required values that r leaves empty:
-// its required inputs and, for a certificate credential, which certificate.
+// MissingValues lists the profile's required inputs that r leaves empty.
+// Which certificate a certificate credential needs is decided by the plan:
+// none when the app already has a valid one.
 func MissingValues(p *Profile, r Request) []Missing {
 	var out []Missing
 	for _, in := range p.Inputs {
@@ -132,14 +154,6 @@ func MissingValues(p *Profile, r Request) []Missing {
 			}
 			out = append(out, Missing{Flag: in.Flag(), Description: desc})
 		}
-	}
-	cred := p.Credential.Default
-	if r.Credential != "" {
-		cred = strings.ToLower(strings.TrimSpace(r.Credential))
-	}
-	if cred == CredentialCertificate && r.CertificateFile == "" && r.CertificateOut == "" {
-		out = append(out, Missing{Flag: "--certificate-file or --certificate-out",
-			Description: "the certificate to upload (PEM or DER; e.g. the one the product gave you), or a directory in which to generate a new key pair"})
 	}
 	return out
 }
@@ -160,6 +174,7 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 	s := &Spec{Profile: p, Values: map[string][]string{}}
 
 	s.DisplayName = strings.TrimSpace(r.DisplayName)
+	s.DisplayNameSet = s.DisplayName != ""
 	if s.DisplayName == "" {
 		s.DisplayName = p.DisplayName
 	}
@@ -224,6 +239,7 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 			return nil, &InvalidError{Flag: "--audience", Msg: fmt.Sprintf("profile %s supports only %s", p.ID, strings.Join(p.Audience.Choices, ", "))}
 		}
 		s.Audience = a
+		s.AudienceSet = true
 	}
 	s.SignInAudience = SignInAudience[s.Audience]
 
@@ -261,7 +277,18 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 		return nil, err
 	}
 	if m := MissingValues(p, r); len(m) > 0 {
-		return nil, &MissingError{Missing: m}
+		if !r.Placeholders {
+			return nil, &MissingError{Missing: m}
+		}
+		for _, in := range p.Inputs {
+			if in.Required && len(s.Values[in.ID]) == 0 {
+				s.Values[in.ID] = []string{Placeholder(strings.TrimSuffix(in.Flag(), "=…"))}
+				s.Placeholders = append(s.Placeholders, in.Flag())
+			}
+		}
+	}
+	if r.Placeholders && s.Credential == CredentialCertificate && s.CertificateFile == "" && s.CertificateOut == "" {
+		s.CertificateOut = DefaultCertificateOut(p)
 	}
 
 	// URIs.

@@ -40,7 +40,7 @@ func checkReadOnly(typ string, body map[string]any) *graphError {
 
 // commit persists the tenant after a successful change.
 func (s *Server) commit(r *graphResp) (*graphResp, *graphError) {
-	if err := saveTenant(s.dir, s.t); err != nil {
+	if err := s.save(); err != nil {
 		s.logf("sandbox: %v", err)
 		return nil, gerr(http.StatusInternalServerError, "UnknownError", "The sandbox could not save its state.")
 	}
@@ -55,12 +55,22 @@ func (s *Server) routeApplications(g *graphReq, key string, hasKey bool) (*graph
 	var rest []string
 	switch {
 	case hasKey:
-		appID, ok := parseAlternateKey(key, "appId")
-		if !ok {
-			return nil, errSegment(g.segs[0])
-		}
-		if app = t.appByAppID(appID); app == nil {
-			return nil, s.authorizedNotFound(g, appID)
+		if un, isUnique := parseAlternateKey(key, "uniqueName"); isUnique {
+			// PATCH by uniqueName is Graph's upsert (endpoints.md §10.1).
+			if len(g.segs) == 1 && g.method == http.MethodPatch {
+				return s.upsertApplication(g, un)
+			}
+			if app = t.appByUniqueName(un); app == nil {
+				return nil, s.authorizedNotFound(g, un)
+			}
+		} else {
+			appID, ok := parseAlternateKey(key, "appId")
+			if !ok {
+				return nil, errSegment(g.segs[0])
+			}
+			if app = t.appByAppID(appID); app == nil {
+				return nil, s.authorizedNotFound(g, appID)
+			}
 		}
 		rest = g.segs[1:]
 	case len(g.segs) == 1:
@@ -95,6 +105,12 @@ func (s *Server) routeApplications(g *graphReq, key string, hasKey bool) (*graph
 			return s.deleteApplication(g, app)
 		}
 		return nil, errMethodNotAllowed()
+	}
+	switch strings.ToLower(rest[0]) {
+	case "owners":
+		return s.routeAppOwners(g, app, rest[1:])
+	case "appmanagementpolicies":
+		return s.routeAppPolicies(g, app, rest[1:])
 	}
 	if len(rest) > 1 {
 		return nil, errSegment(rest[1])
@@ -167,6 +183,12 @@ func (s *Server) createApplication(g *graphReq) (*graphResp, *graphError) {
 	if e != nil {
 		return nil, e
 	}
+	return s.insertApplication(g, body, "")
+}
+
+// insertApplication creates an application from a POST (or upsert) body;
+// uniqueName is the upsert key ("" for POST, where the body may set it).
+func (s *Server) insertApplication(g *graphReq, body map[string]any, uniqueName string) (*graphResp, *graphError) {
 	if e := validateWrite("application", body); e != nil {
 		return nil, e
 	}
@@ -180,14 +202,27 @@ func (s *Server) createApplication(g *graphReq) (*graphResp, *graphError) {
 	now := time.Now()
 	id, appID := newGUID(), newGUID()
 	props := newApplicationProps(t, id, appID, "", g.id.appID, now)
-	app := &application{Props: props, Created: now, Seq: t.seq(), Owners: []string{g.callerOwnerID()}}
+	app := &application{Props: props, Created: now, Owners: []string{g.callerOwnerID()}}
 	newKeys, e := s.applyApplicationPatch(app, body, now)
 	if e != nil {
 		return nil, e
 	}
+	if uniqueName != "" {
+		app.Props["uniqueName"] = uniqueName
+	}
+	if un := str(app.Props, "uniqueName"); un != "" {
+		if e := t.uniqueNameFree(un); e != nil {
+			return nil, e
+		}
+	}
+	defaultTokenVersion(app.Props, body)
 	if e := s.validateApplication(app.Props, id); e != nil {
 		return nil, e
 	}
+	if e := s.checkNewApplication(app, body, newKeys); e != nil {
+		return nil, e
+	}
+	app.Seq = t.seq()
 	for _, k := range newKeys {
 		if app.CredAdded == nil {
 			app.CredAdded = map[string]time.Time{}
@@ -214,6 +249,12 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 	if e != nil {
 		return nil, e
 	}
+	return s.applyApplicationUpdate(g, app, body)
+}
+
+// applyApplicationUpdate applies a PATCH body to app (the caller has been
+// authorised): all or nothing.
+func (s *Server) applyApplicationUpdate(g *graphReq, app *application, body map[string]any) (*graphResp, *graphError) {
 	if e := validateWrite("application", body); e != nil {
 		return nil, e
 	}
@@ -223,6 +264,11 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 	if un, set := body["uniqueName"]; set && app.Props["uniqueName"] != nil && un != app.Props["uniqueName"] {
 		return nil, errBadRequest("Property 'uniqueName' can only be set when it is null.")
 	}
+	if un, _ := body["uniqueName"].(string); un != "" && app.Props["uniqueName"] == nil {
+		if e := s.t.uniqueNameFree(un); e != nil {
+			return nil, e
+		}
+	}
 	// Work on a copy so a rejected PATCH changes nothing.
 	trial := &application{Props: deepCopy(app.Props).(map[string]any)}
 	now := time.Now()
@@ -231,6 +277,9 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 		return nil, e
 	}
 	if e := s.validateApplication(trial.Props, str(app.Props, "id")); e != nil {
+		return nil, e
+	}
+	if e := s.checkApplicationUpdate(app, trial, newKeys); e != nil {
 		return nil, e
 	}
 	app.Props = trial.Props
@@ -253,7 +302,7 @@ func (s *Server) updateApplication(g *graphReq, app *application) (*graphResp, *
 func (s *Server) applyApplicationPatch(app *application, body map[string]any, now time.Time) ([]string, *graphError) {
 	var newKeys []string
 	for k, v := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if k == "keyCredentials" {
@@ -283,7 +332,7 @@ func mergeValue(typ, p string, cur, v any) any {
 	}
 	out := deepCopy(curObj).(map[string]any)
 	for k, nv := range newObj {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		out[k] = mergeValue(d.Type, k, out[k], nv)
@@ -423,24 +472,40 @@ func (s *Server) validateApplication(p map[string]any, id string) *graphError {
 	return nil
 }
 
-// validateIdentifierURIs: https/http URIs must use a verified domain of the
-// tenant (or a subdomain); api:// URIs are always allowed; a URI may belong
-// to one application only.
+// validateIdentifierURIs applies Entra's rule for identifier URIs the
+// application does not have yet (existing ones are left alone, as Entra
+// does): the default api:// scheme, or an http/https URI whose host is a
+// verified domain of the tenant or a subdomain. Any other scheme (urn:,
+// ms-appx:, …) is refused like an unverified host: 400
+// HostNameNotOnVerifiedDomain (endpoints.md §1.4 and §8.2 — code [doc],
+// message [observed]; Entra's breaking-change notice of October 2021: it
+// "validates that the domain in the HTTPS scheme URI is listed in the
+// verified domain list … or that the value uses the default scheme"). A
+// URI may belong to one application only.
 func (s *Server) validateIdentifierURIs(uris []string, selfID string) *graphError {
+	var existing []string
+	if self := s.t.Applications[selfID]; self != nil {
+		existing = strList(self.Props["identifierUris"])
+	}
 	for _, raw := range uris {
 		u, err := url.Parse(raw)
 		if err != nil || u.Scheme == "" || len(raw) > 255 {
 			return errInvalidValue("identifierUris", "Application")
 		}
-		switch strings.ToLower(u.Scheme) {
-		case "https", "http":
-			if !s.t.isVerifiedHost(u.Hostname()) {
-				return gerr(http.StatusBadRequest, "HostNameNotOnVerifiedDomain",
-					"Values of identifierUris property must use a verified domain of the organization or its subdomain: '%s'", raw)
-			}
-		case "api":
-			if strings.TrimPrefix(raw, u.Scheme+"://") == "" {
-				return errInvalidValue("identifierUris", "Application")
+		if !contains(existing, raw) {
+			unverified := gerr(http.StatusBadRequest, "HostNameNotOnVerifiedDomain",
+				"Values of identifierUris property must use a verified domain of the organization or its subdomain: '%s'", raw)
+			switch strings.ToLower(u.Scheme) {
+			case "https", "http":
+				if !s.t.isVerifiedHost(u.Hostname()) {
+					return unverified
+				}
+			case "api":
+				if strings.TrimPrefix(raw, u.Scheme+"://") == "" {
+					return errInvalidValue("identifierUris", "Application")
+				}
+			default:
+				return unverified
 			}
 		}
 		for id, other := range s.t.Applications {
@@ -581,19 +646,14 @@ func (s *Server) deleteApplication(g *graphReq, app *application) (*graphResp, *
 		// Deleting the bootstrap admin would lock every client out.
 		return nil, errBadRequest("The entra-link sandbox's bootstrap admin application cannot be deleted.")
 	}
-	delete(s.t.Applications, id)
-	// Deleting an application also deletes its service principal in the
-	// home tenant (endpoints.md §1.9).
-	if sp := s.t.spByAppID(str(app.Props, "appId")); sp != nil && sp.Builtin == "" {
-		s.t.deleteServicePrincipal(str(sp.Props, "id"))
-	}
+	s.t.softDeleteApplication(id, time.Now())
 	return s.commit(noContent())
 }
 
 // actionParams checks an action body's parameter names, as OData does.
 func actionParams(body map[string]any, action string, allowed ...string) *graphError {
 	for k := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if !contains(allowed, k) {
@@ -639,6 +699,9 @@ func (s *Server) addPassword(g *graphReq, app *application) (*graphResp, *graphE
 	}
 	if !end.After(start) {
 		return nil, errInvalidValue("endDateTime", "PasswordCredential")
+	}
+	if e := s.checkPasswordPolicy(app, pc, start, end); e != nil {
+		return nil, e
 	}
 	cred := s.t.addSecret(app, displayName, start, end, now)
 	cred["@odata.context"] = g.contextURL("microsoft.graph.passwordCredential")
@@ -724,6 +787,9 @@ func (s *Server) addKey(g *graphReq, app *application) (*graphResp, *graphError)
 	if e != nil {
 		return nil, e
 	}
+	if e := s.checkKeyPolicy(app, []map[string]any{kc}); e != nil {
+		return nil, e
+	}
 	now := time.Now()
 	keyID := str(kc, "keyId")
 	for _, c := range objList(app.Props["keyCredentials"]) {
@@ -788,13 +854,18 @@ func (s *Server) removeKey(g *graphReq, app *application) (*graphResp, *graphErr
 // checkProof validates the proof-of-possession JWT of addKey/removeKey: RS256,
 // signed by one of the application's currently valid certificates, aud
 // 00000002-0000-0000-c000-000000000000, iss the application's object id,
-// nbf/exp present and at most ten minutes apart, and valid now.
+// nbf/exp present and at most ten minutes apart, and valid now. Graph does
+// not document its errors; these are the observed ones: a proof that does
+// not validate gets 401 Authentication_MissingOrMalformed "Access Token
+// missing or malformed." (microsoft-graph-docs#14626, #22076, #10686: wrong
+// aud, wrong key), a missing proof 403 "Insufficient privileges to complete
+// the operation." (msgraph-sdk-powershell#779).
 func (s *Server) checkProof(app *application, proof string) *graphError {
 	invalid := func() *graphError {
-		return errBadRequest("The proof of possession token is invalid.")
+		return gerr(http.StatusUnauthorized, "Authentication_MissingOrMalformed", "Access Token missing or malformed.")
 	}
 	if proof == "" {
-		return errInvalidValue("proof", "Application")
+		return errForbidden()
 	}
 	tok, err := parseJWT(proof)
 	if err != nil || tok.alg() != "RS256" && tok.alg() != "PS256" {

@@ -390,7 +390,7 @@ func TestKeyCredentialsAndProof(t *testing.T) {
 
 	// Without a certificate addKey is impossible (application-addkey).
 	admin.do("POST", "/applications/"+id+"/addKey", map[string]any{"keyCredential": newKey, "passwordCredential": nil, "proof": proofFor(k1, nil)}).
-		wantError(t, 400, "Request_BadRequest", "proof")
+		wantError(t, 401, "Authentication_MissingOrMalformed", "Access Token missing or malformed.")
 	// The first certificate goes in with PATCH.
 	admin.do("PATCH", "/applications/"+id, map[string]any{"keyCredentials": []any{map[string]any{
 		"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.StdEncoding.EncodeToString(cert1.Raw), "displayName": "CN=first"}}}).must(t, 204)
@@ -418,7 +418,7 @@ func TestKeyCredentialsAndProof(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			admin.do("POST", "/applications/"+id+"/addKey", map[string]any{"keyCredential": newKey, "passwordCredential": nil, "proof": tc.proof}).
-				wantError(t, 400, "Request_BadRequest", "proof")
+				wantError(t, 401, "Authentication_MissingOrMalformed", "Access Token missing or malformed.")
 		})
 	}
 	added := admin.do("POST", "/applications/"+id+"/addKey", map[string]any{"keyCredential": newKey, "passwordCredential": nil, "proof": proofFor(k1, nil)}).must(t, 200)

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 )
 
@@ -18,6 +17,7 @@ type identity struct {
 	scopes  []string // delegated scopes
 	wids    []string
 	upn     string
+	tenant  *tenant // the tenant of the token's tid
 }
 
 // clockSkew is the leeway Graph allows on token lifetimes.
@@ -50,7 +50,8 @@ func (s *Server) authenticate(g *graphReq) (*identity, *graphError) {
 	if nbf, ok := tok.num("nbf"); ok && now.Add(clockSkew).Before(time.Unix(nbf, 0)) {
 		return nil, errUnauthorized("Lifetime validation failed, the token is not yet valid.")
 	}
-	if !strings.EqualFold(tok.str("tid"), s.t.TenantID) {
+	t := s.tenantByID(tok.str("tid"))
+	if tok.str("tid") == "" || t == nil {
 		return nil, errUnauthorized("Access token validation failure. Invalid issuer.")
 	}
 	if !s.audienceValid(tok.str("aud"), tok.str("iss"), g.hostName()) {
@@ -63,6 +64,7 @@ func (s *Server) authenticate(g *graphReq) (*identity, *graphError) {
 		roles:   tok.strings("roles"),
 		wids:    tok.strings("wids"),
 		upn:     tok.str("upn"),
+		tenant:  t,
 	}
 	if scp := tok.str("scp"); scp != "" {
 		id.scopes = strings.Fields(scp)
@@ -89,7 +91,7 @@ func graphHostCloud(host string) string {
 func (s *Server) audienceValid(aud, iss, host string) bool {
 	aud = strings.TrimSuffix(strings.ToLower(aud), "/")
 	hostCloud := graphHostCloud(host)
-	if aud == catalog.GraphAppID {
+	if aud == graphAppID {
 		return issuerCloud(iss) == hostCloud || hostCloud == "" && s.isSandboxIssuer(iss)
 	}
 	if hostCloud != "" {
@@ -103,12 +105,22 @@ func (s *Server) audienceValid(aud, iss, host string) bool {
 func (s *Server) isSandboxAudience(aud, host string) bool {
 	aud = strings.TrimPrefix(aud, "https://")
 	_, port, _ := net.SplitHostPort(s.addr)
-	ah, ap, err := net.SplitHostPort(aud)
-	if err != nil || ap != port || !isLoopbackName(ah) {
+	ah, ap := splitHTTPSHost(aud)
+	if ap != port || !isLoopbackName(ah) {
 		return false
 	}
-	hh, hp, err := net.SplitHostPort(host)
-	return err == nil && hp == port && isLoopbackName(hh)
+	hh, hp := splitHTTPSHost(host)
+	return hp == port && isLoopbackName(hh)
+}
+
+// splitHTTPSHost splits host[:port]; no port is https's 443 (a sandbox on
+// 443 is addressed as https://127.0.0.1, and clients drop the default port).
+func splitHTTPSHost(host string) (string, string) {
+	h, p, err := net.SplitHostPort(host)
+	if err != nil {
+		return strings.Trim(host, "[]"), "443"
+	}
+	return h, p
 }
 
 func isLoopbackName(h string) bool {
@@ -263,9 +275,17 @@ func (g *graphReq) hasRole(roles ...string) bool {
 }
 
 // userHasRole reports whether a delegated caller's user holds one of the
-// directory roles (checked live, as the directory does).
+// directory roles: active now (directly or through a role-assignable group)
+// and present in the token's wids, which changes only with a new token
+// (endpoints.md §13) — a role activated in PIM after sign-in does not count
+// until the user signs in again, one removed since does not count either.
 func (g *graphReq) userHasRole(t *tenant, templates ...string) bool {
-	return t.hasRole(g.id.oid, templates...)
+	for _, r := range t.directoryRoleTemplates(g.id.oid) {
+		if contains(templates, r) && contains(g.id.wids, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // appAdminRoles may manage every application and service principal.

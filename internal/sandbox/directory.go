@@ -3,8 +3,6 @@ package sandbox
 import (
 	"net/http"
 	"strings"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 func (t *tenant) organizationProps() map[string]any {
@@ -116,39 +114,21 @@ func (s *Server) routeMe(g *graphReq) (*graphResp, *graphError) {
 		}
 		cast := ""
 		if len(g.segs) == 3 {
-			if !strings.EqualFold(g.segs[2], "microsoft.graph.directoryRole") {
+			switch strings.ToLower(g.segs[2]) {
+			case "microsoft.graph.directoryrole":
+				cast = "directoryRole"
+			case "microsoft.graph.group":
+				cast = "group"
+			default:
 				return nil, errSegment(g.segs[2])
 			}
-			cast = "directoryRole"
 			// user-list-transitivememberof: ConsistencyLevel and $count are
 			// required with an OData cast.
 			if nav == "transitivememberof" && (!strings.EqualFold(g.header.Get("ConsistencyLevel"), "eventual") || !strings.EqualFold(g.query.Get("$count"), "true")) {
 				return nil, errUnsupportedQuery("The specified filter to the reference property query is currently not supported.")
 			}
 		}
-		// A caller that may list memberships but not read directory roles
-		// gets them with limited information: @odata.type and id, the other
-		// properties null (user-list-transitivememberof).
-		limited := !g.authorizeQuiet(perm{del: anyOf("RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory",
-			"Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All")})
-		var items []map[string]any
-		for _, tmpl := range s.t.directoryRoleTemplates(u.Props["id"].(string)) {
-			p := s.directoryRoleProps(tmpl)
-			if limited {
-				for k := range p {
-					if k != "id" {
-						p[k] = nil
-					}
-				}
-			}
-			items = append(items, p)
-		}
-		set := "directoryObjects"
-		if cast != "" {
-			set = "directoryRoles"
-		}
-		return g.listResponse(items, listOptions{typ: "directoryRole", setName: set, advanced: true, castType: "directoryRole",
-			filter: filterSpec{resource: "directoryRole", props: map[string]string{"displayName": "string", "roleTemplateId": "string", "id": "guid"}}})
+		return s.memberships(g, str(u.Props, "id"), nav == "transitivememberof", cast)
 	}
 	return nil, errSegment(g.segs[3])
 }
@@ -191,19 +171,19 @@ func (s *Server) routeUsers(g *graphReq) (*graphResp, *graphError) {
 }
 
 func roleName(templateID string) string {
-	if r, ok := catalog.RoleByTemplateID(templateID); ok {
-		return r.Name
+	if r, ok := roleTemplateByID(templateID); ok {
+		return r.DisplayName
 	}
 	return templateID
 }
 
 func (s *Server) directoryRoleProps(templateID string) map[string]any {
-	r, _ := catalog.RoleByTemplateID(templateID)
+	r, _ := roleTemplateByID(templateID)
 	id := s.t.DirectoryRoleIDs[templateID]
 	if id == "" {
 		id = templateID
 	}
-	return map[string]any{"id": id, "deletedDateTime": nil, "description": r.Description, "displayName": r.Name, "roleTemplateId": templateID}
+	return map[string]any{"id": id, "deletedDateTime": nil, "description": r.Description, "displayName": r.DisplayName, "roleTemplateId": templateID}
 }
 
 // activatedRoles are the directory roles that have been activated in the
@@ -258,8 +238,8 @@ func (s *Server) routeDirectoryRoles(g *graphReq, key string, hasKey bool) (*gra
 	return nil, errSegment(g.segs[2])
 }
 
-func roleTemplateProps(r catalog.DirectoryRole) map[string]any {
-	return map[string]any{"id": r.TemplateID, "deletedDateTime": nil, "description": r.Description, "displayName": r.Name}
+func roleTemplateProps(r roleTemplate) map[string]any {
+	return map[string]any{"id": r.ID, "deletedDateTime": nil, "description": r.Description, "displayName": r.DisplayName}
 }
 
 func (s *Server) routeDirectoryRoleTemplates(g *graphReq) (*graphResp, *graphError) {
@@ -272,13 +252,13 @@ func (s *Server) routeDirectoryRoleTemplates(g *graphReq) (*graphResp, *graphErr
 	switch len(g.segs) {
 	case 1:
 		var items []map[string]any
-		for _, r := range catalog.DirectoryRoles() {
+		for _, r := range roleTemplates() {
 			items = append(items, roleTemplateProps(r))
 		}
 		return g.listResponse(items, listOptions{typ: "directoryRoleTemplate", setName: "directoryRoleTemplates",
 			filter: filterSpec{resource: "directoryRoleTemplate", props: map[string]string{"displayName": "string", "id": "guid"}}})
 	case 2:
-		if r, ok := catalog.RoleByTemplateID(g.segs[1]); ok {
+		if r, ok := roleTemplateByID(g.segs[1]); ok {
 			return g.entityResponse("directoryRoleTemplate", "directoryRoleTemplates", roleTemplateProps(r))
 		}
 		return nil, errNotFound(g.segs[1])
@@ -286,17 +266,17 @@ func (s *Server) routeDirectoryRoleTemplates(g *graphReq) (*graphResp, *graphErr
 	return nil, errSegment(g.segs[2])
 }
 
-func roleDefinitionProps(r catalog.DirectoryRole) map[string]any {
+func roleDefinitionProps(r roleTemplate) map[string]any {
 	return map[string]any{
-		"id":          r.TemplateID,
+		"id":          r.ID,
 		"description": r.Description,
-		"displayName": r.Name,
+		"displayName": r.DisplayName,
 		"isBuiltIn":   true,
 		"isEnabled":   true,
-		// The catalogue has no action lists; an empty list says so honestly.
+		// The fixtures have no action lists; an empty list says so honestly.
 		"rolePermissions": []any{map[string]any{"allowedResourceActions": []any{}, "condition": nil}},
 		"resourceScopes":  []any{"/"},
-		"templateId":      r.TemplateID,
+		"templateId":      r.ID,
 		"version":         "1",
 	}
 }

@@ -15,16 +15,29 @@ type activeRule struct {
 	Rule
 	re        *regexp.Regexp
 	remaining int
+	skip      int
 	never     bool
 }
 
 func newActiveRule(r Rule) (*activeRule, error) {
-	ar := &activeRule{Rule: r, remaining: r.Times}
+	ar := &activeRule{Rule: r, remaining: r.Times, skip: r.Skip}
 	if ar.remaining <= 0 {
 		ar.remaining = 1
 	}
-	if ar.Status == 0 {
-		ar.Status = http.StatusInternalServerError
+	switch r.Action {
+	case "":
+		if ar.Status == 0 {
+			ar.Status = http.StatusInternalServerError
+		}
+	case ActionHang, ActionDrop:
+		if r.Status != 0 || len(r.Body) > 0 || len(r.Headers) > 0 {
+			return nil, fmt.Errorf("rule action %q serves the request itself: status, body and headers do not apply", r.Action)
+		}
+	default:
+		return nil, fmt.Errorf("invalid rule action %q: want %q, %q or none", r.Action, ActionHang, ActionDrop)
+	}
+	if r.Skip < 0 || r.Times < 0 {
+		return nil, fmt.Errorf("rule skip and times must not be negative")
 	}
 	if r.Path != "" {
 		re, err := regexp.Compile(r.Path)
@@ -36,12 +49,18 @@ func newActiveRule(r Rule) (*activeRule, error) {
 	return ar, nil
 }
 
-// takeRule returns the first rule matching the request and counts it down.
-// path is the Graph path without /v1.0 (or the full login path); clientID is
-// the client_id of a token request ("" otherwise). Callers hold s.mu.
+// takeRule returns the first failure rule (Action "") matching the request
+// and counts it down. path is the Graph path without /v1.0 (or the full
+// login path); clientID is the client_id of a token request ("" otherwise).
+// Callers hold s.mu.
 func (s *Server) takeRule(method, path, clientID string) *activeRule {
+	return s.take(false, method, path, clientID)
+}
+
+// take is takeRule for failure rules (after false) or after-commit rules.
+func (s *Server) take(after bool, method, path, clientID string) *activeRule {
 	for i, r := range s.rules {
-		if r.never || r.remaining <= 0 {
+		if r.never || r.remaining <= 0 || (r.Action != "") != after {
 			continue
 		}
 		if r.Method != "" && !strings.EqualFold(r.Method, method) {
@@ -51,6 +70,10 @@ func (s *Server) takeRule(method, path, clientID string) *activeRule {
 			continue
 		}
 		if r.ClientID != "" && !strings.EqualFold(r.ClientID, clientID) {
+			continue
+		}
+		if r.skip > 0 {
+			r.skip--
 			continue
 		}
 		r.remaining--

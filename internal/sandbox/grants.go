@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 var grantFilter = filterSpec{resource: "oAuth2PermissionGrant", props: map[string]string{
@@ -84,6 +82,25 @@ func (s *Server) routeGrants(g *graphReq) (*graphResp, *graphError) {
 
 func validScope(scope string) bool { return len(scope) <= 3850 }
 
+// scopesPublished checks a grant's scope against the delegated permissions
+// the resource publishes (its oauth2PermissionScopes values, matched
+// case-insensitively as Entra matches scopes): a grant for a permission
+// the resource does not have is a bad property value, answered in Entra's
+// generic form (endpoints.md §8.2, "Malformed/invalid body or property
+// value").
+func scopesPublished(resource *servicePrincipal, scope string) *graphError {
+	published := map[string]bool{}
+	for _, p := range objList(resource.Props["oauth2PermissionScopes"]) {
+		published[strings.ToLower(str(p, "value"))] = true
+	}
+	for _, v := range strings.Fields(scope) {
+		if !published[strings.ToLower(v)] {
+			return errInvalidValue("scope", "OAuth2PermissionGrant")
+		}
+	}
+	return nil
+}
+
 func (s *Server) createGrant(g *graphReq) (*graphResp, *graphError) {
 	if err := g.authorize(permGrantWrite); err != nil {
 		return nil, err
@@ -141,9 +158,12 @@ func (s *Server) createGrant(g *graphReq) (*graphResp, *graphError) {
 		// Observed while a new resource SP replicates (and for unknown ids).
 		return nil, errBadRequest("Specified resourceId was not found.")
 	}
+	if e := scopesPublished(resource, scope); e != nil {
+		return nil, e
+	}
 	// Tenant-wide consent to Microsoft Graph needs more than the API roles:
 	// the admin roles that may grant it.
-	if !g.id.appOnly && consentType == "AllPrincipals" && str(resource.Props, "appId") == catalog.GraphAppID &&
+	if !g.id.appOnly && consentType == "AllPrincipals" && str(resource.Props, "appId") == graphAppID &&
 		!g.userHasRole(t, globalAdminRoleID, privRoleAdminID, appAdminRoleID, cloudAppAdminID) {
 		return nil, errForbidden()
 	}
@@ -184,7 +204,7 @@ func (s *Server) updateGrant(g *graphReq, gr *permissionGrant) (*graphResp, *gra
 	}
 	// Only scope is updatable (oauth2permissiongrant-update).
 	for k := range body {
-		if k != "scope" && !strings.HasPrefix(k, "@") {
+		if k != "scope" && !isAnnotation(k) {
 			return nil, errBadRequest("Property '%s' is read-only and cannot be set.", k)
 		}
 	}
@@ -193,6 +213,11 @@ func (s *Server) updateGrant(g *graphReq, gr *permissionGrant) (*graphResp, *gra
 		return nil, errInvalidValue("scope", "OAuth2PermissionGrant")
 	}
 	if _, set := body["scope"]; set {
+		if resource := s.t.ServicePrincipals[gr.ResourceID]; resource != nil {
+			if e := scopesPublished(resource, scope); e != nil {
+				return nil, e
+			}
+		}
 		gr.Scope = scope
 	}
 	return s.commit(noContent())

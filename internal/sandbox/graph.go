@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -30,6 +31,7 @@ type graphReq struct {
 	clientReq string
 	batchItem bool
 	fault     string // set when a replication error is returned
+	beta      bool   // a /beta request (served for auditLogs/signIns only)
 }
 
 // graphResp is a successful Graph response.
@@ -48,12 +50,19 @@ func noContent() *graphResp { return &graphResp{status: http.StatusNoContent} }
 
 const graphJSONContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
-// serveGraph answers a request under /v1.0.
+// serveGraph answers a request under /v1.0 (or, for the sign-in logs only,
+// /beta).
 func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+	beta := r.URL.Path == "/beta" || strings.HasPrefix(r.URL.Path, "/beta/")
+	version := "/v1.0"
+	if beta {
+		version = "/beta"
+	}
 	g := &graphReq{
 		s:         s,
+		beta:      beta,
 		method:    r.Method,
-		path:      tenantAlias(strings.TrimPrefix(r.URL.Path, "/v1.0")),
+		path:      tenantAlias(strings.TrimPrefix(r.URL.Path, version)),
 		rawQuery:  r.URL.RawQuery,
 		header:    r.Header,
 		host:      r.Host,
@@ -178,13 +187,16 @@ func (s *Server) handleGraph(g *graphReq) (*graphResp, *graphError) {
 	g.query = q
 	g.segs = splitPath(g.path)
 
-	if len(g.segs) == 1 && g.segs[0] == "$batch" && !g.batchItem {
+	if len(g.segs) == 1 && g.segs[0] == "$batch" && !g.batchItem && !g.beta {
 		s.mu.Lock()
-		if e := s.preflight(g); e != nil {
-			s.mu.Unlock()
+		e := s.preflight(g)
+		s.mu.Unlock()
+		if e == nil {
+			e = g.checkContentType()
+		}
+		if e != nil {
 			return nil, e
 		}
-		s.mu.Unlock()
 		return s.handleBatch(g)
 	}
 
@@ -192,6 +204,13 @@ func (s *Server) handleGraph(g *graphReq) (*graphResp, *graphError) {
 	defer s.mu.Unlock()
 	if e := s.preflight(g); e != nil {
 		return nil, e
+	}
+	if e := g.checkContentType(); e != nil {
+		return nil, e
+	}
+	defer s.enter(g.id.tenant)()
+	if g.beta {
+		return s.routeBeta(g)
 	}
 	return s.route(g)
 }
@@ -211,6 +230,30 @@ func (s *Server) preflight(g *graphReq) *graphError {
 	}
 	g.id = id
 	return nil
+}
+
+// checkContentType refuses a top-level write whose body is not declared as
+// JSON. The reference lists "Content-Type: application/json (required on
+// bodies)" among Graph's request headers (endpoints.md, introduction), so
+// only a request with a body needs it. The answer is [observed] for
+// directory entities (POST /users with a form body: 400 BadRequest "Entity
+// only allows writes with a JSON Content-Type header."). $batch items
+// carry their own header and are checked by handleBatch.
+func (g *graphReq) checkContentType() *graphError {
+	if g.batchItem || len(bytes.TrimSpace(g.body)) == 0 {
+		// Without a body there is nothing to read (actions whose
+		// parameters are all optional, such as addPassword).
+		return nil
+	}
+	switch g.method {
+	case http.MethodPost, http.MethodPatch, http.MethodPut:
+	default:
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(g.header.Get("Content-Type")); err == nil && mt == "application/json" {
+		return nil
+	}
+	return gerr(http.StatusBadRequest, "BadRequest", "Entity only allows writes with a JSON Content-Type header.")
 }
 
 func ruleGraphError(r *activeRule) *graphError {
@@ -330,6 +373,14 @@ func (s *Server) route(g *graphReq) (*graphResp, *graphError) {
 		return s.routeDirectoryRoles(g, key, hasKey)
 	case "directoryroletemplates":
 		return s.routeDirectoryRoleTemplates(g)
+	case "directory":
+		return s.routeDirectory(g)
+	case "groups":
+		return s.routeGroups(g)
+	case "policies":
+		return s.routePolicies(g)
+	case "auditlogs":
+		return s.routeAuditLogs(g)
 	case "$batch":
 		return nil, errBadRequest("Nested batch requests are not supported.")
 	}
@@ -363,7 +414,14 @@ func segIs(seg, want string) bool { return strings.EqualFold(seg, want) }
 
 // contextURL builds an @odata.context value.
 func (g *graphReq) contextURL(fragment string) string {
-	return "https://" + g.hostName() + "/v1.0/$metadata#" + fragment
+	return "https://" + g.hostName() + g.versionPath() + "/$metadata#" + fragment
+}
+
+func (g *graphReq) versionPath() string {
+	if g.beta {
+		return "/beta"
+	}
+	return "/v1.0"
 }
 
 func (g *graphReq) hostName() string {
@@ -476,6 +534,11 @@ type listOptions struct {
 	search bool
 	// castType sets @odata.type on each item (directoryObjects collections).
 	castType string
+	// pageSize is the default and maximum $top (0: Graph's directory
+	// default of 100, at most 999).
+	pageSize int
+	// orderable lists the $orderby properties (nil: displayName).
+	orderable []string
 }
 
 // listResponse filters, orders, pages and projects items.
@@ -532,14 +595,17 @@ func (g *graphReq) listResponse(items []map[string]any, o listOptions) (*graphRe
 			return nil, err
 		}
 	}
-	top := 100
+	top, maxTop := 100, 999
+	if o.pageSize > 0 {
+		top, maxTop = o.pageSize, o.pageSize
+	}
 	if t := g.query.Get("$top"); t != "" {
 		n, err := atoiStrict(t)
 		if err != nil {
 			return nil, gerr(http.StatusBadRequest, "BadRequest", "Invalid value '%s' for $top query option found. The $top query option requires a non-negative integer value.", t)
 		}
-		if n < 1 || n > 999 {
-			return nil, errBadRequest("Invalid page size specified: '%d'. Must be between 1 and 999 inclusive.", n)
+		if n < 1 || n > maxTop {
+			return nil, errBadRequest("Invalid page size specified: '%d'. Must be between 1 and %d inclusive.", n, maxTop)
 		}
 		top = n
 	}
@@ -563,7 +629,9 @@ func (g *graphReq) listResponse(items []map[string]any, o listOptions) (*graphRe
 	value := make([]any, 0, len(page))
 	for _, it := range page {
 		p := project(o.typ, it, sel)
-		if o.castType != "" {
+		if ot, typed := it["@odata.type"]; typed {
+			p["@odata.type"] = ot
+		} else if o.castType != "" {
 			p["@odata.type"] = "#microsoft.graph." + o.castType
 		}
 		value = append(value, p)
@@ -600,7 +668,7 @@ func (g *graphReq) nextLink(offset int) string {
 		parts = append(parts, p)
 	}
 	parts = append(parts, "$skiptoken="+encodeSkipToken(offset))
-	return "https://" + g.hostName() + "/v1.0" + g.path + "?" + strings.Join(parts, "&")
+	return "https://" + g.hostName() + g.versionPath() + g.path + "?" + strings.Join(parts, "&")
 }
 
 const skipTokenPrefix = "RFNwdAIAAQAAA"
@@ -627,18 +695,29 @@ func decodeSkipToken(tok string) (int, bool) {
 }
 
 // orderItems supports $orderby on displayName (asc|desc), which is what
-// directory collections support for the resources served here.
+// directory collections support for the resources served here, or on the
+// properties a collection names in orderable.
 func orderItems(items []map[string]any, ob string, o listOptions, eventual bool) *graphError {
 	fields := strings.Fields(ob)
-	if len(fields) == 0 || len(fields) > 2 || !strings.EqualFold(fields[0], "displayName") {
+	orderable := o.orderable
+	if orderable == nil {
+		orderable = []string{"displayName"}
+	}
+	if len(fields) == 0 || len(fields) > 2 || !contains(orderable, fields[0]) {
 		return errUnsupportedQuery("Sorting not supported for current query.")
+	}
+	key := orderable[0]
+	for _, f := range orderable {
+		if strings.EqualFold(f, fields[0]) {
+			key = f
+		}
 	}
 	desc := len(fields) == 2 && strings.EqualFold(fields[1], "desc")
 	if len(fields) == 2 && !desc && !strings.EqualFold(fields[1], "asc") {
 		return gerr(http.StatusBadRequest, "BadRequest", "Invalid $orderby clause: '%s'.", ob)
 	}
 	sort.SliceStable(items, func(i, j int) bool {
-		a, b := strings.ToLower(str(items[i], "displayName")), strings.ToLower(str(items[j], "displayName"))
+		a, b := strings.ToLower(str(items[i], key)), strings.ToLower(str(items[j], key))
 		if desc {
 			return a > b
 		}

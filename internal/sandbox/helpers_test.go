@@ -140,7 +140,9 @@ var contextTypes = map[string]string{
 	"appRoleAssignments": "appRoleAssignment", "oauth2PermissionGrants": "oAuth2PermissionGrant", "roleAssignments": "unifiedRoleAssignment",
 	"roleDefinitions": "unifiedRoleDefinition", "directoryRoles": "directoryRole", "directoryRoleTemplates": "directoryRoleTemplate",
 	"organization": "organization", "users": "user", "microsoft.graph.passwordCredential": "passwordCredential",
-	"microsoft.graph.keyCredential": "keyCredential",
+	"microsoft.graph.keyCredential": "keyCredential", "groups": "group", "defaultAppManagementPolicy": "tenantAppManagementPolicy",
+	"appManagementPolicies": "appManagementPolicy", "roleEligibilityScheduleInstances": "unifiedRoleEligibilityScheduleInstance",
+	"Collection": "unifiedRoleEligibilityScheduleInstance", "signIns": "signIn",
 }
 
 var keySegment = regexp.MustCompile(`\('[^']*'\)`)
@@ -170,6 +172,9 @@ func autoValidate(t *testing.T, r response) {
 		return
 	}
 	ctx, _ := r.body["@odata.context"].(string)
+	if strings.Contains(ctx, "/beta/$metadata#") {
+		return // beta bodies are checked by validateBetaSignIns
+	}
 	_, frag, found := strings.Cut(ctx, "#")
 	if !found {
 		t.Errorf("Graph response without @odata.context: %s", r.raw)
@@ -181,6 +186,10 @@ func autoValidate(t *testing.T, r response) {
 		frag = frag[:i] // $select list
 	}
 	last := frag[strings.LastIndex(frag, "/")+1:]
+	if last == "directoryObjects" && entity {
+		validateCheck(t, strings.TrimPrefix(r.body["@odata.type"].(string), "#microsoft.graph."), r.body)
+		return
+	}
 	if last == "directoryObjects" {
 		for _, it := range r.body["value"].([]any) {
 			m := it.(map[string]any)

@@ -1,11 +1,14 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,7 +28,7 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
-		v := s.stateView()
+		v := s.fullStateView()
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, v)
 	case "requests":
@@ -70,9 +73,62 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Inject(rule)
 		writeJSON(w, http.StatusOK, map[string]any{"injected": rule})
+	case "held":
+		s.serveHeld(w, r)
+	case "release":
+		if r.Method != http.MethodPost {
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "use POST"})
+			return
+		}
+		var req struct {
+			ID int64 `json:"id"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid release request: want {\"id\": N}, or no body to release all: " + err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"released": s.Release(req.ID)})
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": "unknown inspection endpoint; try /_sandbox/state, /_sandbox/requests, /_sandbox/faults, /_sandbox/inject"})
+		if s.serveAdmin(w, r, strings.TrimPrefix(r.URL.Path, "/_sandbox/")) {
+			return
+		}
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "unknown inspection endpoint; try /_sandbox/state, /_sandbox/requests, /_sandbox/faults, /_sandbox/inject, /_sandbox/held, /_sandbox/release (administration: see admin.go)"})
 	}
+}
+
+// serveHeld lists the held responses. With ?wait=DURATION it first waits
+// until at least ?count=N (default 1) are held, answering 408 with the
+// current list if that does not happen in time.
+func (s *Server) serveHeld(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "use GET"})
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("wait") == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"held": s.Held()})
+		return
+	}
+	wait, err := time.ParseDuration(q.Get("wait"))
+	if err != nil || wait < 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid wait: want a duration such as 30s"})
+		return
+	}
+	n := 1
+	if c := q.Get("count"); c != "" {
+		if n, err = strconv.Atoi(c); err != nil || n < 1 {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid count: want a number of held responses, at least 1"})
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	held, err := s.WaitHeld(ctx, n)
+	if err != nil {
+		writeJSON(w, http.StatusRequestTimeout, map[string]any{"error": fmt.Sprintf("fewer than %d response(s) held after %s", n, wait), "held": s.Held()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"held": held})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -2,13 +2,16 @@ package sandbox
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
+	"time"
 	"unicode"
 )
 
 // filterSpec lists the properties a collection supports in $filter and their
-// kinds: "string", "guid", "bool" or "collection" (a string collection,
-// filtered with any()).
+// kinds: "string", "guid", "bool", "datetime" (eq, ne, gt, ge, lt, le with an
+// unquoted DateTimeOffset) or "collection" (a string collection, filtered
+// with any()).
 type filterSpec struct {
 	resource string // resource name used in error messages, e.g. "application"
 	props    map[string]string
@@ -45,9 +48,32 @@ type literalValue struct {
 	null bool
 	s    string // strings, GUIDs, numbers as text
 	b    *bool
+	t    *time.Time
 }
 
 func valueMatches(v any, op string, lit literalValue) bool {
+	if lit.t != nil {
+		s, _ := v.(string)
+		got, ok := parseGraphTime(s)
+		if !ok {
+			return op == "ne"
+		}
+		switch op {
+		case "eq":
+			return got.Equal(*lit.t)
+		case "ne":
+			return !got.Equal(*lit.t)
+		case "gt":
+			return got.After(*lit.t)
+		case "ge":
+			return !got.Before(*lit.t)
+		case "lt":
+			return got.Before(*lit.t)
+		case "le":
+			return !got.After(*lit.t)
+		}
+		return false
+	}
 	if lit.null {
 		if op == "ne" {
 			return v != nil
@@ -109,7 +135,17 @@ type filterParser struct {
 	pos      int
 	spec     filterSpec
 	advanced bool // ConsistencyLevel: eventual and $count=true were sent
+	clauses  int  // comparisons, each value of an in() counting as one
 }
+
+// maxFilterClauses is Graph's limit on the expressions of a filter without
+// advanced query parameters ("When using the in operator, the request is
+// limited to 15 expressions in the filter clause by default", Graph known
+// issues, query parameters).
+const maxFilterClauses = 15
+
+// dateTimeLiteral matches an unquoted DateTimeOffset literal.
+var dateTimeLiteral = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})`)
 
 type token struct {
 	kind string // ident, string, number, punct
@@ -122,6 +158,11 @@ func tokenize(s string) ([]token, int) {
 	i := 0
 	for i < len(s) {
 		c := rune(s[i])
+		if m := dateTimeLiteral.FindString(s[i:]); m != "" {
+			out = append(out, token{"datetime", m, i})
+			i += len(m)
+			continue
+		}
 		switch {
 		case unicode.IsSpace(c):
 			i++
@@ -181,6 +222,11 @@ func parseFilter(src string, spec filterSpec, advanced bool) (filterExpr, *graph
 	}
 	if p.pos < len(p.toks) {
 		return nil, p.syntaxErr(p.toks[p.pos].at)
+	}
+	if !advanced && p.clauses > maxFilterClauses {
+		// Observed body for more than 15 OR-ed clauses (an in() is one
+		// clause per value).
+		return nil, errUnsupportedQuery("Too many child clauses specified in search filter expression containing 'OR' operators: %d. Max allowed: %d.", p.clauses, maxFilterClauses)
 	}
 	return e, nil
 }
@@ -322,6 +368,7 @@ func (p *filterParser) parsePrimary() (filterExpr, *graphError) {
 				return nil, err
 			}
 		}
+		p.clauses++
 		return cmpExpr{prop: name, op: fn, lits: []literalValue{lit}}, nil
 	}
 	// prop/any(x:x eq 'v')
@@ -373,7 +420,7 @@ func (p *filterParser) parsePrimary() (filterExpr, *graphError) {
 				return nil, err
 			}
 			o := p.next()
-			if o == nil || !strings.EqualFold(o.text, "eq") {
+			if o == nil || !strings.EqualFold(o.text, "eq") && !strings.EqualFold(o.text, "ne") {
 				at := len(p.src)
 				if o != nil {
 					at = o.at
@@ -384,11 +431,12 @@ func (p *filterParser) parsePrimary() (filterExpr, *graphError) {
 			if err != nil {
 				return nil, err
 			}
-			op, lit = "eq", l
+			op, lit = strings.ToLower(o.text), l
 		}
 		if err := p.expect(")"); err != nil {
 			return nil, err
 		}
+		p.clauses++
 		return anyExpr{prop: name, op: op, lit: lit}, nil
 	}
 	name, kind, perr := p.property(t.text)
@@ -408,7 +456,7 @@ func (p *filterParser) parsePrimary() (filterExpr, *graphError) {
 	}
 	switch op := strings.ToLower(o.text); op {
 	case "eq", "ne":
-		if op == "ne" {
+		if op == "ne" && kind != "datetime" {
 			if err := p.advancedOnly("ne"); err != nil {
 				return nil, err
 			}
@@ -417,6 +465,10 @@ func (p *filterParser) parsePrimary() (filterExpr, *graphError) {
 		if err != nil {
 			return nil, err
 		}
+		if (kind == "datetime") != (lit.t != nil) && !lit.null {
+			return nil, p.unsupported(name)
+		}
+		p.clauses++
 		return cmpExpr{prop: name, op: op, lits: []literalValue{lit}}, nil
 	case "in":
 		if err := p.expect("("); err != nil {
@@ -438,9 +490,21 @@ func (p *filterParser) parsePrimary() (filterExpr, *graphError) {
 		if err := p.expect(")"); err != nil {
 			return nil, err
 		}
+		p.clauses += len(lits)
 		return cmpExpr{prop: name, op: "in", lits: lits}, nil
 	case "gt", "ge", "lt", "le":
-		return nil, p.unsupported(name)
+		if kind != "datetime" {
+			return nil, p.unsupported(name)
+		}
+		lit, err := p.parseLiteral()
+		if err != nil {
+			return nil, err
+		}
+		if lit.t == nil {
+			return nil, p.unsupported(name)
+		}
+		p.clauses++
+		return cmpExpr{prop: name, op: op, lits: []literalValue{lit}}, nil
 	}
 	return nil, p.syntaxErr(o.at)
 }
@@ -452,6 +516,13 @@ func (p *filterParser) parseLiteral() (literalValue, *graphError) {
 	}
 	if t.kind == "string" {
 		return literalValue{s: t.text}, nil
+	}
+	if t.kind == "datetime" {
+		v, ok := parseGraphTime(t.text)
+		if !ok {
+			return literalValue{}, p.syntaxErr(t.at)
+		}
+		return literalValue{t: &v}, nil
 	}
 	if t.kind == "ident" {
 		switch strings.ToLower(t.text) {

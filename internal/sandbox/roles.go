@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 func roleAssignmentProps(r *roleAssignment) map[string]any {
@@ -37,6 +35,8 @@ func (s *Server) routeRoleManagement(g *graphReq) (*graphResp, *graphError) {
 		return s.routeRoleAssignments(g)
 	case "roledefinitions":
 		return s.routeRoleDefinitions(g)
+	case "roleeligibilityscheduleinstances":
+		return s.routeEligibility(g)
 	}
 	return nil, errSegment(g.segs[2])
 }
@@ -51,12 +51,12 @@ func (s *Server) routeRoleDefinitions(g *graphReq) (*graphResp, *graphError) {
 	switch len(g.segs) {
 	case 3:
 		var items []map[string]any
-		for _, r := range catalog.DirectoryRoles() {
+		for _, r := range roleTemplates() {
 			items = append(items, roleDefinitionProps(r))
 		}
 		return g.listResponse(items, listOptions{typ: "unifiedRoleDefinition", setName: "roleManagement/directory/roleDefinitions", filter: roleDefinitionFilter})
 	case 4:
-		if r, ok := catalog.RoleByTemplateID(g.segs[3]); ok {
+		if r, ok := roleTemplateByID(g.segs[3]); ok {
 			return g.entityResponse("unifiedRoleDefinition", "roleManagement/directory/roleDefinitions", roleDefinitionProps(r))
 		}
 		return nil, errNotFound(g.segs[3])
@@ -144,7 +144,7 @@ func (s *Server) createRoleAssignment(g *graphReq) (*graphResp, *graphError) {
 	if appScope != "" {
 		return nil, errInvalidValue("appScopeId", "UnifiedRoleAssignment")
 	}
-	if _, ok := catalog.RoleByTemplateID(roleID); !ok {
+	if _, ok := roleTemplateByID(roleID); !ok {
 		return nil, errNotFound(roleID)
 	}
 	kind := s.t.principalKind(principalID)
@@ -153,6 +153,12 @@ func (s *Server) createRoleAssignment(g *graphReq) (*graphResp, *graphError) {
 			g.fault = "replication"
 		}
 		return nil, errNotFound(principalID)
+	}
+	if gr := s.t.Groups[principalID]; gr != nil {
+		if b, _ := gr.Props["isAssignableToRole"].(bool); !b {
+			// No published wording; only role-assignable groups can hold roles.
+			return nil, errBadRequest("The group '%s' is not role-assignable: only groups created with isAssignableToRole can be assigned directory roles.", principalID)
+		}
 	}
 	if scope != "/" {
 		target := strings.TrimPrefix(scope, "/")

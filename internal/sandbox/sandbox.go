@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 )
 
@@ -42,6 +41,12 @@ type Options struct {
 	// VerifiedDomains are verified domains in addition to the initial
 	// <name>.onmicrosoft.com and contoso.com.
 	VerifiedDomains []string
+	// Tenants are further tenants to serve besides the home tenant (created
+	// when no tenant of that display name exists yet). The bootstrap admin
+	// application is multi-tenant: its service principal is a Global
+	// Administrator in every tenant, so the same client id and secret reach
+	// each one through its own token endpoint.
+	Tenants []TenantSpec
 	// Log receives one line per request (never secrets or tokens).
 	Log io.Writer
 }
@@ -58,7 +63,9 @@ type Faults struct {
 }
 
 // Rule injects failures: the next Times requests that match Method, Path
-// and ClientID are answered with Status and Body instead of being served.
+// and ClientID are answered with Status and Body instead of being served
+// (Action ""), or are served and then have their response held or dropped
+// (Action "hang" or "drop"; see those constants).
 type Rule struct {
 	// Method matches the HTTP method; "" matches any.
 	Method string `json:"method,omitempty"`
@@ -77,6 +84,12 @@ type Rule struct {
 	Body json.RawMessage `json:"body,omitempty"`
 	// Headers are added to the response (e.g. Retry-After).
 	Headers map[string]string `json:"headers,omitempty"`
+	// Action is "" (answer with Status and Body instead of serving),
+	// ActionHang or ActionDrop.
+	Action string `json:"action,omitempty"`
+	// Skip lets the first Skip matching requests through untouched: with
+	// Skip 2 the third match is the first the rule acts on.
+	Skip int `json:"skip,omitempty"`
 }
 
 // RequestRecord is one request the sandbox answered.
@@ -87,10 +100,12 @@ type RequestRecord struct {
 	Path     string        `json:"path"` // path and query
 	Status   int           `json:"status"`
 	Duration time.Duration `json:"duration"`
-	// Kind is "graph", "token" (any login endpoint), "batch-item" or "sandbox".
+	// Kind is "graph", "token" (any login endpoint), "arm" (Azure Resource
+	// Manager), "batch-item" or "sandbox".
 	Kind string `json:"kind"`
 	// Fault names the injected fault when one decided the answer:
-	// "throttle", "fail", "inject" or "replication".
+	// "throttle", "fail", "inject", "replication", "hang" or "drop" (the
+	// client got no response: Status 0).
 	Fault string `json:"fault,omitempty"`
 }
 
@@ -103,6 +118,22 @@ type TenantInfo struct {
 	GraphEndpoint string `json:"graphEndpoint"`
 	ClientID      string `json:"clientId"`
 	ClientSecret  string `json:"clientSecret"`
+	// Tenants lists the further tenants of this sandbox (Options.Tenants,
+	// AddTenant); the bootstrap client id and secret work in each.
+	Tenants []TenantRef `json:"tenants,omitempty"`
+}
+
+// TenantRef names one further tenant in tenant.json.
+type TenantRef struct {
+	TenantID     string `json:"tenantId"`
+	TenantDomain string `json:"tenantDomain"`
+	DisplayName  string `json:"displayName"`
+}
+
+// TenantSpec describes a further tenant.
+type TenantSpec struct {
+	DisplayName     string   `json:"displayName"`
+	VerifiedDomains []string `json:"verifiedDomains,omitempty"`
 }
 
 // maxRecords bounds the request log of a long-running sandbox.
@@ -123,15 +154,21 @@ type Server struct {
 	addr string // host:port the sandbox listens on
 	url  string
 
-	mu              sync.Mutex
+	mu sync.Mutex
+	// t is the tenant a request addresses while it holds mu (see enter);
+	// whenever mu is free it is home.
 	t               *tenant
+	home            *tenant
 	bootstrapSecret string
 	faults          Faults
 	rules           []*activeRule
 	graphCount      int
+	held            heldSet
 	records         []RequestRecord
 	deviceCodes     map[string]*deviceCode
-	signInUser      string // object id of the user device-code sign-ins approve as
+	signInUsers     map[string]string       // tenant id → user device-code sign-ins approve as
+	authRequests    map[string]*authRequest // authorize requests waiting for the user
+	authCodes       map[string]*authCode
 
 	unlock    func()
 	closeOnce sync.Once
@@ -144,7 +181,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, serveErr: make(chan error, 1)}
+	s := &Server{opts: o, dir: o.StateDir, deviceCodes: map[string]*deviceCode{}, signInUsers: map[string]string{},
+		authRequests: map[string]*authRequest{}, authCodes: map[string]*authCode{}, serveErr: make(chan error, 1)}
 	s.faults = Faults{Latency: o.Latency, ThrottleEvery: o.ThrottleEvery, FailEvery: o.FailEvery, ReplicationDelay: o.ReplicationDelay}
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "entra-link-sandbox-")
@@ -242,16 +280,20 @@ func (s *Server) loadOrCreateTenant() error {
 			return fmt.Errorf("%s belongs to tenant %s but state.json holds tenant %s", filepath.Join(s.dir, tenantFile), info.TenantID, t.TenantID)
 		}
 		s.bootstrapSecret = info.ClientSecret
+		changed := t.seedResources(t.CreatedDateTime)
 		if merged := mergeDomains(t.ExtraDomains, s.opts.VerifiedDomains); len(merged) != len(t.ExtraDomains) {
 			t.ExtraDomains = merged
+			changed = true
+		}
+		if changed {
 			if err := saveTenant(s.dir, t); err != nil {
 				return err
 			}
 		}
 	}
-	s.t = t
-	s.signInUser = t.AdminUserID
-	return nil
+	t.ensureMaps()
+	s.t, s.home = t, t
+	return s.provisionTenants()
 }
 
 // writeTenantFile writes tenant.json (0600: it holds the bootstrap secret,
@@ -275,13 +317,23 @@ func (s *Server) StateDir() string { return s.dir }
 func (s *Server) Tenant() TenantInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	info := s.tenantInfo(s.home)
+	for _, o := range s.home.Tenants {
+		info.Tenants = append(info.Tenants, TenantRef{TenantID: o.TenantID, TenantDomain: o.InitialDomain, DisplayName: o.DisplayName})
+	}
+	return info
+}
+
+// tenantInfo describes one tenant with the bootstrap credentials. Callers
+// hold s.mu.
+func (s *Server) tenantInfo(t *tenant) TenantInfo {
 	return TenantInfo{
-		TenantID:      s.t.TenantID,
-		TenantDomain:  s.t.InitialDomain,
-		DisplayName:   s.t.DisplayName,
+		TenantID:      t.TenantID,
+		TenantDomain:  t.InitialDomain,
+		DisplayName:   t.DisplayName,
 		AuthorityHost: s.url,
 		GraphEndpoint: s.url,
-		ClientID:      s.t.BootstrapAppID,
+		ClientID:      s.home.BootstrapAppID,
 		ClientSecret:  s.bootstrapSecret,
 	}
 }
@@ -290,15 +342,15 @@ func (s *Server) Tenant() TenantInfo {
 func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.ca.certPEM...) }
 
 // Transport returns an HTTP transport that trusts the sandbox CA and dials
-// the sandbox both for its own address and for every Microsoft login and
-// Graph host of the four national clouds (cloud.KnownHosts), keeping the
+// the sandbox both for its own address and for every Microsoft login, Graph
+// and Resource Manager host of the four national clouds, keeping the
 // real Host header and TLS server name. Any other host is refused, so a
 // client configured with real cloud URLs reaches the sandbox and nothing else.
 func (s *Server) Transport() *http.Transport {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.ca.cert)
 	known := map[string]bool{}
-	for _, h := range cloud.KnownHosts() {
+	for _, h := range append(cloud.KnownHosts(), armHosts()...) {
 		known[strings.ToLower(h)] = true
 	}
 	sandboxAddr := s.addr
@@ -316,7 +368,7 @@ func (s *Server) Transport() *http.Transport {
 			case known[host] && p == "443":
 			case (host == "127.0.0.1" || host == "localhost" || host == "::1") && p == port:
 			default:
-				return nil, fmt.Errorf("sandbox transport: refusing to dial %s: not a Microsoft login or Graph host, nor the sandbox", addr)
+				return nil, fmt.Errorf("sandbox transport: refusing to dial %s: not a Microsoft login, Graph or Resource Manager host, nor the sandbox", addr)
 			}
 			return d.DialContext(ctx, "tcp", sandboxAddr)
 		},
@@ -366,72 +418,49 @@ func (s *Server) Inject(r Rule) {
 
 // CreatePrincipal seeds an application and service principal with a secret,
 // the given Microsoft Graph application permissions (by name, consented) and
-// directory roles (by name), and returns its client id and secret. The
-// objects are immediately usable (not subject to the replication delay).
+// directory roles (by name) in the home tenant, and returns its client id
+// and secret. The objects are immediately usable (not subject to the
+// replication delay). CreatePrincipalIn does the same in any tenant.
 func (s *Server) CreatePrincipal(ctx context.Context, name string, graphAppRoles []string, directoryRoles []string) (clientID, secret string, err error) {
-	if err := ctx.Err(); err != nil {
-		return "", "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clientID, secret, err = s.t.createPrincipal(name, graphAppRoles, directoryRoles, time.Now().Add(-24*time.Hour))
-	if err != nil {
-		return "", "", fmt.Errorf("create sandbox principal %q: %w", name, err)
-	}
-	if err := saveTenant(s.dir, s.t); err != nil {
-		return "", "", err
-	}
-	return clientID, secret, nil
+	return s.CreatePrincipalIn(ctx, "", name, graphAppRoles, directoryRoles)
 }
 
-// CreateUser adds a member user <name>@<initial domain> holding the given
-// directory roles (by name) and returns its object id and user principal name.
+// CreateUser adds a member user <name>@<initial domain> of the home tenant
+// holding the given active directory roles (by name) and returns its object
+// id and user principal name. CreateUserIn does the same in any tenant and
+// takes PIM-eligible roles too.
 func (s *Server) CreateUser(ctx context.Context, name string, directoryRoles []string) (userID, upn string, err error) {
-	if err := ctx.Err(); err != nil {
-		return "", "", err
-	}
-	var templates []string
-	for _, r := range directoryRoles {
-		role, err := catalog.LookupRole(r)
-		if err != nil {
-			return "", "", fmt.Errorf("create sandbox user %q: %w", name, err)
-		}
-		templates = append(templates, role.TemplateID)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	upn = strings.ToLower(name) + "@" + s.t.InitialDomain
-	if s.t.userByUPN(upn) != nil {
-		return "", "", fmt.Errorf("create sandbox user: %s already exists", upn)
-	}
-	created := time.Now().Add(-24 * time.Hour)
-	userID = newGUID()
-	s.t.Users[userID] = &user{Props: newUserProps(userID, name, name, "", upn, time.Now()), Created: created, Seq: s.t.seq()}
-	for _, tmpl := range templates {
-		s.t.addRoleAssignment(tmpl, userID, "/", created)
-	}
-	if err := saveTenant(s.dir, s.t); err != nil {
-		return "", "", err
-	}
-	return userID, upn, nil
+	return s.CreateUserIn(ctx, UserSpec{Name: name, Roles: directoryRoles})
 }
 
-// SignInAs makes later device-code sign-ins approve as the user with this
-// user principal name (default: the seeded admin@<initial domain>).
+// SignInAs makes later device-code sign-ins to the user's tenant approve as
+// the user with this user principal name (default: that tenant's seeded
+// admin@<initial domain>).
 func (s *Server) SignInAs(upn string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.t.userByUPN(upn)
-	if u == nil {
-		return fmt.Errorf("sandbox: no user %q", upn)
+	for _, t := range s.allTenants() {
+		if u := t.userByUPN(upn); u != nil {
+			s.signInUsers[t.TenantID] = str(u.Props, "id")
+			return nil
+		}
 	}
-	s.signInUser = str(u.Props, "id")
-	return nil
+	return fmt.Errorf("sandbox: no user %q", upn)
+}
+
+// signInUserID is the user device-code sign-ins to the addressed tenant
+// approve as. Callers hold s.mu.
+func (s *Server) signInUserID() string {
+	if id := s.signInUsers[s.t.TenantID]; id != "" {
+		return id
+	}
+	return s.t.AdminUserID
 }
 
 // Close stops the server; a temporary state directory is removed.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.abandonHeld()
 		if s.srv != nil {
 			// In-flight requests get a moment to finish; idle HTTP/2
 			// connections would otherwise hold Shutdown for the protocol's
@@ -485,8 +514,13 @@ func Serve(ctx context.Context, o Options, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  graph endpoint  %s/v1.0\n", info.GraphEndpoint)
 	fmt.Fprintf(stdout, "  CA certificate  %s  (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE)\n", filepath.Join(s.dir, caCertFile))
 	fmt.Fprintf(stdout, "  credentials     %s  (bootstrap admin %s, Global Administrator)\n", filepath.Join(s.dir, tenantFile), info.ClientID)
-	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code is approved automatically)\n", info.TenantDomain)
+	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code: approved automatically;\n", info.TenantDomain)
+	fmt.Fprintf(stdout, "                  browser: the sign-in page asks for the user name only)\n")
+	for _, o := range info.Tenants {
+		fmt.Fprintf(stdout, "  also tenant     %s (%s)\n", o.TenantDomain, o.DisplayName)
+	}
 	fmt.Fprintf(stdout, "  inspect         %s/_sandbox/state  %s/_sandbox/requests\n", s.URL(), s.URL())
+	fmt.Fprintf(stdout, "  administer      %s/_sandbox/users, /groups, /tenants, …\n", s.URL())
 	if f != (Faults{}) {
 		fmt.Fprintf(stdout, "  faults          latency=%s throttle-every=%d fail-every=%d replication-delay=%s\n", f.Latency, f.ThrottleEvery, f.FailEvery, f.ReplicationDelay)
 	}

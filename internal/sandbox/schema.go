@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The Graph type definitions the sandbox validates request bodies against:
@@ -173,11 +174,48 @@ func literal(v any) string {
 	}
 }
 
+// requestInstanceAnnotations are the OData annotations a request body may
+// carry on an object besides @odata.type (checked separately): the
+// control information OData's reader accepts and ignores in a request
+// (OData JSON format §4.5: context, id, etag). Any other "odata." term is
+// refused; annotations of other namespaces are custom and ignored, as
+// OData readers ignore them.
+var requestInstanceAnnotations = map[string]bool{"odata.context": true, "odata.id": true, "odata.etag": true}
+
+// checkAnnotation decides an annotation key "prop@term" (prop empty for
+// an instance annotation "@term").
+func checkAnnotation(typ string, t *typeDef, prop, term string) *graphError {
+	if prop == "" {
+		if strings.HasPrefix(term, "odata.") && !requestInstanceAnnotations[term] {
+			return unknownProperty(typ, t, "@"+term)
+		}
+		return nil
+	}
+	// A property annotation must annotate a declared property.
+	if _, ok := lookupProp(typ, prop); !ok {
+		return unknownProperty(typ, t, prop)
+	}
+	// Of the odata terms only the type may annotate a structural property:
+	// @odata.bind is for navigation properties, which these types do not
+	// declare.
+	if strings.HasPrefix(term, "odata.") && term != "odata.type" {
+		return unknownProperty(typ, t, prop+"@"+term)
+	}
+	return nil
+}
+
+func unknownProperty(typ string, t *typeDef, k string) *graphError {
+	if t.Open {
+		return errBadRequest("Property '%s' does not exist as a declared property or extension property.", k)
+	}
+	return errBadRequest("The property '%s' does not exist on type 'microsoft.graph.%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, typ)
+}
+
 // validateObject checks a decoded request body (decoded with UseNumber)
 // against the named Graph type, as Graph's OData reader does before any
 // business rule runs: unknown properties, wrong JSON kinds and types,
 // nulls where the type forbids them. @odata.type must name the expected type;
-// other instance annotations are allowed.
+// other annotations only as checkAnnotation allows.
 func validateObject(typ string, obj map[string]any) *graphError {
 	t := schemaType(typ)
 	if t == nil {
@@ -204,15 +242,15 @@ func validateObject(typ string, obj map[string]any) *graphError {
 			}
 			continue
 		}
-		if strings.HasPrefix(k, "@") || strings.Contains(k, "@odata.") {
+		if prop, term, isAnn := strings.Cut(k, "@"); isAnn {
+			if e := checkAnnotation(typ, t, prop, term); e != nil {
+				return e
+			}
 			continue
 		}
 		d, ok := lookupProp(typ, k)
 		if !ok {
-			if t.Open {
-				return errBadRequest("Property '%s' does not exist as a declared property or extension property.", k)
-			}
-			return errBadRequest("The property '%s' does not exist on type 'microsoft.graph.%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, typ)
+			return unknownProperty(typ, t, k)
 		}
 		if err := validateValue(k, d, v); err != nil {
 			return err
@@ -318,6 +356,14 @@ func validatePrimitive(edm string, v any) *graphError {
 		if _, err := decodeBinary(s); err != nil {
 			return bad()
 		}
+	case "Edm.Duration":
+		s, ok := v.(string)
+		if !ok {
+			return bad()
+		}
+		if _, ok := addISODuration(time.Time{}, s); !ok {
+			return bad()
+		}
 	case "Edm.Stream":
 		return errBadRequest("Cannot convert the literal '%s' to the expected type 'Edm.Stream'.", literal(v))
 	default:
@@ -334,3 +380,7 @@ func decodeBinary(s string) ([]byte, error) {
 	}
 	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 }
+
+// isAnnotation reports whether a body key is an OData annotation (instance
+// "@term" or property "prop@term"); property names never contain "@".
+func isAnnotation(k string) bool { return strings.Contains(k, "@") }

@@ -4,21 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
-	"github.com/entra-link/entra-link/internal/cloud"
 )
-
-// firstPartyClients are Microsoft's public clients an admin may sign in
-// through (device code); Entra creates their service principal in the tenant
-// on first consent.
-var firstPartyClients = map[string]string{
-	"14d82eec-204b-4c2f-b7e8-296a70dab67e": "Microsoft Graph Command Line Tools",
-	"04b07795-8ddb-461a-bbee-02f9e1bf7b46": "Microsoft Azure CLI",
-	"1950a258-227b-4e31-a9cf-717495945fc2": "Microsoft Azure PowerShell",
-	"de8bc8b5-d9f9-48b1-a8ad-b748da725064": "Graph Explorer",
-	"aebc6443-996d-45c2-90f0-388ff96faa56": "Visual Studio Code",
-}
 
 // bootstrapGraphRoles are the Microsoft Graph application permissions of the
 // bootstrap admin: what entra-link needs to set an app up app-only.
@@ -156,20 +142,11 @@ func syncSPFromApp(sp, app map[string]any) {
 }
 
 // builtinSP builds the tenant's service principal of a Microsoft first-party
-// application: a resource from the catalogue, or a public client.
+// application: a resource from the fixtures, or a public client.
 func builtinSP(t *tenant, appID, name, kind string, now time.Time) *servicePrincipal {
 	names := []any{appID}
-	switch appID {
-	case catalog.GraphAppID:
-		for _, c := range cloud.All() {
-			names = append(names, c.GraphEndpoint, c.GraphEndpoint+"/")
-		}
-		names = append(names, "https://canary.graph.microsoft.com", "https://ags.windows.net", appID+"/ags.windows.net")
-	case catalog.ExchangeAppID:
-		for _, c := range cloud.All() {
-			names = append(names, c.ExchangeResource, c.ExchangeResource+"/")
-		}
-		names = append(names, "https://outlook.office.com", "https://ps.outlook.com")
+	if res := fixtureResource(appID); res != nil {
+		names = res.servicePrincipalNames()
 	}
 	id := newGUID()
 	props := map[string]any{
@@ -261,14 +238,10 @@ func newTenant(extraDomains []string) (*tenant, string) {
 		RoleAssignments:    map[string]*roleAssignment{},
 	}
 	t.ExtraDomains = mergeDomains([]string{"contoso.com"}, extraDomains)
-	for _, r := range catalog.DirectoryRoles() {
-		t.DirectoryRoleIDs[r.TemplateID] = newGUID()
+	for _, r := range roleTemplates() {
+		t.DirectoryRoleIDs[r.ID] = newGUID()
 	}
-	for _, res := range catalog.Resources() {
-		sp := builtinSP(t, res.AppID, res.DisplayName, "resource", seeded)
-		sp.Created = seeded
-		t.ServicePrincipals[str(sp.Props, "id")] = sp
-	}
+	t.seedResources(seeded)
 
 	adminID := newGUID()
 	t.Users[adminID] = &user{Props: newUserProps(adminID, "Sandbox Administrator", "Sandbox", "Administrator", "admin@"+t.InitialDomain, now), Created: seeded, Seq: t.seq()}
@@ -334,23 +307,23 @@ func (t *tenant) addSecret(app *application, displayName any, start, end time.Ti
 // name, and returns the appId and the secret. created backdates the objects
 // (fixtures are not subject to the replication delay).
 func (t *tenant) createPrincipal(name string, graphRoles, directoryRoles []string, created time.Time) (string, string, error) {
-	graphRes := catalog.ResourceByAppID(catalog.GraphAppID)
-	graphSP := t.spByAppID(catalog.GraphAppID)
+	graphRes := fixtureResource(graphAppID)
+	graphSP := t.spByAppID(graphAppID)
 	var roleIDs []string
 	for _, r := range graphRoles {
-		p, err := graphRes.Permission(r, catalog.Application)
+		id, err := graphRes.appRoleID(r)
 		if err != nil {
 			return "", "", err
 		}
-		roleIDs = append(roleIDs, p.ID)
+		roleIDs = append(roleIDs, id)
 	}
 	var templates []string
 	for _, r := range directoryRoles {
-		role, err := catalog.LookupRole(r)
+		role, err := roleTemplateByName(r)
 		if err != nil {
 			return "", "", err
 		}
-		templates = append(templates, role.TemplateID)
+		templates = append(templates, role.ID)
 	}
 	now := time.Now()
 	id, appID := newGUID(), newGUID()
@@ -361,7 +334,7 @@ func (t *tenant) createPrincipal(name string, graphRoles, directoryRoles []strin
 		access = append(access, map[string]any{"id": rid, "type": "Role"})
 	}
 	if len(access) > 0 {
-		props["requiredResourceAccess"] = []any{map[string]any{"resourceAppId": catalog.GraphAppID, "resourceAccess": access}}
+		props["requiredResourceAccess"] = []any{map[string]any{"resourceAppId": graphAppID, "resourceAccess": access}}
 	}
 	app := &application{Props: props, Created: created, Seq: t.seq()}
 	t.Applications[id] = app
@@ -398,4 +371,22 @@ func deepCopy(v any) any {
 	default:
 		return v
 	}
+}
+
+// seedResources gives the tenant a service principal for every first-party
+// resource in the fixtures that it has none for (a state directory written
+// before a resource was added to the fixtures gets it on load). It reports
+// whether it added any.
+func (t *tenant) seedResources(created time.Time) bool {
+	added := false
+	for _, res := range fixtures().resources {
+		if t.spByAppID(res.AppID) != nil {
+			continue
+		}
+		sp := builtinSP(t, res.AppID, res.DisplayName, "resource", created)
+		sp.Created = created
+		t.ServicePrincipals[str(sp.Props, "id")] = sp
+		added = true
+	}
+	return added
 }

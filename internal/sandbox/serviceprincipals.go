@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 var servicePrincipalFilter = filterSpec{resource: "servicePrincipal", props: map[string]string{
@@ -23,15 +21,10 @@ func (s *Server) routeServicePrincipals(g *graphReq, key string, hasKey bool) (*
 	var rest []string
 	switch {
 	case hasKey:
-		appID, ok := parseAlternateKey(key, "appId")
-		if !ok {
-			return nil, errSegment(g.segs[0])
-		}
-		if sp = t.spByAppID(appID); sp == nil {
-			if err := g.authorize(permSPRead); err != nil {
-				return nil, err
-			}
-			return nil, errNotFound(appID)
+		var r *graphResp
+		var e *graphError
+		if sp, r, e = s.routeSPKey(g, key); sp == nil {
+			return r, e
 		}
 		rest = g.segs[1:]
 	case len(g.segs) == 1:
@@ -121,6 +114,12 @@ func (s *Server) createServicePrincipal(g *graphReq) (*graphResp, *graphError) {
 	if e != nil {
 		return nil, e
 	}
+	return s.insertServicePrincipal(g, body)
+}
+
+// insertServicePrincipal creates a service principal from a POST (or
+// upsert) body, with the replication behaviour of POST /servicePrincipals.
+func (s *Server) insertServicePrincipal(g *graphReq, body map[string]any) (*graphResp, *graphError) {
 	if e := validateWrite("servicePrincipal", body); e != nil {
 		return nil, e
 	}
@@ -129,20 +128,12 @@ func (s *Server) createServicePrincipal(g *graphReq) (*graphResp, *graphError) {
 	}
 	appID := str(body, "appId")
 	t := s.t
-	noBacking := func() *graphError {
-		msg := "The appId '" + appID + "' of the service principal does not reference a valid application object."
-		e := errBadRequest("%s", msg)
-		e.Details = []map[string]any{{"code": "NoBackingApplicationObject", "message": msg, "target": "appId"}}
-		return e
-	}
+	noBacking := func() *graphError { return noBackingApplication(appID) }
 	if appID == "" {
 		return nil, noBacking()
 	}
 	if existing := t.spByAppID(appID); existing != nil {
-		msg := "The service principal cannot be created, updated, or restored because the service principal name " + str(existing.Props, "appId") + " is already in use."
-		e := gerr(http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "%s", msg)
-		e.Details = []map[string]any{{"code": "ObjectConflict", "message": msg, "target": "None", "blockedWord": "", "prefix": "", "suffix": ""}}
-		return nil, e
+		return nil, spNameInUse(str(existing.Props, "appId"))
 	}
 	now := time.Now()
 	var sp *servicePrincipal
@@ -156,25 +147,29 @@ func (s *Server) createServicePrincipal(g *graphReq) (*graphResp, *graphError) {
 		}
 		id := newGUID()
 		sp = &servicePrincipal{Props: newServicePrincipalProps(t, id, app.Props, now), Created: now, Seq: t.seq(), Owners: []string{g.callerOwnerID()}}
-	} else if name, isFirstParty := firstPartyClients[strings.ToLower(appID)]; isFirstParty {
+	} else if name, isFirstParty := publicClientName(appID); isFirstParty {
 		sp = builtinSP(t, strings.ToLower(appID), name, "client", now)
 		sp.Created = now
-	} else if res := catalog.ResourceByAppID(appID); res != nil {
+	} else if res := fixtureResource(appID); res != nil {
 		sp = builtinSP(t, res.AppID, res.DisplayName, "resource", now)
 		sp.Created = now
+	} else if foreign := s.multiTenantAppAnywhere(appID); foreign != nil && str(foreign.Props, "signInAudience") != "AzureADMyOrg" && s.replicated(foreign.Created) {
+		// A multi-tenant application of another tenant: its service
+		// principal here belongs to the application's home tenant.
+		id := newGUID()
+		sp = &servicePrincipal{Props: newServicePrincipalProps(t, id, foreign.Props, now), Created: now, Seq: t.seq()}
+		sp.Props["appOwnerOrganizationId"] = s.tenantOf(str(foreign.Props, "id")).TenantID
 	} else {
 		return nil, noBacking()
 	}
 	for k, v := range body {
-		if k == "appId" || strings.HasPrefix(k, "@") {
+		if k == "appId" || isAnnotation(k) {
 			continue
 		}
 		sp.Props[k] = mergeValue("servicePrincipal", k, sp.Props[k], v)
 	}
-	for _, tag := range strList(sp.Props["tags"]) {
-		if len([]rune(tag)) > 256 {
-			return nil, errInvalidValue("tags", "ServicePrincipal")
-		}
+	if e := validateSPTags(sp.Props); e != nil {
+		return nil, e
 	}
 	t.ServicePrincipals[str(sp.Props, "id")] = sp
 	out := project("servicePrincipal", sp.Props, nil)
@@ -211,28 +206,45 @@ func (s *Server) updateServicePrincipal(g *graphReq, sp *servicePrincipal) (*gra
 		return nil, e
 	}
 	for k := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if !contains(spPatchable, k) {
 			return nil, errBadRequest("Property '%s' is read-only and cannot be set.", k)
 		}
 	}
+	// Work on a copy so a rejected PATCH changes nothing.
+	props := deepCopy(sp.Props).(map[string]any)
 	for k, v := range body {
-		if strings.HasPrefix(k, "@") {
+		if isAnnotation(k) {
 			continue
 		}
 		if k == "keyCredentials" {
-			creds, _, e := normalizeKeyCredentials(sp.Props["keyCredentials"], v)
+			creds, _, e := normalizeKeyCredentials(props["keyCredentials"], v)
 			if e != nil {
 				return nil, e
 			}
-			sp.Props[k] = creds
+			props[k] = creds
 			continue
 		}
-		sp.Props[k] = mergeValue("servicePrincipal", k, sp.Props[k], v)
+		props[k] = mergeValue("servicePrincipal", k, props[k], v)
 	}
+	if e := validateSPTags(props); e != nil {
+		return nil, e
+	}
+	sp.Props = props
 	return s.commit(noContent())
+}
+
+// validateSPTags: a service principal's own tags (endpoints.md §12), each at
+// most 256 characters like an application's.
+func validateSPTags(props map[string]any) *graphError {
+	for _, tag := range strList(props["tags"]) {
+		if len([]rune(tag)) > 256 {
+			return errInvalidValue("tags", "ServicePrincipal")
+		}
+	}
+	return nil
 }
 
 func (s *Server) deleteServicePrincipal(g *graphReq, sp *servicePrincipal) (*graphResp, *graphError) {
@@ -248,7 +260,7 @@ func (s *Server) deleteServicePrincipal(g *graphReq, sp *servicePrincipal) (*gra
 	if strings.EqualFold(str(sp.Props, "appId"), s.t.BootstrapAppID) {
 		return nil, errBadRequest("The entra-link sandbox's bootstrap admin service principal cannot be deleted.")
 	}
-	s.t.deleteServicePrincipal(str(sp.Props, "id"))
+	s.t.softDeleteServicePrincipal(str(sp.Props, "id"), time.Now())
 	return s.commit(noContent())
 }
 
@@ -328,14 +340,14 @@ func (s *Server) checkAssignRole(g *graphReq, resource *servicePrincipal) *graph
 		return nil
 	}
 	t := s.t
-	if t.hasRole(g.id.oid, globalAdminRoleID, privRoleAdminID) {
+	if g.userHasRole(t, globalAdminRoleID, privRoleAdminID) {
 		return nil
 	}
 	appID := str(resource.Props, "appId")
-	if appID == catalog.GraphAppID || appID == legacyAADGraphAppID {
+	if appID == graphAppID || appID == legacyAADGraphAppID {
 		return errForbidden()
 	}
-	if t.hasRole(g.id.oid, appAdminRoleID, cloudAppAdminID) || g.spWritable(t, resource) {
+	if g.userHasRole(t, appAdminRoleID, cloudAppAdminID) || g.spWritable(t, resource) {
 		return nil
 	}
 	return errForbidden()
@@ -407,7 +419,12 @@ func (s *Server) createAppRoleAssignment(g *graphReq, sp *servicePrincipal, reso
 		found = true
 	}
 	if !found {
-		return nil, errBadRequest("Permission being assigned was not found on application '%s'.", str(resource.Props, "appId"))
+		// endpoints.md §8.5 quotes this wording [observed] for the transient
+		// error right after a service principal is created; public scripts
+		// show it [observed] for an id the resource does not publish, which
+		// is what it means here (the sandbox's replication of a principal
+		// answers 404, §8.2).
+		return nil, errBadRequest("Permission being assigned was not found on application")
 	}
 	for _, a := range t.AppRoleAssignments {
 		if a.PrincipalID == principalID && a.ResourceID == resourceID && strings.EqualFold(a.AppRoleID, appRoleID) {

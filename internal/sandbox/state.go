@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 // Well-known ids that are the same in every tenant.
@@ -26,6 +24,13 @@ const (
 	userAdminRoleID   = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 	appDeveloperID    = "cf1c38e5-3621-4004-a7cb-879624dced7c"
 	directoryWriterID = "9360feb5-f418-4baa-8175-e2a00bac4301"
+	globalReaderID    = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+	securityAdminID   = "194ae4cb-b126-40b2-bd5b-6091b380977d"
+	securityReaderID  = "5d6b6bb7-de71-4623-b4af-96380a352509"
+	securityOperator  = "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f"
+	reportsReaderID   = "4a5d8f65-41da-4de4-8968-e035b65339cf"
+	// hybridIdentityAdminID may restore deleted applications (directory-deleteditems-restore).
+	hybridIdentityAdminID = "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2"
 	// legacyAADGraphAppID is Azure AD Graph; granting its app roles needs the
 	// same privileged roles as Microsoft Graph's.
 	legacyAADGraphAppID = "00000002-0000-0000-c000-000000000000"
@@ -65,7 +70,7 @@ func (r secretRecord) matches(secret string) bool {
 }
 
 // servicePrincipal is an enterprise application. Builtin SPs (Microsoft
-// Graph, Exchange Online, first-party clients) are rebuilt from the catalogue
+// Graph, Exchange Online, first-party clients) are rebuilt from the fixtures
 // on load instead of persisting their thousand-entry permission lists.
 type servicePrincipal struct {
 	Props   map[string]any `json:"props"`
@@ -130,6 +135,26 @@ type tenant struct {
 	AppRoleAssignments map[string]*appRoleAssignment `json:"appRoleAssignments"`
 	Grants             map[string]*permissionGrant   `json:"oauth2PermissionGrants"`
 	RoleAssignments    map[string]*roleAssignment    `json:"roleAssignments"`
+
+	// The recycle bin (/directory/deletedItems).
+	DeletedApplications      map[string]*application      `json:"deletedApplications,omitempty"`
+	DeletedServicePrincipals map[string]*deletedPrincipal `json:"deletedServicePrincipals,omitempty"`
+
+	Groups        map[string]*group           `json:"groups,omitempty"`
+	Eligibilities map[string]*roleEligibility `json:"roleEligibilities,omitempty"`
+
+	// App management policies: the tenant default and per-app policies.
+	DefaultAppPolicy map[string]any                  `json:"defaultAppManagementPolicy,omitempty"`
+	AppPolicies      map[string]*appManagementPolicy `json:"appManagementPolicies,omitempty"`
+	// RequireServiceManagementReference makes new applications without a
+	// serviceManagementReference fail, as some tenants are configured.
+	RequireServiceManagementReference bool `json:"requireServiceManagementReference,omitempty"`
+
+	SignIns []*signInRecord `json:"signIns,omitempty"`
+
+	// Tenants are the further tenants one sandbox serves; only the home
+	// tenant (the root of state.json) has them.
+	Tenants []*tenant `json:"tenants,omitempty"`
 }
 
 func (t *tenant) seq() int64 { t.NextSeq++; return t.NextSeq }
@@ -224,13 +249,17 @@ func (t *tenant) userByUPN(upn string) *user {
 	return nil
 }
 
-// principalKind returns "ServicePrincipal", "User" or "" for an object id.
+// principalKind returns "ServicePrincipal", "User", "Group" or "" for an
+// object id.
 func (t *tenant) principalKind(id string) string {
 	if _, ok := t.ServicePrincipals[id]; ok {
 		return "ServicePrincipal"
 	}
 	if _, ok := t.Users[id]; ok {
 		return "User"
+	}
+	if _, ok := t.Groups[id]; ok {
+		return "Group"
 	}
 	return ""
 }
@@ -242,6 +271,9 @@ func (t *tenant) principalCreated(id string) time.Time {
 	if u, ok := t.Users[id]; ok {
 		return u.Created
 	}
+	if g, ok := t.Groups[id]; ok {
+		return g.Created
+	}
 	return time.Time{}
 }
 
@@ -252,16 +284,39 @@ func (t *tenant) principalName(id string) string {
 	if u, ok := t.Users[id]; ok {
 		return str(u.Props, "displayName")
 	}
+	if g, ok := t.Groups[id]; ok {
+		return str(g.Props, "displayName")
+	}
 	return ""
 }
 
-// directoryRoleTemplates returns the role templates of principal (direct,
-// tenant-wide role assignments).
-func (t *tenant) directoryRoleTemplates(principalID string) []string {
+// directRoleTemplates returns the role templates assigned to principal
+// itself (active, tenant-wide).
+func (t *tenant) directRoleTemplates(principalID string) []string {
 	var out []string
 	for _, ra := range t.RoleAssignments {
 		if ra.PrincipalID == principalID && ra.DirectoryScopeID == "/" && !contains(out, ra.RoleDefinitionID) {
 			out = append(out, ra.RoleDefinitionID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// directoryRoleTemplates returns the active role templates of principal:
+// its own tenant-wide assignments and those of the role-assignable groups
+// it is a member of (a role-assignable group cannot contain groups, so one
+// level is the whole of it). PIM-eligible roles are not among them.
+func (t *tenant) directoryRoleTemplates(principalID string) []string {
+	out := t.directRoleTemplates(principalID)
+	for _, g := range t.groupsOf(principalID) {
+		if b, _ := g.Props["isAssignableToRole"].(bool); !b {
+			continue
+		}
+		for _, r := range t.directRoleTemplates(str(g.Props, "id")) {
+			if !contains(out, r) {
+				out = append(out, r)
+			}
 		}
 	}
 	sort.Strings(out)
@@ -309,34 +364,13 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// deleteServicePrincipal removes an SP and everything that refers to
-// it (assignments either way, grants, role assignments), as Entra does.
-func (t *tenant) deleteServicePrincipal(id string) {
-	delete(t.ServicePrincipals, id)
-	t.deletePrincipalLinks(id)
-}
-
-func (t *tenant) deletePrincipalLinks(id string) {
-	for k, a := range t.AppRoleAssignments {
-		if a.PrincipalID == id || a.ResourceID == id {
-			delete(t.AppRoleAssignments, k)
-		}
-	}
-	for k, g := range t.Grants {
-		if g.ClientID == id || g.ResourceID == id || g.PrincipalID == id {
-			delete(t.Grants, k)
-		}
-	}
-	for k, r := range t.RoleAssignments {
-		if r.PrincipalID == id {
-			delete(t.RoleAssignments, k)
-		}
-	}
-}
-
 // persisted is the on-disk form: builtin SPs lose their appRoles and scopes.
 func (t *tenant) persisted() *tenant {
 	cp := *t
+	cp.Tenants = make([]*tenant, len(t.Tenants))
+	for i, o := range t.Tenants {
+		cp.Tenants[i] = o.persisted()
+	}
 	cp.ServicePrincipals = make(map[string]*servicePrincipal, len(t.ServicePrincipals))
 	for id, sp := range t.ServicePrincipals {
 		if sp.Builtin == "" {
@@ -380,24 +414,7 @@ func loadTenant(dir string) (*tenant, error) {
 	if t.Version != stateVersion {
 		return nil, fmt.Errorf("sandbox state %s has version %d, want %d: use a new --state-dir", filepath.Join(dir, stateFile), t.Version, stateVersion)
 	}
-	if t.ServicePrincipals == nil {
-		t.ServicePrincipals = map[string]*servicePrincipal{}
-	}
-	if t.Applications == nil {
-		t.Applications = map[string]*application{}
-	}
-	if t.Users == nil {
-		t.Users = map[string]*user{}
-	}
-	if t.AppRoleAssignments == nil {
-		t.AppRoleAssignments = map[string]*appRoleAssignment{}
-	}
-	if t.Grants == nil {
-		t.Grants = map[string]*permissionGrant{}
-	}
-	if t.RoleAssignments == nil {
-		t.RoleAssignments = map[string]*roleAssignment{}
-	}
+	t.afterLoad()
 	for _, sp := range t.ServicePrincipals {
 		if sp.Builtin != "" {
 			fillBuiltinPermissions(sp)
@@ -407,35 +424,11 @@ func loadTenant(dir string) (*tenant, error) {
 }
 
 // fillBuiltinPermissions restores a builtin SP's appRoles and scopes from
-// the catalogue.
+// the fixtures.
 func fillBuiltinPermissions(sp *servicePrincipal) {
-	res := catalog.ResourceByAppID(str(sp.Props, "appId"))
-	roles := []any{}
-	scopes := []any{}
-	if res != nil {
-		for _, r := range res.AppRoles {
-			roles = append(roles, map[string]any{
-				"allowedMemberTypes": anyList(r.AllowedMemberTypes),
-				"description":        r.Description,
-				"displayName":        r.DisplayName,
-				"id":                 r.ID,
-				"isEnabled":          r.IsEnabled,
-				"origin":             r.Origin,
-				"value":              r.Value,
-			})
-		}
-		for _, s := range res.Scopes {
-			scopes = append(scopes, map[string]any{
-				"adminConsentDescription": s.AdminConsentDescription,
-				"adminConsentDisplayName": s.AdminConsentDisplayName,
-				"id":                      s.ID,
-				"isEnabled":               s.IsEnabled,
-				"type":                    s.Type,
-				"userConsentDescription":  s.UserConsentDescription,
-				"userConsentDisplayName":  s.UserConsentDisplayName,
-				"value":                   s.Value,
-			})
-		}
+	roles, scopes := []any{}, []any{}
+	if res := fixtureResource(str(sp.Props, "appId")); res != nil {
+		roles, scopes = deepCopy(res.AppRoles).([]any), deepCopy(res.Scopes).([]any)
 	}
 	sp.Props["appRoles"] = roles
 	sp.Props["oauth2PermissionScopes"] = scopes

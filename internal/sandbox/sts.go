@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 )
 
@@ -50,6 +49,10 @@ type loginReq struct {
 	tenant  string // first path segment as sent
 	corrID  string
 	traceID string
+	// clientAuthenticated: the client proved itself (secret or assertion)
+	// or is a public client by its redirect URI, so a user token may be
+	// issued to an app that is not a fallback public client.
+	clientAuthenticated bool
 }
 
 // authorityCloud maps a login host to its cloud ("" for the sandbox).
@@ -94,7 +97,16 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request, info *reqInf
 		lr.writeRule(w, rule)
 		return
 	}
+	leave := s.enter(s.tenantNamed(lr.tenant))
+	if lr.isAuthorize() {
+		p := lr.authorize()
+		leave()
+		s.mu.Unlock()
+		p.write(w)
+		return
+	}
 	body, status, e := lr.dispatch()
+	leave()
 	s.mu.Unlock()
 	if e != nil {
 		info.fault = e.Fault
@@ -206,12 +218,9 @@ func (lr *loginReq) instanceDiscovery() (map[string]any, int, *stsError) {
 	}, http.StatusOK, nil
 }
 
-// isOwnHost reports whether host (with port) is the sandbox's own address.
+// isOwnHost reports whether host (host[:port]) is the sandbox's own address.
 func (s *Server) isOwnHost(host string) bool {
-	h, p, err := net.SplitHostPort(host)
-	if err != nil {
-		return false
-	}
+	h, p := splitHTTPSHost(host)
 	_, port, _ := net.SplitHostPort(s.addr)
 	return p == port && isLoopbackName(h)
 }
@@ -317,6 +326,8 @@ func (lr *loginReq) token(v2 bool) (map[string]any, int, *stsError) {
 		return lr.deviceCodeToken(v2)
 	case "refresh_token":
 		return lr.refreshToken(v2)
+	case "authorization_code":
+		return lr.authCodeToken(v2)
 	case "":
 		return nil, 0, serr(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
 	}
@@ -331,6 +342,9 @@ func (lr *loginReq) clientApp() (*application, *stsError) {
 		return nil, serr(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
 	app := lr.s.t.appByAppID(clientID)
+	if app == nil {
+		app = lr.s.multiTenantApp(clientID)
+	}
 	if app == nil || !lr.s.replicated(app.Created) {
 		e := lr.appNotFound(clientID)
 		if app != nil {
@@ -378,6 +392,7 @@ func (lr *loginReq) clientCredentials(v2 bool) (map[string]any, int, *stsError) 
 	appID := str(app.Props, "appId")
 	acr, e := lr.authenticateClient(app)
 	if e != nil {
+		lr.recordServicePrincipalSignIn(app, nil, e)
 		return nil, 0, e
 	}
 	scopes, e := lr.requestedScopes(v2)
@@ -427,6 +442,7 @@ func (lr *loginReq) clientCredentials(v2 bool) (map[string]any, int, *stsError) 
 	if err != nil {
 		return nil, 0, serr(http.StatusInternalServerError, "server_error", 50000, "There was an error issuing a token.")
 	}
+	lr.recordServicePrincipalSignIn(app, res, nil)
 	return lr.tokenResponse(v2, at, aud, now, nil), http.StatusOK, nil
 }
 
@@ -612,33 +628,45 @@ func (lr *loginReq) assertionAudienceOK(aud string) bool {
 // resolveResource finds the resource service principal for a resource
 // identifier (application ID URI or appId) and returns the token audience.
 // A national cloud's authority only issues tokens for its own cloud's
-// resources; the sandbox's own authority issues for any.
+// resources; the sandbox's own authority issues for any. First-party
+// resources and their identifiers per cloud come from the fixtures.
 func (lr *loginReq) resolveResource(resource string) (*servicePrincipal, string, *stsError) {
 	t := lr.s.t
 	r := strings.TrimSuffix(resource, "/")
 	lower := strings.ToLower(r)
-	sameCloud := func(c cloud.Cloud) bool {
+	sameCloud := func(c string) bool {
 		if lr.cloud == "" {
 			return true
 		}
 		if lr.cloud == cloud.USGov.Name {
-			return c.Name == cloud.USGov.Name || c.Name == cloud.USGovDoD.Name
+			return c == cloud.USGov.Name || c == cloud.USGovDoD.Name
 		}
-		return c.Name == lr.cloud
+		return c == lr.cloud
 	}
-	for _, c := range cloud.All() {
-		if lower == strings.ToLower(c.GraphEndpoint) && sameCloud(c) {
-			return t.spByAppID(catalog.GraphAppID), c.GraphEndpoint, nil
+	for _, res := range fixtures().resources {
+		for _, c := range fixtureCloudOrder {
+			if !sameCloud(c) {
+				continue
+			}
+			for _, id := range res.identifiers(c) {
+				if lower != strings.ToLower(strings.TrimSuffix(id, "/")) {
+					continue
+				}
+				aud := strings.TrimSuffix(id, "/")
+				if res.AppID == armAppID {
+					// ARM tokens carry the resource as requested: both
+					// forms are audiences ARM accepts (endpoints.md §14).
+					aud = resource
+				}
+				return t.spByAppID(res.AppID), aud, nil
+			}
 		}
-		if lower == strings.ToLower(c.ExchangeResource) && sameCloud(c) {
-			return t.spByAppID(catalog.ExchangeAppID), c.ExchangeResource, nil
+		if lower == res.AppID {
+			return t.spByAppID(res.AppID), lower, nil
 		}
-	}
-	if lower == catalog.GraphAppID || lower == catalog.ExchangeAppID {
-		return t.spByAppID(lower), lower, nil
 	}
 	if lr.cloud == "" && strings.HasPrefix(lower, "https://") && lr.s.isOwnHost(strings.TrimPrefix(lower, "https://")) {
-		return t.spByAppID(catalog.GraphAppID), lower, nil
+		return t.spByAppID(graphAppID), lower, nil
 	}
 	for _, sp := range t.ServicePrincipals {
 		if sp.Builtin != "" {
@@ -755,7 +783,7 @@ func (lr *loginReq) publicClient() (clientID, name string, app *application, e *
 	if clientID == "" {
 		return "", "", nil, serr(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
-	if n, ok := firstPartyClients[strings.ToLower(clientID)]; ok {
+	if n, ok := publicClientName(clientID); ok {
 		return strings.ToLower(clientID), n, nil, nil
 	}
 	app, e = lr.clientApp()
@@ -878,7 +906,11 @@ func (lr *loginReq) deviceCodeToken(v2 bool) (map[string]any, int, *stsError) {
 		return nil, 0, serr(http.StatusBadRequest, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	delete(lr.s.deviceCodes, code)
-	return lr.userToken(v2, dc.clientID, lr.s.signInUser, dc.scopes, dc.rawScope, true)
+	body, status, e := lr.userToken(v2, dc.clientID, lr.s.signInUserID(), dc.scopes, dc.rawScope, true)
+	if e == nil {
+		lr.recordUserSignIn(dc.clientID, lr.s.signInUserID())
+	}
+	return body, status, e
 }
 
 // userToken issues a delegated token for userID. rawScope is the scope
@@ -890,7 +922,7 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 	if u == nil {
 		return nil, 0, serr(http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in the '%s' directory.", t.TenantID)
 	}
-	clientName, isFirstParty := firstPartyClients[strings.ToLower(clientID)]
+	clientName, isFirstParty := publicClientName(clientID)
 	var app *application
 	if !isFirstParty {
 		app = t.appByAppID(clientID)
@@ -898,7 +930,7 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 			return nil, 0, lr.appNotFound(clientID)
 		}
 		clientName = str(app.Props, "displayName")
-		if pub, _ := app.Props["isFallbackPublicClient"].(bool); !pub {
+		if pub, _ := app.Props["isFallbackPublicClient"].(bool); !pub && !lr.clientAuthenticated {
 			return nil, 0, serr(http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		}
 	}
@@ -908,42 +940,16 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 	}
 	res, values := dr.sp, dr.values
 	resID := str(res.Props, "id")
-	clientSP := t.spByAppID(clientID)
-	granted := map[string]bool{}
-	var grantedList []string
+	granted, grantedList := t.grantedScopes(clientID, resID, userID)
 	addGranted := func(s string) {
 		if s != "" && !granted[strings.ToLower(s)] {
 			granted[strings.ToLower(s)] = true
 			grantedList = append(grantedList, s)
 		}
 	}
-	if clientSP != nil {
-		for _, g := range sortedBySeq(t.Grants, func(g *permissionGrant) int64 { return g.Seq }) {
-			if g.ClientID == str(clientSP.Props, "id") && g.ResourceID == resID && (g.ConsentType == "AllPrincipals" || g.PrincipalID == userID) {
-				for _, s := range strings.Fields(g.Scope) {
-					addGranted(s)
-				}
-			}
-		}
-	}
-	var missing []string
-	for _, v := range values {
-		if v != ".default" && !granted[strings.ToLower(v)] {
-			missing = append(missing, v)
-		}
-	}
+	missing, adminScopes := lr.s.missingConsent(clientID, userID, dr)
 	if len(missing) > 0 || len(grantedList) == 0 && contains(values, ".default") {
-		adminScopes := false
-		scopeType := map[string]string{}
-		for _, p := range objList(res.Props["oauth2PermissionScopes"]) {
-			scopeType[strings.ToLower(str(p, "value"))] = str(p, "type")
-		}
-		for _, m := range missing {
-			if scopeType[strings.ToLower(m)] == "Admin" {
-				adminScopes = true
-			}
-		}
-		canConsent := consent && len(missing) > 0 && (!adminScopes || t.hasRole(userID, globalAdminRoleID, privRoleAdminID, appAdminRoleID, cloudAppAdminID))
+		canConsent := consent && len(missing) > 0 && (!adminScopes || t.hasRole(userID, consentAdminRoles...))
 		if !canConsent {
 			return nil, 0, serr(http.StatusBadRequest, "invalid_grant", 65001,
 				"The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", clientID, clientName)
@@ -1015,7 +1021,7 @@ func (lr *loginReq) userToken(v2 bool, clientID, userID string, scopes []string,
 // Microsoft Graph publishes as delegated permissions (openid, profile,
 // email); Entra lists them in scp of Graph tokens.
 func graphOIDCScopes(res *servicePrincipal, rawScope string) []string {
-	if str(res.Props, "appId") != catalog.GraphAppID {
+	if str(res.Props, "appId") != graphAppID {
 		return nil
 	}
 	var out []string
@@ -1096,7 +1102,7 @@ func (s *Server) consent(clientID, clientName, userID, resourceID string, scopes
 // persist saves the tenant after a change made outside a Graph handler.
 // Callers hold s.mu.
 func (s *Server) persist() {
-	if err := saveTenant(s.dir, s.t); err != nil {
+	if err := s.save(); err != nil {
 		s.logf("sandbox: %v", err)
 	}
 }

@@ -71,11 +71,11 @@ func loadOrCreateCA(dir string) (*keyPair, error) {
 }
 
 // serverNames is every name the server certificate must cover: loopback,
-// the listen host, and each Microsoft login and Graph host of the four
-// national clouds, so clients keep their real URLs and only resolution
+// the listen host, and each Microsoft login, Graph and Azure Resource
+// Manager host of the four national clouds, so clients keep their real URLs and only resolution
 // (or Server.Transport) is redirected.
 func serverNames(listenHost string) (dns []string, ips []net.IP) {
-	dns = append([]string{"localhost"}, cloud.KnownHosts()...)
+	dns = append(append([]string{"localhost"}, cloud.KnownHosts()...), armHosts()...)
 	ips = []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}
 	if listenHost != "" {
 		if ip := net.ParseIP(listenHost); ip != nil {

@@ -87,6 +87,8 @@ func (vt *vType) prop(types map[string]*vType, name string) (vProp, bool) {
 
 var (
 	guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// An ISO 8601 duration as Edm.Duration serialises it.
+	isoDuration = regexp.MustCompile(`^-?P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$`)
 	// Graph's DateTimeOffset pattern from openapi-subset.yaml.
 	dtoPattern = regexp.MustCompile(`^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?(Z|[+-][0-9][0-9]:[0-9][0-9])$`)
 )
@@ -145,6 +147,14 @@ func checkValue(types map[string]*vType, typ string, nullable bool, v any, path 
 		}
 	case "Edm.Boolean":
 		if _, ok := v.(bool); !ok {
+			return bad()
+		}
+	case "Edm.Duration":
+		if s, ok := v.(string); !ok || !isoDuration.MatchString(s) {
+			return bad()
+		}
+	case "Edm.Double":
+		if _, ok := v.(float64); !ok {
 			return bad()
 		}
 	case "Edm.Int32", "Edm.Int64":

@@ -13,23 +13,11 @@ import (
 	"time"
 
 	"github.com/entra-link/entra-link/graph"
-	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/certs"
+	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
-
-// ApplyOptions tune one run.
-type ApplyOptions struct {
-	// NewCredential adds a credential even when the app has a valid one.
-	NewCredential bool
-	// Force lets generated certificate files replace existing ones.
-	Force bool
-	// Sandbox marks the result as coming from the emulated tenant.
-	Sandbox bool
-	// PFXPassword protects the PFX of a generated key pair ("" for none).
-	PFXPassword string
-}
 
 // PendingError means the run did everything it could, but an admin must
 // still act (consent, role assignment): exit code 4.
@@ -52,604 +40,178 @@ func (e *StepsError) Error() string {
 
 func (e *StepsError) Unwrap() []error { return e.Failed }
 
-// secretGrace is how long a secret must still be valid to count as "valid"
-// on a re-run; one that expires sooner is replaced.
-const secretGrace = 24 * time.Hour
+// PreconditionError means a check of the plan failed: the run did not
+// start, and nothing was changed (exit 2).
+type PreconditionError struct{ Problems []string }
 
-// certificateLifetime is the validity of a generated certificate.
-var certificateLifetime = profile.Lifetime{N: 1, Unit: 'y'}
+func (e *PreconditionError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Problems[0] + " (nothing was changed)"
+	}
+	return "nothing was changed, because:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
 
-type applyRun struct {
-	env  *Env
-	spec *profile.Spec
-	t    *Tenant
-	opt  ApplyOptions
-	now  time.Time
+// addPasswordTimeout bounds the addPassword request, which runs outside the
+// caller's cancellation: once requested, a secret must reach the user.
+const addPasswordTimeout = 2 * time.Minute
 
-	mu      sync.Mutex
-	res     *output.Result
-	failed  []error
-	pending []string
-	// consentPending is true when some consent could not be granted.
+// run is one Apply of a plan: what the steps made so far, and their outcomes.
+type run struct {
+	env *Env
+	p   *Plan
+	now time.Time
+
+	mu             sync.Mutex
+	res            *output.Result
+	status         map[string]string
+	outcome        map[string]string
+	failed         []error
+	pending        []string
 	consentPending bool
 
-	app   graph.Application
-	sp    graph.ServicePrincipal
-	spNew bool
-	// resolved permission ids: resourceAppId/name/type → id
-	ids map[string]string
-
-	assignments []graph.AppRoleAssignment
-	grants      []graph.PermissionGrant
-	roleAssigns []graph.RoleAssignment
-
-	secretExpiry *time.Time
+	app       graph.Application
+	sp        *graph.ServicePrincipal
+	resources map[string]graph.ServicePrincipal
+	keyPair   *certs.KeyPair
 }
 
-func permKey(appID, name string, typ catalog.PermissionType) string {
-	return appID + "/" + string(typ) + "/" + name
+// pendingError is a step the signed-in identity may not do: an admin must.
+type pendingError struct {
+	reason  string // for the result's warnings and PendingError
+	words   string // the step's outcome
+	consent bool   // the consent URL helps
 }
 
-// Apply makes the tenant match the spec. It always returns a result
-// describing what was done, also together with an error. A created secret
-// is in the result (and was handed to Env.OnSecret) whatever happens after.
-func Apply(ctx context.Context, env *Env, s *profile.Spec, t *Tenant, opt ApplyOptions) (*output.Result, error) {
-	r := &applyRun{env: env, spec: s, t: t, opt: opt, now: env.Now().UTC(), ids: map[string]string{}}
+func (e *pendingError) Error() string { return e.words }
+
+// Apply executes the plan and nothing else: round 0 on this machine (key
+// generation), then each round of requests, the steps of a round
+// concurrently. A step runs only when the steps it waits for succeeded.
+// The result reports each step's outcome against the plan; it is returned
+// also together with an error. A created secret is in the result (and was
+// handed to Env.OnSecret) whatever happens after.
+func Apply(ctx context.Context, env *Env, p *Plan) (*output.Result, error) {
+	if p.Offline() {
+		return nil, errors.New("setup: a plan made without reading the tenant cannot be applied")
+	}
+	if probs := p.Problems(); len(probs) > 0 {
+		return nil, &PreconditionError{Problems: probs}
+	}
+	r := newRun(env, p)
+	for _, s := range p.Steps {
+		switch {
+		case s.Action == ActCheck:
+			r.set(s, output.StepOK, "", false)
+		case !s.Executable() && (s.Action == ActKeep || s.Action == ActExtra):
+			// Shown in the plan; progress reports what happens.
+			r.set(s, output.StepSkipped, "", false)
+		}
+	}
+	for round := 0; round <= p.rounds; round++ {
+		var steps []*Step
+		for _, s := range p.Steps {
+			if s.Executable() && s.Round == round {
+				steps = append(steps, s)
+			}
+		}
+		if len(steps) == 0 {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		var g crash.Group // errgroup would let a panic end the process before the secret is delivered
+		for _, s := range steps {
+			g.Go(func() { r.exec(ctx, s) })
+		}
+		g.Wait()
+		if round == 0 && len(r.failed) > 0 {
+			// Local work failed: the tenant stays untouched.
+			break
+		}
+	}
+	return r.finish(ctx.Err())
+}
+
+func newRun(env *Env, p *Plan) *run {
+	t, s := p.Tenant, p.Spec
+	r := &run{env: env, p: p, now: p.Options.Now, status: map[string]string{}, outcome: map[string]string{},
+		resources: map[string]graph.ServicePrincipal{}}
+	for k, v := range t.Resources {
+		r.resources[k] = v
+	}
 	r.res = &output.Result{
-		Sandbox:      opt.Sandbox,
+		Sandbox:      p.Options.Sandbox,
 		Profile:      s.Profile.ID,
 		Product:      s.Profile.Product,
 		Cloud:        env.Cloud.Name,
 		TenantID:     t.Org.ID,
 		TenantName:   t.Org.DisplayName,
 		TenantDomain: t.Org.InitialDomain(),
-		DisplayName:  s.DisplayName,
+		DisplayName:  p.displayName(),
+		Title:        p.Title,
+		Warnings:     append([]string(nil), p.Warnings...),
 	}
 	if env.Cloud.Name != "global" {
 		r.res.AuthorityHost = env.Cloud.AuthorityHost
 	}
+	if t.App != nil {
+		r.app = *t.App
+		r.recordApp()
+	}
+	if t.SP != nil {
+		sp := *t.SP
+		r.sp = &sp
+		r.res.ServicePrincipalID = sp.ID
+	}
+	if k := p.KeptSecret; k != nil {
+		r.res.KeptSecret = &output.KeptSecret{KeyID: k.KeyID, Hint: k.Hint, ExpiresAt: k.End.UTC()}
+	}
 	r.res.Permissions, r.res.DirectoryRoles = Statuses(s)
-	r.res.Warnings = append(r.res.Warnings, t.Warnings...)
-	if err := r.resolvePermissionIDs(); err != nil {
-		return r.finish(err)
-	}
-	if len(t.Lookalikes) > 0 && t.App == nil {
-		ids := make([]string, 0, len(t.Lookalikes))
-		for _, a := range t.Lookalikes {
-			ids = append(ids, a.AppID)
-		}
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("an app named %q that entra-link did not create already exists (%s); entra-link made its own. To configure that app instead, run setup with --app-id.",
-			s.DisplayName, strings.Join(ids, ", ")))
-	}
+	return r
+}
 
-	// Round 1: the app (and, for an existing app, its service principal).
-	var spLookupErr error
-	r.parallel(ctx,
-		func(ctx context.Context) { r.ensureApp(ctx) },
-		func(ctx context.Context) {
-			if t.App == nil {
-				return
-			}
-			sp, err := env.Graph.ServicePrincipalByAppID(ctx, t.App.AppID)
-			switch {
-			case err == nil:
-				r.sp = sp
-			case graph.IsNotFound(err):
-			default:
-				spLookupErr = err
-			}
-		},
-	)
-	if spLookupErr != nil {
-		r.fail(fmt.Errorf("looking up the service principal: %w", spLookupErr))
-	}
-	if r.app.ID == "" || ctx.Err() != nil {
-		return r.finish(ctx.Err())
-	}
+func (r *run) recordApp() {
 	r.res.ClientID = r.app.AppID
 	r.res.ApplicationObjectID = r.app.ID
-	r.res.PortalURL = env.Cloud.PortalAppURL(r.app.AppID)
-
-	// Round 2: service principal, credential, missing resource service
-	// principals, and what an existing service principal already has.
-	tasks := []func(context.Context){
-		func(ctx context.Context) { r.ensureServicePrincipal(ctx) },
-		func(ctx context.Context) { r.ensureCredential(ctx) },
-	}
-	for _, appID := range r.resourceAppIDs() {
-		if _, ok := t.Resources[appID]; !ok {
-			tasks = append(tasks, func(ctx context.Context) { r.ensureResource(ctx, appID) })
-		}
-	}
-	r.parallel(ctx, tasks...)
-	if r.sp.ID == "" || ctx.Err() != nil {
-		return r.finish(ctx.Err())
-	}
-	r.res.ServicePrincipalID = r.sp.ID
-
-	// Round 3: consent and directory roles.
-	tasks = nil
-	for _, p := range s.Permissions {
-		if p.Type == catalog.Application {
-			tasks = append(tasks, func(ctx context.Context) { r.ensureAppRole(ctx, p) })
-		}
-	}
-	for _, appID := range r.resourceAppIDs() {
-		if scopes := r.delegatedScopes(appID); len(scopes) > 0 {
-			tasks = append(tasks, func(ctx context.Context) { r.ensureGrant(ctx, appID, scopes) })
-		}
-	}
-	for _, role := range s.Roles {
-		tasks = append(tasks, func(ctx context.Context) { r.ensureRole(ctx, role) })
-	}
-	r.parallel(ctx, tasks...)
-	return r.finish(ctx.Err())
+	r.res.PortalURL = r.env.Cloud.PortalAppURL(r.app.AppID)
 }
 
-// parallel runs fns concurrently and waits for all of them.
-func (r *applyRun) parallel(ctx context.Context, fns ...func(context.Context)) {
-	var wg sync.WaitGroup
-	for _, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if ctx.Err() != nil {
-				return
-			}
-			fn(ctx)
-		}()
-	}
-	wg.Wait()
+func (r *run) statusOf(id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status[id]
 }
 
-func (r *applyRun) fail(err error) {
+// set records a step's outcome (and that of the steps it carries) and
+// reports it.
+func (r *run) set(s *Step, status, outcome string, report bool) {
+	r.mu.Lock()
+	r.status[s.ID], r.outcome[s.ID] = status, outcome
+	var parts []*Step
+	for _, o := range r.p.Steps {
+		if o.PartOf == s.ID && o.changes() {
+			r.status[o.ID], r.outcome[o.ID] = status, ""
+			parts = append(parts, o)
+		}
+	}
+	r.mu.Unlock()
+	if !report {
+		return
+	}
+	r.env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: status, Detail: outcome})
+	for _, o := range parts {
+		r.env.emit(Event{ID: o.ID, Action: string(o.Action), Target: o.Target, Status: status})
+	}
+}
+
+func (r *run) fail(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.failed = append(r.failed, err)
 }
 
-// step records a step's outcome in the result and reports progress.
-func (r *applyRun) step(action, target, status, detail string) {
-	r.mu.Lock()
-	r.res.Steps = append(r.res.Steps, output.Step{Action: action, Target: target, Status: status, Detail: detail})
-	r.mu.Unlock()
-	r.env.emit(Event{Action: action, Target: target, Status: status, Detail: detail})
-}
-
-func (r *applyRun) running(action, target string) {
-	r.env.emit(Event{Action: action, Target: target, Status: StatusRunning})
-}
-
-func (r *applyRun) resourceAppIDs() []string {
-	var out []string
-	for _, p := range r.spec.Permissions {
-		if !slices.Contains(out, p.ResourceAppID) {
-			out = append(out, p.ResourceAppID)
-		}
-	}
-	return out
-}
-
-func (r *applyRun) delegatedScopes(appID string) []string {
-	var out []string
-	for _, p := range r.spec.Permissions {
-		if p.ResourceAppID == appID && p.Type == catalog.Delegated {
-			out = append(out, p.Name)
-		}
-	}
-	return out
-}
-
-// resolvePermissionIDs maps permission names to the ids the tenant's
-// resource service principals publish (the catalogue's ids otherwise).
-func (r *applyRun) resolvePermissionIDs() error {
-	for _, p := range r.spec.Permissions {
-		id := p.ID
-		if sp, ok := r.t.Resources[p.ResourceAppID]; ok {
-			found := false
-			if p.Type == catalog.Application {
-				for _, ar := range sp.AppRoles {
-					if ar.Value == p.Name && ar.IsEnabled {
-						id, found = ar.ID, true
-					}
-				}
-			} else {
-				for _, sc := range sp.Scopes {
-					if sc.Value == p.Name && sc.IsEnabled {
-						id, found = sc.ID, true
-					}
-				}
-			}
-			if !found {
-				return &UsageError{Msg: fmt.Sprintf("the tenant's %s service principal publishes no enabled %s permission %q; the profile cannot be applied in this tenant (nothing was changed)",
-					p.Resource, p.Type, p.Name)}
-			}
-		}
-		r.ids[permKey(p.ResourceAppID, p.Name, p.Type)] = id
-	}
-	return nil
-}
-
-// requiredResourceAccess is exactly the spec's permissions, grouped by resource.
-func (r *applyRun) requiredResourceAccess() []graph.RequiredResourceAccess {
-	var out []graph.RequiredResourceAccess
-	for _, appID := range r.resourceAppIDs() {
-		rra := graph.RequiredResourceAccess{ResourceAppID: appID}
-		for _, p := range r.spec.Permissions {
-			if p.ResourceAppID == appID {
-				rra.ResourceAccess = append(rra.ResourceAccess, graph.ResourceAccess{ID: r.ids[permKey(appID, p.Name, p.Type)], Type: p.Type.GraphType()})
-			}
-		}
-		out = append(out, rra)
-	}
-	return out
-}
-
-func (r *applyRun) desiredTags(existing []string) []string {
-	var out []string
-	for _, tag := range existing {
-		// Our own tags are rewritten below; other tags are kept.
-		if tag == profile.Tag || strings.HasPrefix(tag, profile.Tag+":") {
-			continue
-		}
-		out = append(out, tag)
-	}
-	return append(out, r.spec.Tags...)
-}
-
-func (r *applyRun) ensureApp(ctx context.Context) {
-	s := r.spec
-	idToken := false
-	if s.IDTokenIssuance != nil {
-		idToken = *s.IDTokenIssuance
-	}
-	if r.t.App == nil {
-		target := fmt.Sprintf("%q (%s)", s.DisplayName, s.Audience)
-		r.running(ActCreateApp, target)
-		app, err := r.env.Graph.CreateApplication(ctx, graph.Application{
-			DisplayName:            s.DisplayName,
-			SignInAudience:         s.SignInAudience,
-			Tags:                   r.desiredTags(nil),
-			IdentifierURIs:         s.IdentifierURIs,
-			Web:                    graph.Web{RedirectURIs: s.RedirectURIs, EnableIDTokenIssuance: idToken},
-			RequiredResourceAccess: r.requiredResourceAccess(),
-		})
-		if err != nil {
-			r.step(ActCreateApp, target, output.StepFailed, err.Error())
-			r.fail(fmt.Errorf("creating the app registration: %w", err))
-			return
-		}
-		r.app = app
-		r.step(ActCreateApp, target, output.StepDone, "client ID "+app.AppID)
-		return
-	}
-
-	cur := *r.t.App
-	r.app = cur
-	var u graph.ApplicationUpdate
-	var changes []string
-	if cur.DisplayName != s.DisplayName && s.AppID != "" {
-		u.DisplayName = &s.DisplayName
-		changes = append(changes, "display name")
-	}
-	if cur.SignInAudience != s.SignInAudience {
-		u.SignInAudience = &s.SignInAudience
-		changes = append(changes, "account type")
-	}
-	if tags := r.desiredTags(cur.Tags); !sameSet(tags, cur.Tags) {
-		u.Tags = &tags
-		changes = append(changes, "tags")
-	}
-	if uris := union(cur.IdentifierURIs, s.IdentifierURIs); len(uris) != len(cur.IdentifierURIs) {
-		u.IdentifierURIs = &uris
-		changes = append(changes, "identifier URIs")
-	}
-	web := cur.Web
-	web.RedirectURIs = union(cur.Web.RedirectURIs, s.RedirectURIs)
-	if s.IDTokenIssuance != nil {
-		web.EnableIDTokenIssuance = *s.IDTokenIssuance
-	}
-	if len(web.RedirectURIs) != len(cur.Web.RedirectURIs) || web.EnableIDTokenIssuance != cur.Web.EnableIDTokenIssuance {
-		u.Web = &web
-		changes = append(changes, "web redirect URIs")
-	}
-	if rra := r.requiredResourceAccess(); !sameAccess(rra, cur.RequiredResourceAccess) {
-		u.RequiredResourceAccess = &rra
-		changes = append(changes, "API permissions")
-	}
-	target := fmt.Sprintf("%q (client ID %s)", cur.DisplayName, cur.AppID)
-	if len(changes) == 0 {
-		r.step(ActUpdateApp, target, output.StepSkipped, "already as the profile says")
-		return
-	}
-	r.running(ActUpdateApp, target)
-	if err := r.env.Graph.UpdateApplication(ctx, cur.ID, u); err != nil {
-		r.step(ActUpdateApp, target, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("updating the app registration: %w", err))
-		return
-	}
-	r.step(ActUpdateApp, target, output.StepDone, "updated "+strings.Join(changes, ", "))
-}
-
-func (r *applyRun) ensureServicePrincipal(ctx context.Context) {
-	target := fmt.Sprintf("enterprise application for %q", r.spec.DisplayName)
-	if r.sp.ID != "" {
-		r.step(ActServicePrincipal, target, output.StepSkipped, "exists")
-		r.listExisting(ctx)
-		return
-	}
-	r.running(ActServicePrincipal, target)
-	sp, err := r.env.Graph.CreateServicePrincipal(ctx, r.app.AppID, r.spec.Tags)
-	if graph.IsConflict(err) {
-		// Created by a retried request, or by someone else in the meantime.
-		sp, err = r.env.Graph.ServicePrincipalByAppID(ctx, r.app.AppID)
-		if err == nil {
-			r.sp = sp
-			r.step(ActServicePrincipal, target, output.StepSkipped, "exists")
-			r.listExisting(ctx)
-			return
-		}
-	}
-	if err != nil {
-		r.step(ActServicePrincipal, target, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("creating the service principal: %w", err))
-		return
-	}
-	r.sp = sp
-	r.spNew = true
-	r.step(ActServicePrincipal, target, output.StepDone, "")
-}
-
-// listExisting reads what an existing service principal already has, so
-// that only the missing assignments are made.
-func (r *applyRun) listExisting(ctx context.Context) {
-	r.parallel(ctx,
-		func(ctx context.Context) {
-			a, err := r.env.Graph.AppRoleAssignments(ctx, r.sp.ID)
-			if err != nil {
-				r.fail(fmt.Errorf("reading the app's consented permissions: %w", err))
-				return
-			}
-			r.mu.Lock()
-			r.assignments = a
-			r.mu.Unlock()
-		},
-		func(ctx context.Context) {
-			if len(r.delegatedAll()) == 0 {
-				return
-			}
-			g, err := r.env.Graph.PermissionGrants(ctx, r.sp.ID)
-			if err != nil {
-				r.fail(fmt.Errorf("reading the app's delegated permission grants: %w", err))
-				return
-			}
-			r.mu.Lock()
-			r.grants = g
-			r.mu.Unlock()
-		},
-		func(ctx context.Context) {
-			if len(r.spec.Roles) == 0 {
-				return
-			}
-			ra, err := r.env.Graph.RoleAssignments(ctx, r.sp.ID)
-			if err != nil {
-				r.fail(fmt.Errorf("reading the app's directory roles: %w", err))
-				return
-			}
-			r.mu.Lock()
-			r.roleAssigns = ra
-			r.mu.Unlock()
-		},
-	)
-}
-
-func (r *applyRun) delegatedAll() []profile.Permission {
-	var out []profile.Permission
-	for _, p := range r.spec.Permissions {
-		if p.Type == catalog.Delegated {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func (r *applyRun) ensureResource(ctx context.Context, appID string) {
-	name := resourceName(appID)
-	r.running(ActServicePrincipal, name)
-	sp, err := r.env.Graph.CreateServicePrincipal(ctx, appID, nil)
-	if graph.IsConflict(err) {
-		sp, err = r.env.Graph.ServicePrincipalByAppID(ctx, appID)
-	}
-	if err != nil {
-		r.step(ActServicePrincipal, name, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("adding the %s service principal to the tenant: %w", name, err))
-		return
-	}
-	r.mu.Lock()
-	r.t.Resources[appID] = sp
-	r.mu.Unlock()
-	r.step(ActServicePrincipal, name, output.StepDone, "added Microsoft's "+name+" to the tenant")
-}
-
-func (r *applyRun) ensureCredential(ctx context.Context) {
-	switch r.spec.Credential {
-	case profile.CredentialSecret:
-		r.ensureSecret(ctx)
-	case profile.CredentialCertificate:
-		r.ensureCertificate(ctx)
-	}
-}
-
-func (r *applyRun) ensureSecret(ctx context.Context) {
-	target := "client secret"
-	if !r.opt.NewCredential {
-		for _, pc := range r.app.PasswordCredentials {
-			if pc.EndDateTime.After(r.now.Add(secretGrace)) {
-				end := pc.EndDateTime
-				r.secretExpiry = &end
-				r.step(ActAddSecret, target, output.StepSkipped,
-					fmt.Sprintf("a valid secret exists (…%s, expires %s); not shown again — use rotate-secret for a new one", pc.Hint, end.Format("2006-01-02")))
-				return
-			}
-		}
-	}
-	end := r.spec.SecretExpiry.AddTo(r.now)
-	name := fmt.Sprintf("entra-link %s %s", r.spec.Profile.ID, r.now.Format("2006-01-02"))
-	r.running(ActAddSecret, target)
-	// Once requested, the secret must reach the user: the request is not
-	// cancelled by Ctrl-C, only bounded in time.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	pc, err := r.env.Graph.AddPassword(sctx, r.app.ID, name, end)
-	if err != nil {
-		r.step(ActAddSecret, target, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("adding the client secret: %w", err))
-		return
-	}
-	exp := pc.EndDateTime.UTC()
-	r.mu.Lock()
-	r.res.ClientSecret = pc.SecretText
-	r.res.ClientSecretKeyID = pc.KeyID
-	r.res.ClientSecretExpiresAt = &exp
-	r.secretExpiry = &exp
-	r.mu.Unlock()
-	if r.env.OnSecret != nil {
-		r.env.OnSecret(r.snapshot())
-	}
-	r.step(ActAddSecret, target, output.StepDone, "expires "+exp.Format("2006-01-02"))
-}
-
-// snapshot renders the result as it stands, for early delivery.
-func (r *applyRun) snapshot() *output.Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := *r.res
-	c.Steps = append([]output.Step(nil), r.res.Steps...)
-	r.fillHandover(&c)
-	return &c
-}
-
-func thumbprint(der []byte) string {
-	sum := sha1.Sum(der) //nolint:gosec // the thumbprint is defined as SHA-1
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
-}
-
-func keyThumbprint(k graph.KeyCredential) string {
-	if len(k.Key) > 0 {
-		return thumbprint(k.Key)
-	}
-	return strings.ToUpper(hex.EncodeToString(k.CustomKeyIdentifier))
-}
-
-func (r *applyRun) ensureCertificate(ctx context.Context) {
-	s := r.spec
-	var cert *certs.Certificate
-	action := ActUploadCertificate
-	if s.CertificateFile != "" {
-		c, err := certs.Load(s.CertificateFile, r.now)
-		if err != nil {
-			r.step(action, s.CertificateFile, output.StepFailed, err.Error())
-			r.fail(err)
-			return
-		}
-		cert = c
-		for _, k := range r.app.KeyCredentials {
-			if strings.EqualFold(keyThumbprint(k), cert.Thumbprint) {
-				r.recordCert(cert)
-				r.step(action, s.CertificateFile, output.StepSkipped, "already on the app (thumbprint "+cert.Thumbprint+")")
-				return
-			}
-		}
-	} else {
-		action = ActGenerateCert
-		if !r.opt.NewCredential {
-			for _, k := range r.app.KeyCredentials {
-				if k.EndDateTime.After(r.now.Add(secretGrace)) {
-					r.step(action, s.CertificateOut, output.StepSkipped,
-						fmt.Sprintf("a valid certificate exists (thumbprint %s, expires %s); use --new-credential for another", keyThumbprint(k), k.EndDateTime.Format("2006-01-02")))
-					return
-				}
-			}
-		}
-		r.running(action, s.CertificateOut)
-		kp, err := certs.Generate("CN="+s.DisplayName+" (entra-link)", certificateLifetime.AddTo(r.now).Sub(r.now), r.now)
-		if err != nil {
-			r.step(action, s.CertificateOut, output.StepFailed, err.Error())
-			r.fail(fmt.Errorf("generating a key pair: %w", err))
-			return
-		}
-		// The private key is written before the certificate is uploaded, so
-		// the app never trusts a key nobody has.
-		kp.PFXPassword = r.opt.PFXPassword
-		w, err := kp.WriteFiles(s.CertificateOut, s.Profile.ID, r.opt.Force)
-		if err != nil {
-			r.step(action, s.CertificateOut, output.StepFailed, err.Error())
-			r.fail(fmt.Errorf("writing the key pair: %w", err))
-			return
-		}
-		r.mu.Lock()
-		r.res.CertificateKeyPath, r.res.CertificateCertPath, r.res.CertificatePFXPath = w.KeyPath, w.CertPath, w.PFXPath
-		r.res.CertificateBundlePath = w.BundlePath
-		r.res.CertificatePFXProtected = r.opt.PFXPassword != ""
-		r.mu.Unlock()
-		cert = &kp.Certificate
-		r.step(action, s.CertificateOut, output.StepDone, "wrote "+w.KeyPath+" (0600), "+w.CertPath+", "+w.PFXPath+", "+w.BundlePath)
-		action = ActUploadCertificate
-	}
-
-	target := "certificate " + cert.Thumbprint
-	r.running(action, target)
-	keys := r.app.KeyCredentials
-	if len(keys) > 0 {
-		// PATCH replaces the collection: read the existing certificates with
-		// their keys so that none is dropped.
-		full, err := r.env.Graph.ApplicationByID(ctx, r.app.ID)
-		if err != nil {
-			r.step(action, target, output.StepFailed, err.Error())
-			r.fail(fmt.Errorf("reading the app's certificates: %w", err))
-			return
-		}
-		keys = full.KeyCredentials
-	}
-	newKey := graph.KeyCredential{
-		DisplayName:         fmt.Sprintf("entra-link %s %s", r.spec.Profile.ID, r.now.Format("2006-01-02")),
-		Type:                "AsymmetricX509Cert",
-		Usage:               "Verify",
-		Key:                 cert.DER,
-		CustomKeyIdentifier: cert.CustomKeyIdentifier(),
-		StartDateTime:       cert.NotBefore,
-		EndDateTime:         cert.NotAfter,
-	}
-	all := append(append([]graph.KeyCredential(nil), keys...), newKey)
-	if err := r.env.Graph.UpdateApplication(ctx, r.app.ID, graph.ApplicationUpdate{KeyCredentials: &all}); err != nil {
-		r.step(action, target, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("uploading the certificate: %w", err))
-		return
-	}
-	r.recordCert(cert)
-	r.step(action, target, output.StepDone, fmt.Sprintf("expires %s; %d other certificate(s) kept", cert.NotAfter.Format("2006-01-02"), len(keys)))
-}
-
-func (r *applyRun) recordCert(c *certs.Certificate) {
-	end := c.NotAfter.UTC()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.res.CertificateThumbprint = c.Thumbprint
-	r.res.CertificateExpiresAt = &end
-}
-
-func (r *applyRun) markConsented(p profile.Permission) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := range r.res.Permissions {
-		ps := &r.res.Permissions[i]
-		if ps.Resource == p.Resource && ps.Name == p.Name && ps.Type == string(p.Type) {
-			ps.Consented = true
-		}
-	}
-}
-
-func (r *applyRun) addPending(reason string, consent bool) {
+func (r *run) addPending(reason string, consent bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !slices.Contains(r.pending, reason) {
@@ -660,191 +222,110 @@ func (r *applyRun) addPending(reason string, consent bool) {
 	}
 }
 
-func (r *applyRun) ensureAppRole(ctx context.Context, p profile.Permission) {
-	target := fmt.Sprintf("%s · %s", p.Resource, p.Name)
-	res, ok := r.resource(p.ResourceAppID)
-	if !ok {
-		r.step(ActGrantAppRole, target, output.StepNotRun, "the resource's service principal is missing")
-		return
+// pendingFor is what a step the plan marked pending leaves to an admin.
+func (r *run) pendingFor(s *Step) *pendingError {
+	pe := &pendingError{reason: s.Pending, words: s.Pending}
+	if s.Action == ActRemove {
+		return pe
 	}
-	roleID := r.ids[permKey(p.ResourceAppID, p.Name, p.Type)]
-	for _, a := range r.assignments {
-		if strings.EqualFold(a.ResourceID, res.ID) && strings.EqualFold(a.AppRoleID, roleID) {
-			r.markConsented(p)
-			r.step(ActGrantAppRole, target, output.StepSkipped, "already consented")
-			return
+	switch s.Kind {
+	case KindConsent:
+		pe.reason, pe.consent = "admin consent for the application permissions", true
+	case KindGrant:
+		pe.reason, pe.consent = "tenant-wide consent for the delegated permissions", true
+	case KindRole:
+		if role, ok := r.p.stepRoles[s.ID]; ok {
+			pe.reason = fmt.Sprintf("a Privileged Role Administrator must assign the %s role to the app (Entra admin center > Roles and administrators > %s > Add assignments)", role.Name, role.Name)
 		}
 	}
-	can := r.t.Can.ConsentOther
-	if p.ResourceAppID == catalog.GraphAppID {
-		can = r.t.Can.ConsentGraph
-	}
-	if !can {
-		r.addPending("admin consent for the application permissions", true)
-		r.step(ActGrantAppRole, target, output.StepPending, "needs an admin who may consent (see consentUrl)")
-		return
-	}
-	r.running(ActGrantAppRole, target)
-	_, err := r.env.Graph.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: r.sp.ID, ResourceID: res.ID, AppRoleID: roleID})
-	switch {
-	case err == nil, graph.IsConflict(err):
-		r.markConsented(p)
-		r.step(ActGrantAppRole, target, output.StepDone, "")
-	case graph.IsForbidden(err):
-		r.addPending("admin consent for the application permissions", true)
-		r.step(ActGrantAppRole, target, output.StepPending, "not allowed for the signed-in identity (see consentUrl)")
-	default:
-		r.step(ActGrantAppRole, target, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("granting %s: %w", target, err))
-	}
+	return pe
 }
 
-func (r *applyRun) resource(appID string) (graph.ServicePrincipal, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	sp, ok := r.t.Resources[appID]
-	return sp, ok
-}
-
-func (r *applyRun) ensureGrant(ctx context.Context, appID string, scopes []string) {
-	name := resourceName(appID)
-	target := fmt.Sprintf("%s · %s (for all users)", name, strings.Join(scopes, " "))
-	res, ok := r.resource(appID)
-	if !ok {
-		r.step(ActGrantDelegated, target, output.StepNotRun, "the resource's service principal is missing")
-		return
-	}
-	markAll := func() {
-		for _, p := range r.spec.Permissions {
-			if p.ResourceAppID == appID && p.Type == catalog.Delegated {
-				r.markConsented(p)
+func (r *run) exec(ctx context.Context, s *Step) {
+	for _, dep := range s.After {
+		if st := r.statusOf(dep); st != output.StepDone && st != output.StepSkipped {
+			d := r.p.Step(dep)
+			why := "did not run"
+			if st != "" && st != output.StepNotRun {
+				why = st
 			}
-		}
-	}
-	var existing *graph.PermissionGrant
-	for i, g := range r.grants {
-		if strings.EqualFold(g.ResourceID, res.ID) && g.ConsentType == "AllPrincipals" {
-			existing = &r.grants[i]
-		}
-	}
-	var merged string
-	if existing != nil {
-		have := strings.Fields(existing.Scope)
-		all := union(have, scopes)
-		if len(all) == len(have) {
-			markAll()
-			r.step(ActGrantDelegated, target, output.StepSkipped, "already consented")
+			r.set(s, output.StepNotRun, fmt.Sprintf("waits for %s, which %s", d.Target, wordsFor(why)), true)
 			return
 		}
-		merged = strings.Join(all, " ")
 	}
-	if !r.t.Can.GrantDelegated {
-		r.addPending("tenant-wide consent for the delegated permissions", true)
-		r.step(ActGrantDelegated, target, output.StepPending, "needs an admin who may consent (see consentUrl)")
+	if s.Pending != "" {
+		pe := r.pendingFor(s)
+		r.addPending(pe.reason, pe.consent)
+		r.set(s, output.StepPending, pe.words, true)
 		return
 	}
-	r.running(ActGrantDelegated, target)
-	var err error
-	if existing != nil {
-		// Scopes granted before (by anyone) are kept: the grant is widened, never narrowed.
-		err = r.env.Graph.UpdatePermissionGrantScope(ctx, existing.ID, merged)
-	} else {
-		_, err = r.env.Graph.CreatePermissionGrant(ctx, graph.PermissionGrant{
-			ClientID: r.sp.ID, ConsentType: "AllPrincipals", ResourceID: res.ID, Scope: strings.Join(scopes, " "),
-		})
-		if graph.IsConflict(err) {
-			err = r.mergeAfterConflict(ctx, res.ID, scopes)
-		}
+	if ctx.Err() != nil {
+		r.set(s, output.StepNotRun, "the run was stopped before this step", true)
+		return
 	}
+	r.env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: StatusRunning})
+	outcome, err := s.payload.apply(ctx, r, s)
+	var pe *pendingError
 	switch {
 	case err == nil:
-		markAll()
-		r.step(ActGrantDelegated, target, output.StepDone, "")
-	case graph.IsForbidden(err):
-		r.addPending("tenant-wide consent for the delegated permissions", true)
-		r.step(ActGrantDelegated, target, output.StepPending, "not allowed for the signed-in identity (see consentUrl)")
+		r.set(s, output.StepDone, outcome, true)
+	case errors.As(err, &pe):
+		r.addPending(pe.reason, pe.consent)
+		r.set(s, output.StepPending, pe.words, true)
+	case ctx.Err() != nil:
+		// Stopped while in flight: say so, not the cancelled request's error.
+		r.set(s, output.StepInterrupted, "the run was stopped while this step was in flight; run the same command again to finish", true)
 	default:
-		r.step(ActGrantDelegated, target, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("granting %s: %w", target, err))
-	}
-}
-
-// mergeAfterConflict handles a grant that appeared between our read and
-// our create (or a create that was retried after succeeding).
-func (r *applyRun) mergeAfterConflict(ctx context.Context, resourceID string, scopes []string) error {
-	grants, err := r.env.Graph.PermissionGrants(ctx, r.sp.ID)
-	if err != nil {
-		return err
-	}
-	for _, g := range grants {
-		if strings.EqualFold(g.ResourceID, resourceID) && g.ConsentType == "AllPrincipals" {
-			have := strings.Fields(g.Scope)
-			all := union(have, scopes)
-			if len(all) == len(have) {
-				return nil
-			}
-			return r.env.Graph.UpdatePermissionGrantScope(ctx, g.ID, strings.Join(all, " "))
-		}
-	}
-	return errors.New("the delegated permission grant conflicts with one that cannot be found")
-}
-
-func (r *applyRun) ensureRole(ctx context.Context, role profile.Role) {
-	target := role.Name
-	mark := func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		for i := range r.res.DirectoryRoles {
-			if r.res.DirectoryRoles[i].Name == role.Name {
-				r.res.DirectoryRoles[i].Assigned = true
-			}
-		}
-	}
-	for _, a := range r.roleAssigns {
-		if strings.EqualFold(a.RoleDefinitionID, role.TemplateID) && (a.DirectoryScopeID == "/" || a.DirectoryScopeID == "") {
-			mark()
-			r.step(ActAssignRole, target, output.StepSkipped, "already assigned")
+		r.set(s, output.StepFailed, err.Error(), true)
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			r.fail(ue)
 			return
 		}
+		r.fail(fmt.Errorf("%s %s: %w", output.ActionWord(string(s.Action)), s.Target, err))
 	}
-	if !r.t.Can.AssignRoles {
-		r.addPending(fmt.Sprintf("a Privileged Role Administrator must assign the %s role to the app (Entra admin center > Roles and administrators > %s > Add assignments)", role.Name, role.Name), false)
-		r.step(ActAssignRole, target, output.StepPending, "needs a Privileged Role Administrator or Global Administrator")
-		return
+}
+
+func wordsFor(status string) string {
+	switch status {
+	case output.StepFailed:
+		return "failed"
+	case output.StepPending:
+		return "needs an admin"
+	case output.StepInterrupted:
+		return "was interrupted"
 	}
-	r.running(ActAssignRole, target)
-	_, err := r.env.Graph.AssignDirectoryRole(ctx, r.sp.ID, role.TemplateID)
-	switch {
-	case err == nil, graph.IsConflict(err):
-		mark()
-		r.step(ActAssignRole, target, output.StepDone, "")
-	case graph.IsForbidden(err):
-		r.addPending(fmt.Sprintf("a Privileged Role Administrator must assign the %s role to the app", role.Name), false)
-		r.step(ActAssignRole, target, output.StepPending, "not allowed for the signed-in identity")
-	default:
-		r.step(ActAssignRole, target, output.StepFailed, err.Error())
-		r.fail(fmt.Errorf("assigning %s: %w", role.Name, err))
-	}
+	return status
 }
 
 // finish completes the result and picks the error that sets the exit code.
-func (r *applyRun) finish(ctxErr error) (*output.Result, error) {
+func (r *run) finish(ctxErr error) (*output.Result, error) {
 	r.mu.Lock()
+	for _, s := range r.p.Steps {
+		if r.status[s.ID] == "" {
+			r.status[s.ID] = output.StepNotRun
+			if ctxErr != nil {
+				r.outcome[s.ID] = "the run was stopped before this step"
+			} else if s.PartOf == "" {
+				r.outcome[s.ID] = "the run stopped before this step"
+			}
+		}
+	}
+	r.res.Steps = r.stepsNow()
+	r.markGranted()
 	failed := append([]error(nil), r.failed...)
 	pending := append([]string(nil), r.pending...)
 	consentPending := r.consentPending
 	r.mu.Unlock()
 
 	r.fillHandover(r.res)
-	r.fillNotRun()
-	sortSteps(r.res.Steps)
 	if consentPending && r.app.AppID != "" {
 		redirect := ""
-		if len(r.spec.RedirectURIs) > 0 {
-			redirect = r.spec.RedirectURIs[0]
+		if len(r.p.Spec.RedirectURIs) > 0 {
+			redirect = r.p.Spec.RedirectURIs[0]
 		}
 		if redirect != "" {
-			r.res.ConsentURL = r.env.Cloud.AdminConsentURL(r.t.Org.ID, r.app.AppID, redirect)
+			r.res.ConsentURL = r.env.Cloud.AdminConsentURL(r.p.Tenant.Org.ID, r.app.AppID, redirect)
 		} else {
 			// The v2 admin-consent endpoint needs a registered redirect URI;
 			// without one, the portal's API permissions page is the way.
@@ -863,6 +344,9 @@ func (r *applyRun) finish(ctxErr error) (*output.Result, error) {
 		}
 		err := &StepsError{Failed: failed}
 		r.res.Error = err.Error() + ". Steps marked as done were applied; run the same command again to finish the rest."
+		if r.status["app"] != output.StepDone && r.status["app"] != output.StepSkipped && r.p.Tenant.App == nil {
+			r.res.Error = err.Error() + ". Nothing in the tenant was changed."
+		}
 		return r.res, err
 	case len(pending) > 0:
 		r.res.Warnings = append(r.res.Warnings, pending...)
@@ -871,123 +355,437 @@ func (r *applyRun) finish(ctxErr error) (*output.Result, error) {
 	return r.res, nil
 }
 
-// fillNotRun adds the planned steps that never ran (after an error or an
-// interrupt), so that the output says what was not done.
-func (r *applyRun) fillNotRun() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ran := func(actions []string, target string) bool {
-		for _, st := range r.res.Steps {
-			if slices.Contains(actions, st.Action) && (target == "" || strings.HasPrefix(st.Target, target)) {
-				return true
-			}
+// stepsNow is the plan's steps with the outcomes so far. Callers hold mu.
+func (r *run) stepsNow() []output.Step {
+	steps := r.p.Output()
+	for i, s := range r.p.Steps {
+		steps[i].Status, steps[i].Outcome = r.status[s.ID], r.outcome[s.ID]
+	}
+	return steps
+}
+
+// markGranted sets consented/assigned from the steps that provide them.
+// Callers hold mu.
+func (r *run) markGranted() {
+	ok := func(id string) bool {
+		st := r.status[id]
+		return st == output.StepDone || (st == output.StepSkipped && r.p.Step(id).Action == ActKeep)
+	}
+	for id, perms := range r.p.stepPerms {
+		if !ok(id) {
+			continue
 		}
-		return false
-	}
-	add := func(action, target string) {
-		r.res.Steps = append(r.res.Steps, output.Step{Action: action, Target: target, Status: output.StepNotRun})
-	}
-	if !ran([]string{ActCreateApp, ActUpdateApp}, "") {
-		add(ActFindOrCreateApp, fmt.Sprintf("%q", r.spec.DisplayName))
-	}
-	if !ran([]string{ActServicePrincipal}, "enterprise application") {
-		add(ActServicePrincipal, fmt.Sprintf("enterprise application for %q", r.spec.DisplayName))
-	}
-	switch r.spec.Credential {
-	case profile.CredentialSecret:
-		if !ran([]string{ActAddSecret}, "") {
-			add(ActAddSecret, "client secret")
-		}
-	case profile.CredentialCertificate:
-		if !ran([]string{ActUploadCertificate, ActGenerateCert}, "") {
-			add(ActUploadCertificate, "certificate")
-		}
-	}
-	for _, p := range r.spec.Permissions {
-		if p.Type == catalog.Application {
-			if t := fmt.Sprintf("%s · %s", p.Resource, p.Name); !ran([]string{ActGrantAppRole}, t) {
-				add(ActGrantAppRole, t)
+		for _, p := range perms {
+			for i := range r.res.Permissions {
+				ps := &r.res.Permissions[i]
+				if ps.Resource == p.Resource && ps.Name == p.Name && ps.Type == string(p.Type) {
+					ps.Consented = true
+				}
 			}
 		}
 	}
-	for _, appID := range r.resourceAppIDs() {
-		if scopes := r.delegatedScopes(appID); len(scopes) > 0 {
-			t := fmt.Sprintf("%s · %s (for all users)", resourceName(appID), strings.Join(scopes, " "))
-			if !ran([]string{ActGrantDelegated}, t) {
-				add(ActGrantDelegated, t)
-			}
+	for id, role := range r.p.stepRoles {
+		if !ok(id) {
+			continue
 		}
-	}
-	for _, role := range r.spec.Roles {
-		if !ran([]string{ActAssignRole}, role.Name) {
-			add(ActAssignRole, role.Name)
+		for i := range r.res.DirectoryRoles {
+			if r.res.DirectoryRoles[i].Name == role.Name {
+				r.res.DirectoryRoles[i].Assigned = true
+			}
 		}
 	}
 }
 
-// fillHandover renders the product's hand-over fields and next steps.
-func (r *applyRun) fillHandover(res *output.Result) {
+// snapshot is the result as it stands, for early delivery of a secret.
+func (r *run) snapshot() *output.Result {
+	r.mu.Lock()
+	c := *r.res
+	c.Warnings = append([]string(nil), r.res.Warnings...)
+	c.Steps = r.stepsNow()
+	r.mu.Unlock()
+	r.fillHandover(&c)
+	return &c
+}
+
+func (r *run) fillHandover(res *output.Result) {
 	if res.ClientID == "" {
 		return
 	}
-	vars := r.vars(res)
-	lookup := func(name string) string {
-		if v, ok := vars[name]; ok {
-			return v
-		}
-		if v := r.spec.Values[name]; len(v) > 0 {
-			return strings.Join(v, ", ")
-		}
-		return ""
-	}
-	h := &output.Handover{}
-	for _, f := range r.spec.Profile.Handover.Fields {
-		h.Fields = append(h.Fields, output.HandoverField{Label: f.Label, Value: profile.Render(f.Value, lookup), Secret: strings.Contains(f.Value, "{{clientSecret}}")})
-	}
-	res.Handover = h
-	res.HandoverFormat = r.spec.Profile.Handover.Format
-	res.NextSteps = nil
-	for _, n := range r.spec.Profile.Handover.NextSteps {
-		res.NextSteps = append(res.NextSteps, profile.Render(n, lookup))
-	}
+	fillHandover(res, r.p.Spec, r.env.Cloud, r.p.KeptSecret, r.p.KeptCertificate)
 }
 
-func (r *applyRun) vars(res *output.Result) map[string]string {
-	v := map[string]string{
-		"clientId":      res.ClientID,
-		"tenantId":      res.TenantID,
-		"tenantDomain":  res.TenantDomain,
-		"cloud":         r.env.Cloud.Name,
-		"cloudTitle":    r.env.Cloud.Title,
-		"displayName":   res.DisplayName,
-		"authorityHost": r.env.Cloud.AuthorityHost,
-		"graphEndpoint": r.env.Cloud.GraphEndpoint,
+func (r *run) appObject() graph.Application {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.app
+}
+
+func (r *run) principal() (graph.ServicePrincipal, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sp == nil {
+		return graph.ServicePrincipal{}, errors.New("the app has no service principal")
 	}
+	return *r.sp, nil
+}
+
+func (r *run) resource(appID string) (graph.ServicePrincipal, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sp, ok := r.resources[strings.ToLower(appID)]
+	if !ok {
+		return sp, fmt.Errorf("the tenant has no %s service principal", resourceName(appID))
+	}
+	return sp, nil
+}
+
+// --- the payloads: one per kind of step ---
+
+// offlineOnly stands in for the payload of an offline plan's step, which
+// orders the plan into rounds but is never applied.
+type offlineOnly struct{}
+
+func (offlineOnly) apply(context.Context, *run, *Step) (string, error) {
+	return "", errors.New("a plan made without reading the tenant cannot be applied")
+}
+
+// appCreate creates the app registration with its lists (POST /applications).
+type appCreate struct{ app graph.Application }
+
+func (a *appCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	app, err := r.env.Graph.CreateApplication(ctx, a.app)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.app = app
+	r.recordApp()
+	r.mu.Unlock()
+	return "client ID " + app.AppID, nil
+}
+
+// appUpdate changes the app registration and its lists in one PATCH.
+type appUpdate struct {
+	update graph.ApplicationUpdate
+	// own are the changes to the app itself (name, account type, ID
+	// tokens), in words; the changes to its lists are steps of their own.
+	own []string
+}
+
+func (a *appUpdate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	return "", r.env.Graph.UpdateApplication(ctx, r.appObject().ID, a.update)
+}
+
+// resourceCreate adds a Microsoft API's service principal to the tenant.
+type resourceCreate struct{ appID, name string }
+
+func (a *resourceCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	sp, err := r.env.Graph.CreateServicePrincipal(ctx, a.appID, nil)
+	if graph.IsConflict(err) {
+		sp, err = r.env.Graph.ServicePrincipalByAppID(ctx, a.appID)
+	}
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.resources[strings.ToLower(a.appID)] = sp
+	r.mu.Unlock()
+	return "", nil
+}
+
+// spCreate creates the app's service principal (enterprise application).
+type spCreate struct{ tags []string }
+
+func (a *spCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	appID := r.appObject().AppID
+	sp, err := r.env.Graph.CreateServicePrincipal(ctx, appID, a.tags)
+	if graph.IsConflict(err) {
+		// Created by a retried request, or by someone else in the meantime.
+		sp, err = r.env.Graph.ServicePrincipalByAppID(ctx, appID)
+	}
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.sp = &sp
+	r.res.ServicePrincipalID = sp.ID
+	r.mu.Unlock()
+	return "", nil
+}
+
+// secretCreate adds a client secret and hands it over at once.
+type secretCreate struct {
+	name string
+	end  time.Time
+}
+
+func (a *secretCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	// Once requested, the secret must reach the user: the request is not
+	// cancelled by Ctrl-C, only bounded in time.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	defer cancel()
+	pc, err := r.env.Graph.AddPassword(sctx, r.appObject().ID, a.name, a.end)
+	if err != nil {
+		return "", err
+	}
+	exp := pc.EndDateTime.UTC()
+	r.mu.Lock()
+	r.res.ClientSecret = pc.SecretText
+	r.res.ClientSecretKeyID = pc.KeyID
+	r.res.ClientSecretExpiresAt = &exp
+	r.mu.Unlock()
+	if r.env.OnSecret != nil {
+		r.env.OnSecret(r.snapshot())
+	}
+	return "expires " + exp.Format("2006-01-02"), nil
+}
+
+// keyPairCreate generates the key pair in memory, before any tenant write.
+type keyPairCreate struct {
+	subject  string
+	lifetime profile.Lifetime
+}
+
+func (a *keyPairCreate) apply(_ context.Context, r *run, _ *Step) (string, error) {
+	kp, err := certs.Generate(a.subject, a.lifetime.AddTo(r.now).Sub(r.now), r.now)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.keyPair = kp
+	r.mu.Unlock()
+	return "thumbprint " + kp.Thumbprint, nil
+}
+
+// generatedFiles is where a generated key pair is written, and the
+// password of its PFX ("" for none).
+type generatedFiles struct {
+	dir, base string
+	force     bool
+	password  string
+}
+
+// certUpload adds a certificate to the app, keeping its others: the one
+// from --certificate-file, or the generated one (its files written first,
+// so that the app never trusts a key nobody has).
+type certUpload struct {
+	file      *certCandidate
+	generated *generatedFiles
+}
+
+func (a *certUpload) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	var cert *certs.Certificate
+	wrote := ""
+	if a.file != nil {
+		cert = a.file.cert
+	} else {
+		r.mu.Lock()
+		kp := r.keyPair
+		r.mu.Unlock()
+		kp.PFXPassword = a.generated.password
+		w, err := kp.WriteFiles(a.generated.dir, a.generated.base, a.generated.force)
+		if err != nil {
+			return "", fmt.Errorf("writing the key pair: %w", err)
+		}
+		r.mu.Lock()
+		r.res.CertificateKeyPath, r.res.CertificateCertPath, r.res.CertificatePFXPath = w.KeyPath, w.CertPath, w.PFXPath
+		r.res.CertificateBundlePath = w.BundlePath
+		r.res.CertificatePFXProtected = a.generated.password != ""
+		r.mu.Unlock()
+		cert = &kp.Certificate
+		wrote = "wrote " + w.KeyPath + " (0600), " + w.CertPath + ", " + w.PFXPath + ", " + w.BundlePath + "; "
+	}
+	app := r.appObject()
+	keys := app.KeyCredentials
+	if len(keys) > 0 {
+		// PATCH replaces the collection: read the existing certificates with
+		// their keys so that none is dropped.
+		full, err := r.env.Graph.ApplicationByID(ctx, app.ID)
+		if err != nil {
+			return "", fmt.Errorf("%sreading the app's certificates: %w", wrote, err)
+		}
+		keys = full.KeyCredentials
+	}
+	newKey := graph.KeyCredential{
+		DisplayName:         fmt.Sprintf("entra-link %s %s", r.p.Spec.Profile.ID, r.now.Format("2006-01-02")),
+		Type:                "AsymmetricX509Cert",
+		Usage:               "Verify",
+		Key:                 cert.DER,
+		CustomKeyIdentifier: cert.CustomKeyIdentifier(),
+		StartDateTime:       cert.NotBefore,
+		EndDateTime:         cert.NotAfter,
+	}
+	all := append(append([]graph.KeyCredential(nil), keys...), newKey)
+	if err := r.env.Graph.UpdateApplication(ctx, app.ID, graph.ApplicationUpdate{KeyCredentials: &all}); err != nil {
+		return "", fmt.Errorf("%suploading the certificate: %w", wrote, err)
+	}
+	end := cert.NotAfter.UTC()
+	r.mu.Lock()
+	r.res.CertificateThumbprint = cert.Thumbprint
+	r.res.CertificateExpiresAt = &end
+	r.mu.Unlock()
+	return fmt.Sprintf("%sthumbprint %s, expires %s", wrote, cert.Thumbprint, end.Format("2006-01-02")), nil
+}
+
+// consentCreate grants an application permission (an app role assignment).
+type consentCreate struct {
+	perm   profile.Permission
+	roleID string
+}
+
+func (a *consentCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	res, err := r.resource(a.perm.ResourceAppID)
+	if err != nil {
+		return "", err
+	}
+	sp, err := r.principal()
+	if err != nil {
+		return "", err
+	}
+	_, err = r.env.Graph.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: sp.ID, ResourceID: res.ID, AppRoleID: a.roleID})
 	switch {
-	case res.ClientSecret != "":
-		v["clientSecret"] = res.ClientSecret
-	case r.spec.Credential == profile.CredentialSecret:
-		v["clientSecret"] = "(unchanged: the secret stored earlier; not shown again)"
-	default:
-		v["clientSecret"] = "(none)"
+	case err == nil, graph.IsConflict(err):
+		return "", nil
+	case graph.IsForbidden(err):
+		return "", &pendingError{reason: "admin consent for the application permissions", words: "not allowed for the signed-in identity (see consentUrl)", consent: true}
 	}
-	if r.secretExpiry != nil {
-		v["clientSecretExpiresAt"] = r.secretExpiry.Format("2006-01-02")
+	return "", err
+}
+
+// consentRemove revokes an application permission (setup --prune).
+type consentRemove struct{ resourceID, assignmentID string }
+
+func (a *consentRemove) apply(ctx context.Context, r *run, s *Step) (string, error) {
+	err := r.env.Graph.DeleteAppRoleAssignment(ctx, a.resourceID, a.assignmentID)
+	switch {
+	case err == nil, graph.IsNotFound(err):
+		return "", nil
+	case graph.IsForbidden(err):
+		why := "a Global Administrator or Privileged Role Administrator must remove the consent for " + s.Target
+		return "", &pendingError{reason: why, words: "not allowed for the signed-in identity"}
 	}
-	if res.CertificateThumbprint != "" {
-		v["certificateThumbprint"] = res.CertificateThumbprint
+	return "", err
+}
+
+// grantApply creates or changes the tenant-wide delegated grant on one
+// resource, to exactly its scopes.
+type grantApply struct {
+	resourceAppID string
+	existingID    string
+	scopes        []string
+}
+
+func (a *grantApply) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	res, err := r.resource(a.resourceAppID)
+	if err != nil {
+		return "", err
 	}
-	if res.CertificateExpiresAt != nil {
-		v["certificateExpiresAt"] = res.CertificateExpiresAt.Format("2006-01-02")
+	sp, err := r.principal()
+	if err != nil {
+		return "", err
 	}
-	return v
+	scope := strings.Join(a.scopes, " ")
+	if a.existingID != "" {
+		err = r.env.Graph.UpdatePermissionGrantScope(ctx, a.existingID, scope)
+	} else {
+		_, err = r.env.Graph.CreatePermissionGrant(ctx, graph.PermissionGrant{ClientID: sp.ID, ConsentType: "AllPrincipals", ResourceID: res.ID, Scope: scope})
+		if graph.IsConflict(err) {
+			err = mergeAfterConflict(ctx, r.env.Graph, sp.ID, res.ID, a.scopes)
+		}
+	}
+	if graph.IsForbidden(err) {
+		return "", &pendingError{reason: "tenant-wide consent for the delegated permissions", words: "not allowed for the signed-in identity (see consentUrl)", consent: true}
+	}
+	return "", err
+}
+
+// mergeAfterConflict handles a grant that appeared between our read and
+// our create (or a create that was retried after succeeding): its scopes
+// are widened, never narrowed.
+func mergeAfterConflict(ctx context.Context, g graph.API, clientID, resourceID string, scopes []string) error {
+	grants, err := g.PermissionGrants(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	for _, gr := range grants {
+		if strings.EqualFold(gr.ResourceID, resourceID) && gr.ConsentType == "AllPrincipals" {
+			have := strings.Fields(gr.Scope)
+			all := union(have, scopes)
+			if len(all) == len(have) {
+				return nil
+			}
+			return g.UpdatePermissionGrantScope(ctx, gr.ID, strings.Join(all, " "))
+		}
+	}
+	return errors.New("the delegated permission grant conflicts with one that cannot be found")
+}
+
+// grantRemove deletes a tenant-wide grant the profile does not ask for.
+type grantRemove struct{ grantID string }
+
+func (a *grantRemove) apply(ctx context.Context, r *run, s *Step) (string, error) {
+	err := r.env.Graph.DeletePermissionGrant(ctx, a.grantID)
+	switch {
+	case err == nil, graph.IsNotFound(err):
+		return "", nil
+	case graph.IsForbidden(err):
+		return "", &pendingError{reason: "an admin who may manage consent must remove " + s.Target, words: "not allowed for the signed-in identity"}
+	}
+	return "", err
+}
+
+// roleAssign assigns a directory role to the app, tenant-wide.
+type roleAssign struct{ role profile.Role }
+
+func (a *roleAssign) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	sp, err := r.principal()
+	if err != nil {
+		return "", err
+	}
+	_, err = r.env.Graph.AssignDirectoryRole(ctx, sp.ID, a.role.TemplateID)
+	switch {
+	case err == nil, graph.IsConflict(err):
+		return "", nil
+	case graph.IsForbidden(err):
+		why := fmt.Sprintf("a Privileged Role Administrator must assign the %s role to the app (Entra admin center > Roles and administrators > %s > Add assignments)", a.role.Name, a.role.Name)
+		return "", &pendingError{reason: why, words: "not allowed for the signed-in identity"}
+	}
+	return "", err
+}
+
+// roleRemove removes a directory role assignment (setup --prune).
+type roleRemove struct{ assignmentID string }
+
+func (a *roleRemove) apply(ctx context.Context, r *run, s *Step) (string, error) {
+	err := r.env.Graph.DeleteRoleAssignment(ctx, a.assignmentID)
+	switch {
+	case err == nil, graph.IsNotFound(err):
+		return "", nil
+	case graph.IsForbidden(err):
+		return "", &pendingError{reason: "a Privileged Role Administrator must remove the " + strings.TrimPrefix(s.Target, "directory role ") + " role from the app", words: "not allowed for the signed-in identity"}
+	}
+	return "", err
+}
+
+// --- helpers ---
+
+func thumbprint(der []byte) string {
+	sum := sha1.Sum(der) //nolint:gosec // the thumbprint is defined as SHA-1
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+func keyThumbprint(k graph.KeyCredential) string {
+	if len(k.Key) > 0 {
+		return thumbprint(k.Key)
+	}
+	return strings.ToUpper(hex.EncodeToString(k.CustomKeyIdentifier))
 }
 
 func union(have, want []string) []string {
 	out := append([]string(nil), have...)
 	for _, w := range want {
 		found := false
-		for _, h := range have {
+		for _, h := range out {
 			if strings.EqualFold(h, w) {
 				found = true
 				break
@@ -1009,34 +807,4 @@ func sameSet(a, b []string) bool {
 	sort.Strings(x)
 	sort.Strings(y)
 	return slices.Equal(x, y)
-}
-
-func sameAccess(a, b []graph.RequiredResourceAccess) bool {
-	flat := func(rs []graph.RequiredResourceAccess) []string {
-		var out []string
-		for _, r := range rs {
-			for _, ra := range r.ResourceAccess {
-				out = append(out, strings.ToLower(r.ResourceAppID+"/"+ra.Type+"/"+ra.ID))
-			}
-		}
-		return out
-	}
-	return sameSet(flat(a), flat(b))
-}
-
-var stepRank = map[string]int{
-	ActFindOrCreateApp: 0, ActCreateApp: 0, ActUpdateApp: 0, ActServicePrincipal: 1,
-	ActAddSecret: 2, ActGenerateCert: 2, ActUploadCertificate: 3,
-	ActGrantAppRole: 4, ActGrantDelegated: 5, ActAssignRole: 6,
-}
-
-// sortSteps puts steps in plan order; concurrent steps finish in any order.
-func sortSteps(steps []output.Step) {
-	sort.SliceStable(steps, func(i, j int) bool {
-		ri, rj := stepRank[steps[i].Action], stepRank[steps[j].Action]
-		if ri != rj {
-			return ri < rj
-		}
-		return steps[i].Target < steps[j].Target
-	})
 }

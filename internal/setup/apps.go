@@ -7,10 +7,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/profile"
 )
 
@@ -69,10 +69,9 @@ func FindApp(ctx context.Context, g graph.API, sel Selector) (*FoundApp, error) 
 	// message better when no tagged app matches.
 	var tagged, named []graph.Application
 	var tagErr, nameErr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); tagged, tagErr = g.ApplicationsByTag(ctx, profile.Tag) }()
-	go func() { defer wg.Done(); named, nameErr = g.ApplicationsByName(ctx, name) }()
+	var wg crash.Group
+	wg.Go(func() { tagged, tagErr = g.ApplicationsByTag(ctx, profile.Tag) })
+	wg.Go(func() { named, nameErr = g.ApplicationsByName(ctx, name) })
 	wg.Wait()
 	if tagErr != nil {
 		return nil, fmt.Errorf("looking for the apps entra-link made: %w", tagErr)
@@ -239,11 +238,10 @@ func ListApps(ctx context.Context, env *Env) (*AppList, error) {
 		apps          []graph.Application
 		org           graph.Organization
 		appsErr, oErr error
-		wg            sync.WaitGroup
+		wg            crash.Group
 	)
-	wg.Add(2)
-	go func() { defer wg.Done(); apps, appsErr = env.Graph.ApplicationsByTag(ctx, profile.Tag) }()
-	go func() { defer wg.Done(); org, oErr = tenantOf(ctx, env.Graph) }()
+	wg.Go(func() { apps, appsErr = env.Graph.ApplicationsByTag(ctx, profile.Tag) })
+	wg.Go(func() { org, oErr = tenantOf(ctx, env.Graph) })
 	wg.Wait()
 	if appsErr != nil {
 		return nil, fmt.Errorf("listing the apps entra-link made: %w", appsErr)
@@ -262,9 +260,7 @@ func ListApps(ctx context.Context, env *Env) (*AppList, error) {
 			Profile: profile.ProfileFromTags(a.Tags), Features: profile.FeaturesFromTags(a.Tags),
 			CreatedDateTime: a.CreatedDateTime.UTC(), Credentials: len(creds), NearestExpiry: nearestExpiry(creds, now),
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -280,7 +276,7 @@ func ListApps(ctx context.Context, env *Env) (*AppList, error) {
 			default:
 				errs[i] = fmt.Errorf("looking up the service principal of %q: %w", a.DisplayName, err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, e := range errs {
@@ -300,15 +296,21 @@ func ListApps(ctx context.Context, env *Env) (*AppList, error) {
 
 // future is a value being read concurrently.
 type future[T any] struct {
-	done chan struct{}
-	v    T
-	err  error
+	done  chan struct{}
+	v     T
+	err   error
+	panic *crash.Panic // raised by get
 }
 
 func goFuture[T any](fn func() (T, error)) *future[T] {
 	f := &future[T]{done: make(chan struct{})}
 	go func() {
 		defer close(f.done)
+		defer func() {
+			if v := recover(); v != nil {
+				f.panic = crash.Recovered(v)
+			}
+		}()
 		f.v, f.err = fn()
 	}()
 	return f
@@ -316,6 +318,9 @@ func goFuture[T any](fn func() (T, error)) *future[T] {
 
 func (f *future[T]) get() (T, error) {
 	<-f.done
+	if f.panic != nil {
+		panic(f.panic)
+	}
 	return f.v, f.err
 }
 
@@ -344,6 +349,14 @@ func (p *prefetch) servicePrincipal(ctx context.Context, g graph.API, appID stri
 		return p.sp.get()
 	}
 	return lookupSP(ctx, g, appID)
+}
+
+// spFuture is the prefetched read of appID's service principal, or nil.
+func (p *prefetch) spFuture(appID string) *future[*graph.ServicePrincipal] {
+	if p != nil && p.sp != nil && strings.EqualFold(p.appID, appID) {
+		return p.sp
+	}
+	return nil
 }
 
 func (p *prefetch) tenant(ctx context.Context, g graph.API) (graph.Organization, error) {

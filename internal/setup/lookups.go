@@ -3,6 +3,8 @@ package setup
 import (
 	"fmt"
 	"sync"
+
+	"github.com/entra-link/entra-link/internal/crash"
 )
 
 // lookups runs independent Graph reads concurrently, so that they cost one
@@ -10,17 +12,13 @@ import (
 // they write with mu.
 type lookups struct {
 	mu   sync.Mutex
-	wg   sync.WaitGroup
+	wg   crash.Group
 	errs []error
 }
 
 // do runs fn in its own goroutine.
 func (l *lookups) do(fn func()) {
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		fn()
-	}()
+	l.wg.Go(fn)
 }
 
 // fail records that the lookup described by what failed.

@@ -46,6 +46,8 @@ type Env struct {
 
 // Event is one progress report.
 type Event struct {
+	// ID is the plan step's ID ("" for events outside a plan).
+	ID     string
 	Action string
 	Target string
 	// Status is "running" while the step runs, then one of the output.Step* statuses.
@@ -68,23 +70,50 @@ func (e *Env) emit(ev Event) {
 	}
 }
 
-// Tenant is what preflight learned about the tenant and the signed-in identity.
+// Tenant is what preflight learned about the tenant, the signed-in
+// identity and the app as it is: everything a plan is computed from.
 type Tenant struct {
 	Org      graph.Organization
 	Identity graph.Identity
 	// RoleNames are the identity's directory roles, by name.
 	RoleNames []string
 	roleIDs   []string
-	// Resources are the resource APIs' service principals, by appId.
+	// Resources are the resource APIs' service principals, by appId (lower
+	// case): the ones the profile needs and the ones the app requests.
 	Resources map[string]graph.ServicePrincipal
 	// App is the existing app to configure, or nil.
 	App *graph.Application
+	// AppState is what the tenant holds for App.
+	AppState
 	// Lookalikes are apps with the same display name that entra-link did not create.
 	Lookalikes []graph.Application
 	Can        Capabilities
 	// Warnings are things the user should know that do not stop the run.
 	Warnings   []string
 	orgUnknown bool
+}
+
+// AppState is what the tenant holds for one app: its service principal and
+// the consents, grants and directory roles that holds. What the signed-in
+// identity may not read is named in Unread instead of failing the read.
+type AppState struct {
+	SP              *graph.ServicePrincipal
+	Assignments     []graph.AppRoleAssignment
+	Grants          []graph.PermissionGrant
+	RoleAssignments []graph.RoleAssignment
+	// Unread says, by step kind, what could not be read and why, in words.
+	Unread map[Kind]string
+}
+
+// Managed reports whether entra-link manages the app: it carries the tag.
+func (t *Tenant) Managed() bool {
+	return t.App != nil && slices.Contains(t.App.Tags, profile.Tag)
+}
+
+// resource returns the service principal of a resource API.
+func (t *Tenant) resource(appID string) (graph.ServicePrincipal, bool) {
+	sp, ok := t.Resources[strings.ToLower(appID)]
+	return sp, ok
 }
 
 // Capabilities says what the signed-in identity may do.
@@ -195,9 +224,11 @@ type ForbiddenError struct{ Msg string }
 
 func (e *ForbiddenError) Error() string { return e.Msg }
 
-// Preflight reads, in one round of concurrent requests, everything setup
-// needs to know before changing anything: the tenant, the identity's roles,
-// the existing app and the resource service principals.
+// Preflight reads everything a plan needs before anything changes: in one
+// round of concurrent requests the tenant, the identity's roles, the app
+// (by --app-id, or by its entra-link tags) and the resource APIs; then,
+// for an existing app, its service principal and what that holds. A fresh
+// setup costs one round trip.
 func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) {
 	id, err := env.Graph.WhoAmI(ctx)
 	if err != nil {
@@ -240,38 +271,48 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 			if cr, ok := catalog.RoleByTemplateID(r.RoleTemplateID); ok {
 				name = cr.Name
 			} else if name == "" {
-				name = "custom role " + r.RoleTemplateID
+				name = "a custom directory role"
 			}
 			t.RoleNames = append(t.RoleNames, name)
 		}
 		l.mu.Unlock()
 	})
-	resources := map[string]bool{}
-	for _, p := range s.Permissions {
-		resources[p.ResourceAppID] = true
-	}
-	for appID := range resources {
-		l.do(func() {
-			sp, err := env.Graph.ServicePrincipalByAppID(ctx, appID)
-			if err != nil {
-				if graph.IsNotFound(err) {
-					return // created on apply
-				}
-				l.fail("looking up the "+resourceName(appID)+" service principal", err)
-				return
+	read := map[string]bool{}
+	readResources := func(l *lookups, appIDs []string) {
+		for _, appID := range appIDs {
+			appID = strings.ToLower(appID)
+			if read[appID] {
+				continue
 			}
-			l.mu.Lock()
-			t.Resources[appID] = sp
-			l.mu.Unlock()
-		})
+			read[appID] = true
+			l.do(func() {
+				sp, err := lookupSP(ctx, env.Graph, appID)
+				if err != nil {
+					l.fail("looking up the "+resourceName(appID)+" service principal", err)
+					return
+				}
+				if sp != nil {
+					l.mu.Lock()
+					t.Resources[appID] = *sp
+					l.mu.Unlock()
+				}
+			})
+		}
 	}
+	var specResources []string
+	for _, p := range s.Permissions {
+		specResources = append(specResources, p.ResourceAppID)
+	}
+	readResources(&l, specResources)
 	var tagged, named []graph.Application
+	var spByAppID *future[*graph.ServicePrincipal]
 	if s.AppID != "" {
+		spByAppID = goFuture(func() (*graph.ServicePrincipal, error) { return lookupSP(ctx, env.Graph, s.AppID) })
 		l.do(func() {
 			app, err := env.Graph.ApplicationByAppID(ctx, s.AppID)
 			if err != nil {
 				if graph.IsNotFound(err) {
-					l.fail("--app-id", &UsageError{Msg: fmt.Sprintf("--app-id %s: no application with this application (client) ID exists in the tenant", s.AppID)})
+					l.fail("--app-id", &UsageError{Msg: fmt.Sprintf("--app-id %s: no application with this application (client) ID exists in the tenant (nothing was changed)", s.AppID)})
 					return
 				}
 				l.fail("looking up --app-id "+s.AppID, err)
@@ -303,16 +344,8 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 			l.mu.Unlock()
 		})
 	}
-	errs := l.wait()
-	if len(errs) > 0 {
-		// A usage problem (bad --app-id) is the most useful thing to report.
-		for _, e := range errs {
-			var ue *UsageError
-			if errors.As(e, &ue) {
-				return nil, ue
-			}
-		}
-		return nil, errors.Join(errs...)
+	if err := readErrors(t, l.wait()); err != nil {
+		return nil, err
 	}
 
 	if s.AppID == "" {
@@ -331,7 +364,7 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 			for _, a := range mine {
 				ids = append(ids, a.AppID)
 			}
-			return nil, &UsageError{Msg: fmt.Sprintf("%d apps named %q were made by entra-link for profile %s (%s); say which one with --app-id",
+			return nil, &UsageError{Msg: fmt.Sprintf("%d apps named %q were made by entra-link for profile %s (%s); say which one with --app-id (nothing was changed)",
 				len(mine), s.DisplayName, s.Profile.ID, strings.Join(ids, ", "))}
 		}
 		for _, a := range named {
@@ -341,22 +374,22 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 		}
 	}
 
-	// Entra accepts an https identifier URI only on a verified domain (or a
-	// subdomain of one): say so now rather than fail half-way.
-	for _, h := range s.VerifiedDomainHosts {
-		if t.orgUnknown {
-			t.Warnings = append(t.Warnings, fmt.Sprintf("could not check that %s is a verified domain of the tenant; Entra refuses the app if it is not", h))
-			continue
+	if t.App != nil {
+		// The app's service principal and what it holds, and the resource
+		// APIs it requests (to name its permissions in words).
+		var l2 lookups
+		var more []string
+		for _, rra := range t.App.RequiredResourceAccess {
+			more = append(more, rra.ResourceAppID)
 		}
-		if !verifiedHost(t.Org, h) {
-			names := make([]string, 0, len(t.Org.VerifiedDomains))
-			for _, d := range t.Org.VerifiedDomains {
-				names = append(names, d.Name)
-			}
-			return nil, &UsageError{Msg: fmt.Sprintf("%s is not a verified domain of the tenant %s, and Entra only accepts an https Application ID URI on a verified domain (or a subdomain of one). Verified domains: %s. Verify the domain (Entra admin center > Domain names) or use a server URL on one of these; nothing was changed.",
-				h, tenantLabel(t.Org), strings.Join(names, ", "))}
+		readResources(&l2, more)
+		st, err := readAppState(ctx, env.Graph, t.App.AppID, spByAppID)
+		if err := readErrors(t, append(l2.wait(), errOrNil(err)...)); err != nil {
+			return nil, err
 		}
+		t.AppState = *st
 	}
+
 	t.Can = capabilities(t.Identity, t.roleIDs)
 	if !t.Can.CreateApps {
 		what := "create or change app registrations"
@@ -364,14 +397,134 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 		if t.Identity.AppOnly {
 			need = "the Application.ReadWrite.All application permission"
 		}
-		have := "no directory role"
-		if len(t.RoleNames) > 0 {
-			have = strings.Join(t.RoleNames, ", ")
-		}
-		return nil, &ForbiddenError{Msg: fmt.Sprintf("the signed-in identity cannot %s: that needs %s; it has %s. Nothing was changed.", what, need, have)}
+		return nil, &ForbiddenError{Msg: fmt.Sprintf("the signed-in identity cannot %s: that needs %s; %s. Nothing was changed.", what, need, t.has())}
 	}
 	env.emit(Event{Action: "preflight", Target: fmt.Sprintf("signed in as %s to %s", identityLabel(t.Identity), tenantLabel(t.Org)), Status: "done"})
 	return t, nil
+}
+
+func errOrNil(err error) []error {
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// has says what the signed-in identity holds, in words.
+func (t *Tenant) has() string {
+	roles := "no directory role"
+	if len(t.RoleNames) > 0 {
+		roles = strings.Join(t.RoleNames, ", ")
+	}
+	if t.Identity.AppOnly {
+		return fmt.Sprintf("the signed-in app has %s and the application permissions %s", roles, listOrNone(t.Identity.Roles))
+	}
+	return "you have " + roles
+}
+
+// readErrors turns the errors of a round of reads into one: a usage
+// problem as it is, reads the identity may not make as one sentence in
+// words (never a stack of raw 403s), anything else joined.
+func readErrors(t *Tenant, errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, e := range errs {
+		var ue *UsageError
+		if errors.As(e, &ue) {
+			return ue
+		}
+	}
+	forbidden := 0
+	for _, e := range errs {
+		if graph.IsForbidden(e) {
+			forbidden++
+		}
+	}
+	if forbidden > 0 {
+		need := "Application.Read.All or Application.ReadWrite.All"
+		if !t.Identity.AppOnly {
+			need = "the Application.ReadWrite.All scope and the Application Administrator, Cloud Application Administrator or Global Administrator role"
+		}
+		return &ForbiddenError{Msg: fmt.Sprintf("the signed-in identity may not read app registrations and enterprise applications, which setup must see before it changes anything: that needs %s; %s. Nothing was changed.",
+			need, t.has())}
+	}
+	return errors.Join(errs...)
+}
+
+// readAppState reads, concurrently, the app's service principal (sp, when
+// already being read, else looked up) and, once it is known, its app role
+// assignments, delegated grants and directory role assignments. A read
+// the identity may not make is recorded in Unread, not failed.
+func readAppState(ctx context.Context, g graph.API, appID string, sp *future[*graph.ServicePrincipal]) (*AppState, error) {
+	var principal *graph.ServicePrincipal
+	var err error
+	if sp != nil {
+		principal, err = sp.get()
+	} else {
+		principal, err = lookupSP(ctx, g, appID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up the app's service principal: %w", err)
+	}
+	return readHoldings(ctx, g, principal)
+}
+
+// readHoldings reads what principal holds (nothing when it is nil).
+func readHoldings(ctx context.Context, g graph.API, principal *graph.ServicePrincipal) (*AppState, error) {
+	st := &AppState{SP: principal, Unread: map[Kind]string{}}
+	if principal == nil {
+		return st, nil
+	}
+	var l lookups
+	unread := func(k Kind, what, need string) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		st.Unread[k] = fmt.Sprintf("the signed-in identity may not read the app's %s (that needs %s)", what, need)
+	}
+	l.do(func() {
+		a, err := g.AppRoleAssignments(ctx, principal.ID)
+		switch {
+		case graph.IsForbidden(err):
+			unread(KindConsent, "admin consents", "Application.Read.All or AppRoleAssignment.ReadWrite.All")
+		case err != nil:
+			l.fail("reading the app's consented application permissions", err)
+		default:
+			l.mu.Lock()
+			st.Assignments = a
+			l.mu.Unlock()
+		}
+	})
+	l.do(func() {
+		gr, err := g.PermissionGrants(ctx, principal.ID)
+		switch {
+		case graph.IsForbidden(err):
+			unread(KindGrant, "delegated permission grants", "DelegatedPermissionGrant.Read.All")
+		case err != nil:
+			l.fail("reading the app's delegated permission grants", err)
+		default:
+			l.mu.Lock()
+			st.Grants = gr
+			l.mu.Unlock()
+		}
+	})
+	l.do(func() {
+		ra, err := g.RoleAssignments(ctx, principal.ID)
+		switch {
+		case graph.IsForbidden(err):
+			unread(KindRole, "directory role assignments", "RoleManagement.Read.Directory")
+		case err != nil:
+			l.fail("reading the app's directory roles", err)
+		default:
+			l.mu.Lock()
+			st.RoleAssignments = ra
+			l.mu.Unlock()
+		}
+	})
+	if errs := l.wait(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return st, nil
 }
 
 // verifiedHost reports whether host is a verified domain of org or a subdomain of one.

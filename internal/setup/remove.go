@@ -8,17 +8,12 @@ import (
 	"sync"
 
 	"github.com/entra-link/entra-link/graph"
-	"github.com/entra-link/entra-link/internal/catalog"
+	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/output"
 )
 
-// Step actions of delete.
 const (
-	ActRemoveAppRole   = "remove-admin-consent"
-	ActRemoveGrant     = "remove-delegated-consent"
-	ActRemoveRole      = "remove-directory-role"
-	ActDeleteSP        = "delete-service-principal"
-	ActDeleteApp       = "delete-app"
 	recycleBinDays     = 30
 	deletedAppsPortal  = "Entra admin center > Identity > Applications > App registrations > Deleted applications"
 	restoreRequestTmpl = "POST %s/v1.0/directory/deletedItems/%s/restore"
@@ -67,6 +62,7 @@ type Removed struct {
 // DeleteResult is delete's outcome: JSON as is, text through the CLI.
 type DeleteResult struct {
 	Sandbox    bool   `json:"sandbox,omitempty"`
+	DryRun     bool   `json:"dryRun,omitempty"`
 	Deleted    bool   `json:"deleted"`
 	Cloud      string `json:"cloud"`
 	TenantID   string `json:"tenantId,omitempty"`
@@ -78,9 +74,11 @@ type DeleteResult struct {
 	CreatedByEntraLink bool          `json:"createdByEntraLink"`
 	Removed            Removed       `json:"removed"`
 	Steps              []output.Step `json:"steps"`
-	RecycleBin         *RecycleBin   `json:"recycleBin,omitempty"`
-	Warnings           []string      `json:"warnings,omitempty"`
-	Error              string        `json:"error,omitempty"`
+	// Plan is the plan of a dry run.
+	Plan       []output.Step `json:"plan,omitempty"`
+	RecycleBin *RecycleBin   `json:"recycleBin,omitempty"`
+	Warnings   []string      `json:"warnings,omitempty"`
+	Error      string        `json:"error,omitempty"`
 }
 
 // PrepareDeletion finds the app and everything that goes with it; it
@@ -95,53 +93,98 @@ func PrepareDeletion(ctx context.Context, env *Env, req DeleteRequest) (*Deletio
 	if id, err := env.Graph.WhoAmI(ctx); err == nil && id.AppOnly && strings.EqualFold(id.ClientAppID, found.App.AppID) {
 		return nil, &UsageError{Msg: fmt.Sprintf("%s is the app entra-link is signed in as; it cannot delete itself (nothing was changed)", found.Label())}
 	}
-	st, err := readTenantState(ctx, env, found.App, nil, pre)
+	t, err := readTenantFor(ctx, env, found.App, nil, pre)
 	if err != nil {
 		return nil, err
 	}
-	d := &Deletion{Found: found, Org: st.org, SP: st.sp, Assignments: st.assignments, Grants: st.grants, RoleAssignments: st.roleAssigns,
+	for _, k := range []Kind{KindConsent, KindGrant, KindRole} {
+		if u := t.Unread[k]; u != "" {
+			return nil, &ForbiddenError{Msg: u + "; delete removes what the app holds before the app itself, so it must see it. Nothing was changed."}
+		}
+	}
+	d := &Deletion{Found: found, Org: t.Org, SP: t.SP, Assignments: t.Assignments, Grants: t.Grants, RoleAssignments: t.RoleAssignments,
 		req: req, names: map[string]string{}}
 	if !found.Tagged {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("%s was not made by entra-link (it carries no entra-link tags); it is deleted because --app-id names it", found.Label()))
 	}
-	byObjectID := map[string]string{}
-	for appID, sp := range st.resources {
-		byObjectID[strings.ToLower(sp.ID)] = appID
-	}
-	v := &verifier{st: st}
+	b := &planner{p: &Plan{}, t: t}
 	for _, a := range d.Assignments {
-		name := "app role " + a.AppRoleID
-		if appID, ok := byObjectID[strings.ToLower(a.ResourceID)]; ok {
-			name = strings.Replace(v.permissionName(appID, "Role", a.AppRoleID), " · application · ", " · ", 1)
-		}
-		d.names[a.ID] = name
+		resAppID, resName := b.resourceByObjectID(a.ResourceID)
+		d.names[a.ID] = b.appRoleName(resAppID, resName, a.AppRoleID)
 	}
 	for _, g := range d.Grants {
-		res := "resource " + g.ResourceID
-		if appID, ok := byObjectID[strings.ToLower(g.ResourceID)]; ok {
-			res = resourceName(appID)
-		}
+		_, res := b.resourceByObjectID(g.ResourceID)
 		who := "all users"
 		if g.ConsentType != "AllPrincipals" {
-			who = "user " + g.PrincipalID
+			who = "one user"
 		}
 		d.names[g.ID] = fmt.Sprintf("%s · %s (for %s)", res, g.Scope, who)
 	}
 	for _, r := range d.RoleAssignments {
-		d.names[r.ID] = roleName(r)
+		d.names[r.ID] = roleWords(r)
 	}
 	return d, nil
 }
 
-func roleName(r graph.RoleAssignment) string {
-	name := r.RoleDefinitionID
-	if cr, ok := catalog.RoleByTemplateID(r.RoleDefinitionID); ok {
-		name = cr.Name
+// Plan is what the delete does, step by step: consents, grants and
+// directory roles (round 1), the service principal (round 2), the app
+// (round 3).
+func (d *Deletion) Plan() *Plan {
+	app := d.Found.App
+	p := &Plan{Title: "Delete " + app.DisplayName, Product: app.DisplayName}
+	add := func(id string, kind Kind, round int, target string, after ...string) {
+		p.Steps = append(p.Steps, &Step{ID: id, Kind: kind, Action: ActRemove, Round: round, Target: target, After: after})
 	}
-	if r.DirectoryScopeID != "" && r.DirectoryScopeID != "/" {
-		name += " (scope " + r.DirectoryScopeID + ")"
+	var first []string
+	for _, a := range d.Assignments {
+		add("consent/"+a.ID, KindConsent, 1, "admin consent "+d.names[a.ID])
+		first = append(first, "consent/"+a.ID)
 	}
-	return name
+	for _, g := range d.Grants {
+		add("grant/"+g.ID, KindGrant, 1, "delegated consent "+d.names[g.ID])
+		first = append(first, "grant/"+g.ID)
+	}
+	for _, r := range d.RoleAssignments {
+		add("role/"+r.ID, KindRole, 1, "directory role "+d.names[r.ID])
+		first = append(first, "role/"+r.ID)
+	}
+	sort.SliceStable(p.Steps, func(i, j int) bool {
+		if p.Steps[i].Kind != p.Steps[j].Kind {
+			return false
+		}
+		return p.Steps[i].Target < p.Steps[j].Target
+	})
+	round := 1
+	if len(first) > 0 {
+		round = 2
+	}
+	appAfter := first
+	if d.SP != nil {
+		add("sp", KindServicePrincipal, round, fmt.Sprintf("enterprise application (service principal) of %q", app.DisplayName), first...)
+		appAfter = []string{"sp"}
+		round++
+	}
+	add("app", KindApp, round, fmt.Sprintf("app registration %q (client ID %s)", app.DisplayName, app.AppID), appAfter...)
+	last := p.Step("app")
+	last.Detail = fmt.Sprintf("to the recycle bin (restorable for %d days); its %d client secret(s) and %d certificate(s) stop working at once",
+		recycleBinDays, len(app.PasswordCredentials), len(app.KeyCredentials))
+	p.rounds = round
+	return p
+}
+
+// DryRunResult is what delete --dry-run reports: the plan, nothing changed.
+func (d *Deletion) DryRunResult(c cloud.Cloud) *DeleteResult {
+	app := d.Found.App
+	res := &DeleteResult{
+		DryRun: true, Sandbox: d.req.Sandbox, Cloud: c.Name, TenantID: d.Org.ID, TenantName: d.Org.DisplayName,
+		App:     AppRef{DisplayName: app.DisplayName, ClientID: app.AppID, ApplicationObjectID: app.ID, Tags: append([]string{}, app.Tags...)},
+		Profile: d.Found.ProfileID, CreatedByEntraLink: d.Found.Tagged, Steps: []output.Step{}, Plan: d.Plan().Output(),
+		Warnings: append([]string(nil), d.Warnings...),
+	}
+	if d.SP != nil {
+		res.App.ServicePrincipalID = d.SP.ID
+	}
+	return res
 }
 
 func (d *Deletion) sortedNames(ids []string) []string {
@@ -200,12 +243,14 @@ func countLine(n int, what string, names []string) string {
 	return s
 }
 
-// Apply deletes, in three rounds: the service principal's consents, grants
-// and directory roles (concurrently), then the service principal, then
-// the app. It stops at the first round that fails, so the app is never
-// deleted while something it held is left behind unreported.
+// Apply carries out the delete's plan, round by round: the service
+// principal's consents, grants and directory roles (concurrently), then the
+// service principal, then the app. It stops after the first round that
+// fails, so the app is never deleted while something it held is left
+// behind unreported.
 func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 	app := d.Found.App
+	plan := d.Plan()
 	res := &DeleteResult{
 		Sandbox: d.req.Sandbox, Cloud: env.Cloud.Name, TenantID: d.Org.ID, TenantName: d.Org.DisplayName,
 		App:     AppRef{DisplayName: app.DisplayName, ClientID: app.AppID, ApplicationObjectID: app.ID, Tags: append([]string{}, app.Tags...)},
@@ -215,35 +260,90 @@ func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 	if d.SP != nil {
 		res.App.ServicePrincipalID = d.SP.ID
 	}
+	type action struct {
+		do      func(context.Context) error
+		counter *int
+	}
+	actions := map[string]action{}
+	for _, a := range d.Assignments {
+		actions["consent/"+a.ID] = action{func(ctx context.Context) error { return env.Graph.DeleteAppRoleAssignment(ctx, a.ResourceID, a.ID) }, &res.Removed.AppRoleAssignments}
+	}
+	for _, g := range d.Grants {
+		actions["grant/"+g.ID] = action{func(ctx context.Context) error { return env.Graph.DeletePermissionGrant(ctx, g.ID) }, &res.Removed.PermissionGrants}
+	}
+	for _, r := range d.RoleAssignments {
+		actions["role/"+r.ID] = action{func(ctx context.Context) error { return env.Graph.DeleteRoleAssignment(ctx, r.ID) }, &res.Removed.RoleAssignments}
+	}
+	if d.SP != nil {
+		actions["sp"] = action{func(ctx context.Context) error { return env.Graph.DeleteServicePrincipal(ctx, d.SP.ID) }, nil}
+	}
+	actions["app"] = action{func(ctx context.Context) error { return env.Graph.DeleteApplication(ctx, app.ID) }, nil}
+
 	var mu sync.Mutex
 	var failed []error
-	step := func(action, target, status, detail string) {
+	status := map[string][2]string{}
+	set := func(s *Step, st, outcome string) {
 		mu.Lock()
-		res.Steps = append(res.Steps, output.Step{Action: action, Target: target, Status: status, Detail: detail})
+		status[s.ID] = [2]string{st, outcome}
 		mu.Unlock()
-		env.emit(Event{Action: action, Target: target, Status: status, Detail: detail})
+		env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: st, Detail: outcome})
 	}
-	do := func(action, target string, counter *int, fn func() error) {
-		env.emit(Event{Action: action, Target: target, Status: StatusRunning})
-		err := fn()
-		switch {
-		case err == nil || graph.IsNotFound(err):
-			// Gone already (a retried request, or someone else) is as good.
-			mu.Lock()
-			if counter != nil {
-				*counter++
+	stoppedAt := 0
+	for round := 1; round <= plan.rounds; round++ {
+		if ctx.Err() != nil {
+			stoppedAt = round
+			break
+		}
+		var g crash.Group // errgroup would let a panic end the process before the secret is delivered
+		for _, s := range plan.Steps {
+			if s.Round != round {
+				continue
 			}
-			mu.Unlock()
-			step(action, target, output.StepDone, "")
-		default:
-			step(action, target, output.StepFailed, err.Error())
-			mu.Lock()
-			failed = append(failed, fmt.Errorf("%s %s: %w", action, target, err))
-			mu.Unlock()
+			g.Go(func() {
+				a := actions[s.ID]
+				env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: StatusRunning})
+				err := a.do(ctx)
+				switch {
+				case err == nil || graph.IsNotFound(err):
+					// Gone already (a retried request, or someone else) is as good.
+					mu.Lock()
+					if a.counter != nil {
+						*a.counter++
+					}
+					mu.Unlock()
+					set(s, output.StepDone, "")
+				case ctx.Err() != nil:
+					set(s, output.StepInterrupted, "the run was stopped while this step was in flight")
+				default:
+					set(s, output.StepFailed, err.Error())
+					mu.Lock()
+					failed = append(failed, fmt.Errorf("removing %s: %w", s.Target, err))
+					mu.Unlock()
+				}
+			})
+		}
+		g.Wait()
+		if len(failed) > 0 || ctx.Err() != nil {
+			stoppedAt = round
+			break
 		}
 	}
-	stop := func(what string) (*DeleteResult, error) {
-		sortDeleteSteps(res.Steps)
+	res.Steps = plan.Output()
+	for i, s := range plan.Steps {
+		if st, ok := status[s.ID]; ok {
+			res.Steps[i].Status, res.Steps[i].Outcome = st[0], st[1]
+		} else {
+			res.Steps[i].Status = output.StepNotRun
+		}
+	}
+	if stoppedAt > 0 {
+		what := fmt.Sprintf("The app %q and its service principal were not deleted; the steps marked done were. Run the same command again (signed in as a Global Administrator or Privileged Role Administrator if access was denied).", app.DisplayName)
+		switch plan.Step(stoppedStep(plan, stoppedAt)).Kind {
+		case KindServicePrincipal:
+			what = fmt.Sprintf("The app %q was not deleted; run the same command again.", app.DisplayName)
+		case KindApp:
+			what = fmt.Sprintf("The service principal was deleted but the app %q was not; run the same command again.", app.DisplayName)
+		}
 		if ctx.Err() != nil {
 			res.Error = "interrupted: " + what
 			return res, ctx.Err()
@@ -251,55 +351,6 @@ func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 		se := &StepsError{Failed: failed}
 		res.Error = se.Error() + ". " + what
 		return res, se
-	}
-
-	// Round 1: consents, grants and directory roles.
-	var wg sync.WaitGroup
-	run := func(action, target string, counter *int, fn func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if ctx.Err() != nil {
-				step(action, target, output.StepNotRun, "")
-				return
-			}
-			do(action, target, counter, func() error { return fn(ctx) })
-		}()
-	}
-	for _, a := range d.Assignments {
-		run(ActRemoveAppRole, d.names[a.ID], &res.Removed.AppRoleAssignments, func(ctx context.Context) error {
-			return env.Graph.DeleteAppRoleAssignment(ctx, a.ResourceID, a.ID)
-		})
-	}
-	for _, g := range d.Grants {
-		run(ActRemoveGrant, d.names[g.ID], &res.Removed.PermissionGrants, func(ctx context.Context) error {
-			return env.Graph.DeletePermissionGrant(ctx, g.ID)
-		})
-	}
-	for _, r := range d.RoleAssignments {
-		run(ActRemoveRole, d.names[r.ID], &res.Removed.RoleAssignments, func(ctx context.Context) error {
-			return env.Graph.DeleteRoleAssignment(ctx, r.ID)
-		})
-	}
-	wg.Wait()
-	if len(failed) > 0 || ctx.Err() != nil {
-		return stop(fmt.Sprintf("The app %q and its service principal were not deleted; the steps marked done were. Run the same command again (signed in as a Global Administrator or Privileged Role Administrator if access was denied).", app.DisplayName))
-	}
-
-	// Round 2: the service principal.
-	if d.SP != nil {
-		do(ActDeleteSP, d.SP.ID, nil, func() error { return env.Graph.DeleteServicePrincipal(ctx, d.SP.ID) })
-		if len(failed) > 0 || ctx.Err() != nil {
-			return stop(fmt.Sprintf("The app %q was not deleted; run the same command again.", app.DisplayName))
-		}
-	}
-
-	// Round 3: the app (to the recycle bin).
-	do(ActDeleteApp, fmt.Sprintf("%q (client ID %s)", app.DisplayName, app.AppID), nil, func() error {
-		return env.Graph.DeleteApplication(ctx, app.ID)
-	})
-	if len(failed) > 0 {
-		return stop(fmt.Sprintf("The service principal was deleted but the app %q was not; run the same command again.", app.DisplayName))
 	}
 	res.Deleted = true
 	res.Removed.Secrets = len(app.PasswordCredentials)
@@ -314,19 +365,15 @@ func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 		RestoreRequest: fmt.Sprintf(restoreRequestTmpl, strings.TrimRight(env.Cloud.GraphEndpoint, "/"), app.ID),
 		AfterRestore:   "restoring brings back the app registration only: " + after,
 	}
-	sortDeleteSteps(res.Steps)
 	return res, nil
 }
 
-var deleteRank = map[string]int{ActRemoveAppRole: 0, ActRemoveGrant: 1, ActRemoveRole: 2, ActDeleteSP: 3, ActDeleteApp: 4}
-
-// sortDeleteSteps puts concurrent steps in a stable order.
-func sortDeleteSteps(steps []output.Step) {
-	sort.SliceStable(steps, func(i, j int) bool {
-		ri, rj := deleteRank[steps[i].Action], deleteRank[steps[j].Action]
-		if ri != rj {
-			return ri < rj
+// stoppedStep is a step of the round where the delete stopped.
+func stoppedStep(p *Plan, round int) string {
+	for _, s := range p.Steps {
+		if s.Round == round {
+			return s.ID
 		}
-		return steps[i].Target < steps[j].Target
-	})
+	}
+	return "app"
 }

@@ -4,20 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
-)
-
-// Step actions of rotate-secret (besides ActAddSecret).
-const (
-	ActProveSecret  = "prove-client-secret"
-	ActRemoveSecret = "remove-client-secret"
 )
 
 // Lifetimes for apps that record no profile: the built-in profiles'
@@ -26,10 +21,6 @@ var (
 	defaultSecretLifetime = profile.Lifetime{N: 1, Unit: 'y'}
 	maxSecretLifetime     = profile.Lifetime{N: 2, Unit: 'y'}
 )
-
-// addPasswordTimeout bounds the addPassword request, which runs outside the
-// caller's cancellation (see Rotation.Apply).
-const addPasswordTimeout = 2 * time.Minute
 
 // RotateRequest is what rotate-secret was asked to do.
 type RotateRequest struct {
@@ -129,11 +120,10 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 	}
 	ro.Others = append([]graph.PasswordCredential(nil), found.App.PasswordCredentials...)
 
-	var wg sync.WaitGroup
+	var wg crash.Group
 	var spErr, orgErr error
-	wg.Add(2)
-	go func() { defer wg.Done(); ro.SP, spErr = pre.servicePrincipal(ctx, env.Graph, found.App.AppID) }()
-	go func() { defer wg.Done(); ro.Org, orgErr = pre.tenant(ctx, env.Graph) }()
+	wg.Go(func() { ro.SP, spErr = pre.servicePrincipal(ctx, env.Graph, found.App.AppID) })
+	wg.Go(func() { ro.Org, orgErr = pre.tenant(ctx, env.Graph) })
 	wg.Wait()
 	if spErr != nil {
 		return nil, fmt.Errorf("looking up the app's service principal: %w", spErr)
@@ -174,6 +164,48 @@ func (ro *Rotation) Summary() []string {
 	return lines
 }
 
+// Plan is what the rotation does, step by step: the new secret, its proof
+// and each old secret retired or kept.
+func (ro *Rotation) Plan() *Plan {
+	p := &Plan{Title: "New client secret for " + ro.Found.App.DisplayName, Product: ro.Profile.Product}
+	target := "client secret for " + ro.Found.Label()
+	p.Steps = append(p.Steps, &Step{ID: "secret", Kind: KindClientSecret, Action: ActCreate, Round: 1, Target: target,
+		Detail: fmt.Sprintf("valid %s (until %s)", ro.Lifetime.Human(), ro.Expiry.Format("2006-01-02"))})
+	if ro.req.RemoveOld {
+		p.Steps = append(p.Steps, &Step{ID: "proof", Kind: KindProof, Action: ActCheck, Round: 2, Target: "the new client secret works",
+			Detail: "obtain a token with it before any old secret is removed", After: []string{"secret"}})
+	}
+	for _, o := range ro.Others {
+		st := &Step{ID: "old/" + o.KeyID, Kind: KindClientSecret, Target: secretLabel(o)}
+		if ro.req.RemoveOld {
+			st.Action, st.Round, st.After = ActRemove, 3, []string{"proof"}
+			st.Detail = fmt.Sprintf("expires %s; retired once the new secret has obtained a token", o.EndDateTime.UTC().Format("2006-01-02"))
+		} else {
+			st.Action = ActKeep
+			st.Detail = fmt.Sprintf("expires %s; keeps working (--remove-old retires it once the new one works)", o.EndDateTime.UTC().Format("2006-01-02"))
+		}
+		p.Steps = append(p.Steps, st)
+	}
+	p.rounds = 1
+	if ro.req.RemoveOld {
+		p.rounds = 3
+	}
+	return p
+}
+
+func secretLabel(pc graph.PasswordCredential) string {
+	return CredentialInfo{Kind: KindSecret, KeyID: pc.KeyID, Hint: pc.Hint}.Label()
+}
+
+// DryRunResult is the rotation's plan as a result (nothing changed).
+func (ro *Rotation) DryRunResult(c cloud.Cloud) *output.Result {
+	return &output.Result{
+		DryRun: true, Sandbox: ro.req.Sandbox, Profile: ro.Profile.ID, Product: ro.Profile.Product, Cloud: c.Name,
+		TenantName: ro.Org.DisplayName, TenantDomain: ro.Org.InitialDomain(), DisplayName: ro.Found.App.DisplayName,
+		ClientID: ro.Found.App.AppID, Plan: ro.Plan().Output(), Warnings: append([]string(nil), ro.Warnings...),
+	}
+}
+
 func secretList(pcs []graph.PasswordCredential) string {
 	parts := make([]string, 0, len(pcs))
 	for _, pc := range pcs {
@@ -196,13 +228,15 @@ func (e *ProofError) Error() string {
 
 func (e *ProofError) Unwrap() error { return e.Err }
 
-// Apply adds the secret and, with RemoveOld, proves it and retires the
-// others. The result is handed to Env.OnSecret as soon as the secret
-// exists and is returned whatever happens after; an error says what did
-// not happen. An error before the secret exists returns no result.
+// Apply carries out the rotation's plan: it adds the secret and, with
+// RemoveOld, proves it and retires the others. The result is handed to
+// Env.OnSecret as soon as the secret exists and is returned whatever
+// happens after; an error says what did not happen. An error before the
+// secret exists returns no result.
 func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error) {
 	app := ro.Found.App
 	p := ro.Profile
+	plan := ro.Plan()
 	res := &output.Result{
 		Sandbox:             ro.req.Sandbox,
 		Profile:             p.ID,
@@ -212,7 +246,7 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 		TenantName:          ro.Org.DisplayName,
 		TenantDomain:        ro.Org.InitialDomain(),
 		DisplayName:         app.DisplayName,
-		Title:               "New client secret for " + app.DisplayName,
+		Title:               plan.Title,
 		ClientID:            app.AppID,
 		ApplicationObjectID: app.ID,
 		PortalURL:           env.Cloud.PortalAppURL(app.AppID),
@@ -225,15 +259,37 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 		res.AuthorityHost = env.Cloud.AuthorityHost
 	}
 	var mu sync.Mutex
-	step := func(action, target, status, detail string) {
+	status := map[string][2]string{}
+	set := func(id, st, outcome string) {
+		s := plan.Step(id)
 		mu.Lock()
-		res.Steps = append(res.Steps, output.Step{Action: action, Target: target, Status: status, Detail: detail})
+		status[id] = [2]string{st, outcome}
 		mu.Unlock()
-		env.emit(Event{Action: action, Target: target, Status: status, Detail: detail})
+		env.emit(Event{ID: id, Action: string(s.Action), Target: s.Target, Status: st, Detail: outcome})
+	}
+	steps := func() []output.Step {
+		mu.Lock()
+		defer mu.Unlock()
+		out := plan.Output()
+		for i, s := range plan.Steps {
+			st, ok := status[s.ID]
+			switch {
+			case ok:
+				out[i].Status, out[i].Outcome = st[0], st[1]
+			case s.Action == ActKeep:
+				out[i].Status = output.StepSkipped
+			default:
+				out[i].Status = output.StepNotRun
+			}
+			if s.Action == ActCheck && out[i].Status == output.StepOK {
+				out[i].Status = output.StepDone
+			}
+		}
+		return out
 	}
 
-	target := "client secret for " + ro.Found.Label()
-	env.emit(Event{Action: ActAddSecret, Target: target, Status: StatusRunning})
+	secret := plan.Step("secret")
+	env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: StatusRunning})
 	name := fmt.Sprintf("entra-link rotate-secret %s", ro.now.Format("2006-01-02 15:04 UTC"))
 	// Once requested, the secret must reach the user: Ctrl-C does not
 	// cancel the request, only the time limit does.
@@ -241,19 +297,20 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	pc, err := env.Graph.AddPassword(sctx, app.ID, name, ro.Expiry)
 	cancel()
 	if err != nil {
-		env.emit(Event{Action: ActAddSecret, Target: target, Status: output.StepFailed, Detail: err.Error()})
+		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
 		return nil, fmt.Errorf("adding the client secret: %w (no secret was added; nothing was changed)", err)
 	}
 	exp := pc.EndDateTime.UTC()
 	res.ClientSecret = pc.SecretText
 	res.ClientSecretKeyID = pc.KeyID
 	res.ClientSecretExpiresAt = &exp
-	ro.fillHandover(env, res, exp)
-	step(ActAddSecret, target, output.StepDone, "expires "+exp.Format("2006-01-02"))
+	ro.fillHandover(env, res)
+	set("secret", output.StepDone, "expires "+exp.Format("2006-01-02"))
 	if !ro.req.RemoveOld && len(ro.Others) > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, remove them in the Entra admin center: App registrations > %s > Certificates & secrets.",
 			len(ro.Others), secretList(ro.Others), p.Product, app.DisplayName))
 	}
+	res.Steps = steps()
 	if env.OnSecret != nil {
 		env.OnSecret(snapshotResult(res, &mu))
 	}
@@ -262,59 +319,59 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	}
 	if ctx.Err() != nil {
 		res.Error = "interrupted before the new secret was proven: the new secret was added and delivered; the old secrets were kept"
-		step(ActProveSecret, "new client secret", output.StepNotRun, "")
+		res.Steps = steps()
 		return res, ctx.Err()
 	}
 
-	env.emit(Event{Action: ActProveSecret, Target: "new client secret", Status: StatusRunning, Detail: "obtaining a token with it"})
+	proof := plan.Step("proof")
+	env.emit(Event{ID: proof.ID, Action: string(proof.Action), Target: proof.Target, Status: StatusRunning, Detail: "obtaining a token with it"})
 	if err := ro.req.Prove(ctx, app.AppID, pc.SecretText); err != nil {
 		if ctx.Err() != nil {
 			res.Error = "interrupted while proving the new secret: the new secret was added and delivered; the old secrets were kept"
-			step(ActProveSecret, "new client secret", output.StepNotRun, "interrupted")
+			set("proof", output.StepInterrupted, "the run was stopped while this step was in flight")
+			res.Steps = steps()
 			return res, ctx.Err()
 		}
-		step(ActProveSecret, "new client secret", output.StepFailed, err.Error())
+		set("proof", output.StepFailed, err.Error())
 		for _, o := range ro.Others {
-			step(ActRemoveSecret, CredentialInfo{Kind: KindSecret, KeyID: o.KeyID, Hint: o.Hint}.Label(), output.StepNotRun, "kept: the new secret was not proven")
+			set("old/"+o.KeyID, output.StepNotRun, "kept: the new secret was not proven")
 		}
 		pe := &ProofError{Err: err, Kept: len(ro.Others)}
 		res.Error = pe.Error() + fmt.Sprintf(". Check that the new secret works, then remove the old ones in the Entra admin center: App registrations > %s > Certificates & secrets.", app.DisplayName)
+		res.Steps = steps()
 		return res, pe
 	}
-	step(ActProveSecret, "new client secret", output.StepDone, "a token was obtained with it")
+	set("proof", output.StepDone, "a token was obtained with it")
 
 	var failed []error
-	var wg sync.WaitGroup
+	var removing crash.Group
 	for _, o := range ro.Others {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			label := CredentialInfo{Kind: KindSecret, KeyID: o.KeyID, Hint: o.Hint}.Label()
-			env.emit(Event{Action: ActRemoveSecret, Target: label, Status: StatusRunning})
+		removing.Go(func() {
+			id := "old/" + o.KeyID
+			s := plan.Step(id)
+			env.emit(Event{ID: id, Action: string(s.Action), Target: s.Target, Status: StatusRunning})
 			err := env.Graph.RemovePassword(ctx, app.ID, o.KeyID)
-			if err != nil && !graph.IsNotFound(err) {
-				step(ActRemoveSecret, label, output.StepFailed, err.Error())
+			switch {
+			case err == nil || graph.IsNotFound(err):
+				set(id, output.StepDone, "removed")
+			case ctx.Err() != nil:
+				set(id, output.StepInterrupted, "the run was stopped while this step was in flight")
+			default:
+				set(id, output.StepFailed, err.Error())
 				mu.Lock()
-				failed = append(failed, fmt.Errorf("removing %s: %w", label, err))
+				failed = append(failed, fmt.Errorf("removing %s: %w", s.Target, err))
 				mu.Unlock()
-				return
 			}
-			step(ActRemoveSecret, label, output.StepDone, "removed")
-		}()
+		})
 	}
-	wg.Wait()
-	// Removals finish in any order; report them in a stable one.
-	k := 0
-	for k < len(res.Steps) && res.Steps[k].Action != ActRemoveSecret {
-		k++
-	}
-	removals := res.Steps[k:]
-	sort.Slice(removals, func(i, j int) bool { return removals[i].Target < removals[j].Target })
-	if len(failed) > 0 {
+	removing.Wait()
+	res.Steps = steps()
+	if len(failed) > 0 || ctx.Err() != nil {
 		se := &StepsError{Failed: failed}
 		res.Error = fmt.Sprintf("the new secret works and was delivered, but %d old secret(s) could not be removed: %v. Remove them in the Entra admin center: App registrations > %s > Certificates & secrets.",
 			len(failed), se, app.DisplayName)
 		if ctx.Err() != nil {
+			res.Error = "interrupted while retiring the old secrets: the new secret works and was delivered; the steps marked done were applied"
 			return res, ctx.Err()
 		}
 		return res, se
@@ -323,17 +380,13 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 }
 
 // fillHandover renders the product's hand-over fields with the new secret.
-func (ro *Rotation) fillHandover(env *Env, res *output.Result, exp time.Time) {
+func (ro *Rotation) fillHandover(env *Env, res *output.Result) {
 	values := map[string][]string{}
 	if ro.Profile.ID != "" {
 		values = inferValues(ro.Profile, ro.Found.App)
 	}
-	r := &applyRun{
-		env:          env,
-		spec:         &profile.Spec{Profile: ro.Profile, Credential: profile.CredentialSecret, Values: values, DisplayName: ro.Found.App.DisplayName},
-		secretExpiry: &exp,
-	}
-	r.fillHandover(res)
+	spec := &profile.Spec{Profile: ro.Profile, Credential: profile.CredentialSecret, Values: values, DisplayName: ro.Found.App.DisplayName}
+	fillHandover(res, spec, env.Cloud, nil, nil)
 }
 
 func snapshotResult(res *output.Result, mu *sync.Mutex) *output.Result {

@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -100,12 +101,14 @@ func TestVerifyHealthyProfiles(t *testing.T) {
 		values   map[string][]string
 		want     []string // check names that must be there and ok
 	}{
-		{"relution", nil, relutionURL, []string{"permission Microsoft Graph · application · Device.ReadWrite.All", "Relution server URL", "ID token issuance"}},
+		{"relution", nil, relutionURL, []string{"API permission Microsoft Graph · application · Device.ReadWrite.All", "admin consent Microsoft Graph · Device.ReadWrite.All",
+			"identifier URI https://relution.contoso.com", "redirect URI https://relution.contoso.com", `app registration "Relution"`}},
 		{"hire2retire", []string{"exchange"}, nil, []string{"directory role User Administrator", "directory role Exchange Administrator",
-			"permission Office 365 Exchange Online · application · Exchange.ManageAsApp", "certificate ABCD"}},
-		{"entitle", nil, nil, []string{"permission Microsoft Graph · application · RoleManagement.ReadWrite.Directory"}},
-		{"unify", nil, map[string][]string{"redirect-uri": {"https://a.example.com/cb", "https://b.example.com/cb"}}, []string{"permission Microsoft Graph · delegated · offline_access", "Redirect URI"}},
-		{"roger365", nil, nil, []string{"permission Microsoft Graph · application · User.Read.All", "client secret abc… (key ID p1)"}},
+			"API permission Office 365 Exchange Online · application · Exchange.ManageAsApp", "admin consent Office 365 Exchange Online · Exchange.ManageAsApp", "certificate ABCD"}},
+		{"entitle", nil, nil, []string{"API permission Microsoft Graph · application · RoleManagement.ReadWrite.Directory", "admin consent Microsoft Graph · RoleManagement.ReadWrite.Directory"}},
+		{"unify", nil, map[string][]string{"redirect-uri": {"https://a.example.com/cb", "https://b.example.com/cb"}}, []string{"API permission Microsoft Graph · delegated · offline_access",
+			"tenant-wide consent Microsoft Graph · offline_access User.ReadWrite.All Group.ReadWrite.All People.Read.All", "redirect URI https://a.example.com/cb", "redirect URI https://b.example.com/cb"}},
+		{"roger365", nil, nil, []string{"API permission Microsoft Graph · application · User.Read.All", "client secret abc… (key ID p1)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.id, func(t *testing.T) {
@@ -118,7 +121,8 @@ func TestVerifyHealthyProfiles(t *testing.T) {
 			if !rep.Healthy || len(rep.Problems) != 0 || len(rep.Warnings) != 0 {
 				t.Fatalf("not healthy: problems %v warnings %v", rep.Problems, rep.Warnings)
 			}
-			for _, n := range append(tc.want, "app registration", "service principal", "account type", "no unexpected permissions") {
+			p, _ := profile.Builtin(tc.id)
+			for _, n := range append(tc.want, "entra-link tags", fmt.Sprintf("enterprise application (service principal) for %q", p.DisplayName)) {
 				if c := check(rep, n); c == nil || c.Status != CheckOK {
 					t.Errorf("check %q = %+v, want ok", n, c)
 				}
@@ -129,6 +133,11 @@ func TestVerifyHealthyProfiles(t *testing.T) {
 			if w := g.changes(); len(w) != 0 {
 				t.Errorf("verify changed the tenant: %v", w)
 			}
+			for _, s := range rep.Plan {
+				if s.Action != "keep" {
+					t.Errorf("a healthy app's plan has only keep steps: %+v", s)
+				}
+			}
 		})
 	}
 }
@@ -136,6 +145,7 @@ func TestVerifyHealthyProfiles(t *testing.T) {
 func TestVerifyFindsProblems(t *testing.T) {
 	day := 24 * time.Hour
 	setupFix := "entra-link setup --profile relution --app-id a1 --server-url https://relution.contoso.com --yes"
+	pruneFix := "entra-link setup --profile relution --app-id a1 --server-url https://relution.contoso.com --prune --yes"
 	cases := []struct {
 		name     string
 		breakIt  func(g *fakeGraph, app *graph.Application)
@@ -148,40 +158,49 @@ func TestVerifyFindsProblems(t *testing.T) {
 	}{
 		{"consent removed", func(g *fakeGraph, _ *graph.Application) {
 			g.assignments["sp1"] = g.assignments["sp1"][1:]
-		}, 30, "permission Microsoft Graph · application · User.Read.All", CheckProblem, "requested, but admin consent is missing", setupFix, false},
+		}, 30, "admin consent Microsoft Graph · User.Read.All", CheckProblem, "admin consent is missing", setupFix, false},
 		{"permission no longer requested", func(_ *fakeGraph, app *graph.Application) {
 			app.RequiredResourceAccess[0].ResourceAccess = app.RequiredResourceAccess[0].ResourceAccess[1:]
-		}, 30, "permission Microsoft Graph · application · User.Read.All", CheckProblem, "consented, but missing from the app's requested", setupFix, false},
+		}, 30, "API permission Microsoft Graph · application · User.Read.All", CheckProblem, "not among the app's requested API permissions", setupFix, false},
 		{"extra requested permission", func(_ *fakeGraph, app *graph.Application) {
 			p, _ := catalog.ResourceByAppID(catalog.GraphAppID).Permission("Mail.Send", catalog.Application)
 			app.RequiredResourceAccess[0].ResourceAccess = append(app.RequiredResourceAccess[0].ResourceAccess, graph.ResourceAccess{ID: p.ID, Type: "Role"})
-		}, 30, "no unexpected permissions", CheckProblem, "requested: Microsoft Graph · application · Mail.Send", setupFix, false},
+		}, 30, "API permission Microsoft Graph · application · Mail.Send", CheckProblem, "Relution does not need it", pruneFix, false},
 		{"extra consented permission", func(g *fakeGraph, _ *graph.Application) {
 			p, _ := catalog.ResourceByAppID(catalog.GraphAppID).Permission("Mail.Send", catalog.Application)
 			g.assignments["sp1"] = append(g.assignments["sp1"], graph.AppRoleAssignment{ID: "x", PrincipalID: "sp1", ResourceID: "graph-sp", AppRoleID: p.ID})
-		}, 30, "no unexpected permissions", CheckProblem, "consented: Microsoft Graph · application · Mail.Send", setupFix + " (sets the requested", false},
+		}, 30, "admin consent Microsoft Graph · Mail.Send", CheckProblem, "Relution does not need it", pruneFix, false},
 		{"extra directory role", func(g *fakeGraph, _ *graph.Application) {
 			g.roles["sp1"] = append(g.roles["sp1"], graph.RoleAssignment{ID: "ga", PrincipalID: "sp1", RoleDefinitionID: "62e90394-69f5-4237-9190-012177145e10", DirectoryScopeID: "/"})
-		}, 30, "no unexpected directory roles", CheckProblem, "Global Administrator", "remove the assignment", false},
+		}, 30, "directory role Global Administrator", CheckProblem, "Relution does not need it", pruneFix, false},
+		{"extra scoped role assignment", func(g *fakeGraph, _ *graph.Application) {
+			g.roles["sp1"] = append(g.roles["sp1"], graph.RoleAssignment{ID: "ua", PrincipalID: "sp1", RoleDefinitionID: "fe930be7-5e62-47db-91af-98c3a49a38b1", DirectoryScopeID: "/administrativeUnits/123"})
+		}, 30, "directory role User Administrator (limited to part of the directory)", CheckProblem, "Relution does not need it", pruneFix, false},
 		{"no service principal", func(g *fakeGraph, _ *graph.Application) {
 			delete(g.sps, "a1")
-		}, 30, "service principal", CheckProblem, "no service principal", setupFix, false},
+		}, 30, `enterprise application (service principal) for "Relution"`, CheckProblem, "no service principal", setupFix, false},
 		{"redirect URI differs from the identifier URI", func(_ *fakeGraph, app *graph.Application) {
 			app.Web.RedirectURIs = []string{"https://other.contoso.com"}
-		}, 30, "Relution server URL", CheckProblem, "is not a web redirect URI", setupFix, false},
+		}, 30, "redirect URI https://relution.contoso.com", CheckProblem, "not among the app's web redirect URIs", setupFix, false},
+		{"stray redirect URI", func(_ *fakeGraph, app *graph.Application) {
+			app.Web.RedirectURIs = append(app.Web.RedirectURIs, "https://other.contoso.com")
+		}, 30, "redirect URI https://other.contoso.com", CheckProblem, "Relution does not need it", pruneFix, false},
+		{"stray identifier URI", func(_ *fakeGraph, app *graph.Application) {
+			app.IdentifierURIs = append(app.IdentifierURIs, "api://a1")
+		}, 30, "identifier URI api://a1", CheckProblem, "Relution does not need it", pruneFix, false},
 		{"identifier URI missing", func(_ *fakeGraph, app *graph.Application) {
 			app.IdentifierURIs, app.Web.RedirectURIs = nil, nil
-		}, 30, "Relution server URL", CheckProblem, "no identifier URI", "entra-link setup --profile relution --app-id a1 --server-url URL --yes", false},
+		}, 30, "identifier URI <--server-url>", CheckProblem, "the app has no Relution server URL", "entra-link setup --profile relution --app-id a1 --server-url URL --yes", false},
 		{"http server URL", func(_ *fakeGraph, app *graph.Application) {
 			app.IdentifierURIs = []string{"http://relution.contoso.com"}
 			app.Web.RedirectURIs = app.IdentifierURIs
-		}, 30, "Relution server URL", CheckProblem, "must be https", "entra-link setup", false},
+		}, 30, "Relution server URL", CheckProblem, "must be an https URL", "entra-link setup", false},
 		{"ID tokens switched on", func(_ *fakeGraph, app *graph.Application) {
 			app.Web.EnableIDTokenIssuance = true
-		}, 30, "ID token issuance", CheckProblem, "is on; Relution needs it off", setupFix, false},
+		}, 30, `app registration "Relution"`, CheckProblem, "ID token issuance on → off", setupFix, false},
 		{"wrong audience", func(_ *fakeGraph, app *graph.Application) {
 			app.SignInAudience = "AzureADMultipleOrgs"
-		}, 30, "account type", CheckProblem, "AzureADMultipleOrgs", "entra-link setup", false},
+		}, 30, `app registration "Relution"`, CheckProblem, "account type multi-tenant → single tenant", "entra-link setup", false},
 		{"secret within the warning window", func(_ *fakeGraph, app *graph.Application) {
 			app.PasswordCredentials[0].EndDateTime = now.Add(10 * day)
 		}, 30, "client secret abc… (key ID p1)", CheckProblem, "in 10 days, within --warn-days 30", "entra-link rotate-secret --app-id a1", false},
@@ -199,11 +218,10 @@ func TestVerifyFindsProblems(t *testing.T) {
 		{"no credential at all", func(_ *fakeGraph, app *graph.Application) {
 			app.PasswordCredentials = nil
 		}, 30, "valid credential", CheckProblem, "no valid client secret", "entra-link rotate-secret --app-id a1", false},
-		{"renamed app keeps its name in the fix", func(g *fakeGraph, app *graph.Application) {
+		{"renamed app: setup --app-id keeps the name", func(g *fakeGraph, app *graph.Application) {
 			app.DisplayName = "Relution Prod"
 			g.assignments["sp1"] = nil
-		}, 30, "permission Microsoft Graph · application · Device.ReadWrite.All", CheckProblem, "admin consent is missing",
-			"entra-link setup --profile relution --app-id a1 --name 'Relution Prod' --server-url", false},
+		}, 30, "admin consent Microsoft Graph · Device.ReadWrite.All", CheckProblem, "admin consent is missing", setupFix, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -244,7 +262,7 @@ func TestVerifyFixCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := check(rep, "directory role Exchange Administrator")
-	want := "entra-link setup --profile hire2retire --app-id a1 --with exchange --certificate-file CERTIFICATE.cer --yes --cloud usgov"
+	want := "entra-link setup --profile hire2retire --app-id a1 --with exchange --yes --cloud usgov"
 	if c == nil || c.Status != CheckProblem || c.Fix != want {
 		t.Errorf("check = %+v\nwant fix %q", c, want)
 	}
@@ -257,12 +275,12 @@ func TestVerifyFixCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = check(rep, "permission Microsoft Graph · delegated · People.Read.All")
-	want = "entra-link setup --profile unify --app-id a1 --audience multi-tenant --redirect-uri https://a.example.com/cb --redirect-uri https://b.example.com/cb --yes"
-	if c == nil || c.Status != CheckProblem || !strings.Contains(c.Detail, "tenant-wide admin consent is missing") || c.Fix != want {
+	c = check(rep, "tenant-wide consent Microsoft Graph · offline_access User.ReadWrite.All Group.ReadWrite.All People.Read.All")
+	want = "entra-link setup --profile unify --app-id a1 --redirect-uri https://a.example.com/cb --redirect-uri https://b.example.com/cb --yes"
+	if c == nil || c.Status != CheckProblem || !strings.Contains(c.Detail, "lacks") || !strings.Contains(c.Detail, "People.Read.All") || c.Fix != want {
 		t.Errorf("check = %+v\nwant fix %q", c, want)
 	}
-	if a := check(rep, "account type"); a == nil || a.Status != CheckOK {
+	if a := check(rep, `app registration "Unify Integration"`); a == nil || a.Status != CheckOK {
 		t.Errorf("multi-tenant is one of Unify's audiences: %+v", a)
 	}
 }

@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNetnsRotateWizardRemoveOld types through the rotate-secret wizard in
+// an 80×24 tmux terminal, as an admin would: pick the app, keep the default
+// lifetime, retire the old secrets, confirm. The new secret must be proven
+// and the old one retired: the path that crashed with a nil HTTP client.
+func TestNetnsRotateWizardRemoveOld(t *testing.T) {
+	tn := startTenant(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		skipLoudly(t, "tmux is not installed (`make test` installs it on Debian)")
+	}
+	j := decodeJSON(t, tn.must(0, nil, "setup", "--profile", "entitle", "--auth", "env", "--yes", "--output", "json"))
+	appID, oldSecret := str(j, "clientId"), str(j, "clientSecret")
+
+	tm := &term{t: t, socket: fmt.Sprintf("entra-link-e2e-rotate-%d", os.Getpid())}
+	t.Cleanup(func() { _, _ = tm.tmux("kill-server") })
+	vars := tn.env(map[string]string{"TERM": "xterm-256color"})
+	sort.Strings(vars)
+	var quoted []string
+	for _, v := range vars {
+		quoted = append(quoted, fmt.Sprintf("%q", v))
+	}
+	script := fmt.Sprintf("cd %q && env -i %s %q rotate-secret --auth env; echo \"EXIT=$?\"; sleep 120",
+		tn.home, strings.Join(quoted, " "), tn.cli)
+	if out, err := tm.tmux("-f", "/dev/null", "new-session", "-d", "-s", "wizard", "-x", "80", "-y", "24", "sh", "-c", script); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	const step = 30 * time.Second
+	tm.waitFor(step, "Which app gets a new client secret?", "Entitle")
+	tm.keys("Enter")
+	tm.waitFor(step, "How long should the new secret be valid?")
+	tm.keys("Enter")
+	tm.waitFor(step, "Retire the old secrets once the new one works?", "Retire them", "Keep them")
+	tm.keys("y")
+	tm.waitFor(step, "Add the new secret?")
+	tm.keys("y")
+	tm.waitFor(step, "Leave? The client secret will not be shown again.")
+	screen := tm.screen(true)
+	mustContain(t, "the screen", screen, "✓ Check the new client secret works", "✓ Remove client secret")
+	m := regexp.MustCompile(`"secret": "([^"]+)"`).FindStringSubmatch(screen)
+	if m == nil {
+		t.Fatalf("the hand-over screen shows no secret:\n%s", redact(screen))
+	}
+	tm.keys("Enter")
+	tm.waitFor(step, "EXIT=0")
+
+	tn.proveSecret(appID, m[1])
+	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 {
+		t.Errorf("secrets %v after retiring the old ones, want only the new one", keys)
+	}
+	if err := tn.token(appID, oldSecret, globalLogin, globalScope); err == nil {
+		t.Error("the retired secret still gets tokens")
+	}
+}
