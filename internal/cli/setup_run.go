@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"sync"
 
 	"github.com/entra-link/entra-link/internal/certs"
@@ -394,29 +391,5 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 			line += st.Dim(" — " + ev.Detail)
 		}
 		sayLines(f.IO.ErrOut, line)
-	}
-}
-
-// confirm asks a yes/no question on stderr and reads the answer from stdin.
-func confirm(f *Factory, question string, def bool) (bool, error) {
-	hint := "[y/N]"
-	if def {
-		hint = "[Y/n]"
-	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s ", question, hint)
-	line, err := bufio.NewReader(f.IO.In).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, err
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "":
-		if errors.Is(err, io.EOF) {
-			return false, exit.WithCode(exit.Cancelled, errors.New("no answer; nothing was changed"))
-		}
-		return def, nil
-	case "y", "yes":
-		return true, nil
-	default:
-		return false, nil
 	}
 }
