@@ -45,6 +45,9 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	root.SetFlagErrorFunc(flagError)
 	// Help texts are written for 80 columns or more; they are re-wrapped to
 	// the terminal, examples' commands kept whole.
+	// Two spaces between a command's name and its summary, always: the
+	// summary column is what a wrapped summary continues under.
+	root.SetUsageTemplate(strings.ReplaceAll(root.UsageTemplate(), "{{rpad .Name .NamePadding }} {{.Short}}", "{{rpad .Name .NamePadding }}  {{.Short}}"))
 	defaultHelp := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
 		var buf bytes.Buffer

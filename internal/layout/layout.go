@@ -242,6 +242,10 @@ func continues(p, l string) bool {
 	if f := strings.Fields(t); len(f) > 0 && isMark(f[0]) {
 		return false
 	}
+	// A "label   value" row starts a line of its own (a table's next row).
+	if hangOf(lp) > ind {
+		return false
+	}
 	return ind == hangOf(pp)
 }
 

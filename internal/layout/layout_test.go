@@ -342,6 +342,11 @@ Examples:
 entra-link does in one run what a SaaS vendor's setup guide makes a Microsoft Entra
 admin click through.
 
+Available Commands:
+  apps           The apps entra-link made in a tenant
+  rotate-secret  Add a new client secret to an app (optionally retire the old ones)
+  sandbox        Run a local emulated tenant (Entra sign-in + Microsoft Graph) for trying entra-link
+
 Flags:
       --login-client-id string   public client app to sign in through (default: Microsoft Graph Command Line Tools)`
 	got := Reflow(help, 80)
@@ -369,6 +374,13 @@ Flags:
 		"",
 		"entra-link does in one run what a SaaS vendor's setup guide makes a Microsoft",
 		"Entra admin click through.",
+		"",
+		"Available Commands:",
+		"  apps           The apps entra-link made in a tenant",
+		"  rotate-secret  Add a new client secret to an app (optionally retire the old",
+		"                 ones)",
+		"  sandbox        Run a local emulated tenant (Entra sign-in + Microsoft Graph)",
+		"                 for trying entra-link",
 		"",
 		"Flags:",
 		"      --login-client-id string   public client app to sign in through (default:",
