@@ -526,7 +526,6 @@ func (o *SetupOptions) dryRunTenants(ctx context.Context, runs []*tenantRun, st 
 		ost := output.Style{Color: f.IO.ColorEnabled() && f.IO.IsStdoutTTY()}
 		printTenantsPlan(f.IO.Out, o, runs, ost)
 		fmt.Fprintln(f.IO.Out, "Dry run: nothing was changed. Run the same command without --dry-run to apply it.")
-		fmt.Fprintln(f.IO.Out)
 		printSummary(f.IO.Out, outs, true)
 	}
 	if code == exit.OK {
