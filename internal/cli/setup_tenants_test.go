@@ -103,32 +103,6 @@ func (tt *tenant) tokenIn(tenantID, clientID, secret string) error {
 	return err
 }
 
-// graphIn calls Microsoft Graph in one tenant as the bootstrap admin.
-func (tt *tenant) graphIn(tenantID, method, path string) (int, map[string]any) {
-	tt.t.Helper()
-	info := tt.sb.Tenant()
-	cred, err := azidentity.NewClientSecretCredential(tenantID, info.ClientID, info.ClientSecret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: policy.ClientOptions{Transport: &http.Client{Transport: tt.sb.Transport()}, Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: graphLogin}}})
-	if err != nil {
-		tt.t.Fatal(err)
-	}
-	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
-	if err != nil {
-		tt.t.Fatal(err)
-	}
-	req, _ := http.NewRequest(method, "https://graph.microsoft.com/v1.0"+path, nil)
-	req.Header.Set("Authorization", "Bearer "+tok.Token)
-	resp, err := (&http.Client{Transport: tt.sb.Transport()}).Do(req)
-	if err != nil {
-		tt.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	b, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(b, &body)
-	return resp.StatusCode, body
-}
-
 // refuseSignIn makes the tenant's token endpoint answer as Entra does
 // once a customer has removed the MSP's enterprise application: the app
 // is not found in that directory (AADSTS700016).
