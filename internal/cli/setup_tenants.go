@@ -15,6 +15,7 @@ import (
 	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/output"
+	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
 )
 
@@ -55,6 +56,7 @@ func (o *SetupOptions) validateSeveral() error {
 // tenantRun is one tenant of a run across several tenants.
 type tenantRun struct {
 	label string // the tenant as given
+	tag   string // the label, short, for the progress lines
 	o     *SetupOptions
 	fl    *setupFlow
 	early *earlyDelivery
@@ -171,8 +173,10 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 		}
 	}
 	runs := make([]*tenantRun, len(o.Targets))
+	tags := progressTags(o.Targets)
 	for i, t := range o.Targets {
 		runs[i] = newTenantRun(o, t)
+		runs[i].tag = tags[i]
 	}
 	defer func() {
 		for _, r := range runs {
@@ -226,16 +230,16 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 		// JSON object, with every secret the deliveries held.
 		atRescue(ctx, func() { finishAfterPanic(stream, runs) })
 	}
+	// report writes a tenant's outcome once; a tenant whose report did not
+	// get through (a panic) is reported again before the end.
 	report := func(r *tenantRun, ran bool) {
-		out := r.outcome(false)
 		r.mu.Lock()
-		done := r.reported
-		r.reported = true
-		err := r.err
+		done, err := r.reported, r.err
 		r.mu.Unlock()
 		if done {
 			return
 		}
+		out := r.outcome(false)
 		var ie *internalError
 		if errors.As(err, &ie) || (ran && out.Error != "" && (out.Result == nil || stream == nil)) {
 			fmt.Fprintf(f.IO.ErrOut, "entra-link: %s: %s\n", r.label, out.Error)
@@ -245,6 +249,9 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 				fmt.Fprintf(f.IO.ErrOut, "entra-link: %s: %v\n", r.label, err)
 			}
 		}
+		r.mu.Lock()
+		r.reported = true
+		r.mu.Unlock()
 	}
 	// The tenants that will not run are reported first.
 	for _, r := range runs {
@@ -264,6 +271,9 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 		report(r, true)
 	})
 	stopNote()
+	for _, r := range todo {
+		report(r, true)
+	}
 
 	outs := make([]output.TenantOutcome, len(runs))
 	codes := make([]int, len(runs))
@@ -306,7 +316,7 @@ func (r *tenantRun) prepare(ctx context.Context, reads, interactive bool, i, n i
 		}
 		var progress func(setup.Event)
 		if !r.o.DryRun {
-			progress = tenantProgress(r.o.f, r.o.Verbose, "["+r.label+"] ")
+			progress = tenantProgress(r.o.f, r.o.Verbose, "["+r.tag+"] ")
 		}
 		if err := r.fl.signIn(ctx, progress); err != nil {
 			r.fail(ctx, err)
@@ -358,6 +368,40 @@ func (r *tenantRun) delivery(ctx context.Context, stream *output.TenantStream) *
 	r.early = early
 	r.mu.Unlock()
 	return early
+}
+
+// progressTags are the tenants' names in the progress lines, short enough
+// to leave the line to the step: a tenant ID's first eight characters, a
+// long domain's first label. If two would read alike, the tenants as
+// given.
+func progressTags(labels []string) []string {
+	tags := make([]string, len(labels))
+	seen := map[string]bool{}
+	for i, l := range labels {
+		t := l
+		switch {
+		case len(l) <= 16:
+		case profile.IsGUID(l):
+			t = l[:8]
+		default:
+			t, _, _ = strings.Cut(l, ".")
+			t = cutRunes(t, 16)
+		}
+		k := strings.ToLower(t)
+		if seen[k] {
+			return append([]string(nil), labels...)
+		}
+		seen[k] = true
+		tags[i] = t
+	}
+	return tags
+}
+
+func cutRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // eachTenant runs fn for every tenant, at most limit at once, starting

@@ -651,3 +651,15 @@ func TestTenantsRescueEndsTheObject(t *testing.T) {
 		t.Errorf("tenant b: %s %d %q", s, c, e)
 	}
 }
+
+// TestProgressTags: progress lines name a tenant shortly, never two alike.
+func TestProgressTags(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"00001111-aaaa-2222-bbbb-3333cccc4444", "fabrikam.com", "northwind-traders.onmicrosoft.com"}, []string{"00001111", "fabrikam.com", "northwind-traders"[:16]}},
+		{[]string{"contoso-europe-west.onmicrosoft.com", "contoso-europe-west.de"}, []string{"contoso-europe-west.onmicrosoft.com", "contoso-europe-west.de"}},
+	} {
+		if got := progressTags(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("progressTags(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
