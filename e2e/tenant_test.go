@@ -43,6 +43,12 @@ type tenantInfo struct {
 	GraphEndpoint string `json:"graphEndpoint"`
 	ClientID      string `json:"clientId"`
 	ClientSecret  string `json:"clientSecret"`
+	// Tenants are the further tenants (sandbox --add-tenant).
+	Tenants []struct {
+		TenantID     string `json:"tenantId"`
+		TenantDomain string `json:"tenantDomain"`
+		DisplayName  string `json:"displayName"`
+	} `json:"tenants"`
 }
 
 // tenant is `entra-link sandbox --listen 127.0.0.1:443 --state-dir DIR`,
@@ -59,14 +65,15 @@ type tenant struct {
 	home   string
 }
 
-// startTenant starts a sandbox process with a fresh tenant for this test.
-func startTenant(t *testing.T) *tenant {
+// startTenant starts a sandbox process with a fresh tenant for this test;
+// extra are further `entra-link sandbox` flags (e.g. --add-tenant NAME).
+func startTenant(t *testing.T, extra ...string) *tenant {
 	t.Helper()
 	requireNetns(t)
 	cli, hooks, sbBin := binaries(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, sbBin, "sandbox", "--listen", "127.0.0.1:443", "--state-dir", dir)
+	cmd := exec.CommandContext(ctx, sbBin, append([]string{"sandbox", "--listen", "127.0.0.1:443", "--state-dir", dir}, extra...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	var log syncBuffer
@@ -296,13 +303,14 @@ func (tn *tenant) call(method, path string, body any, out any) int {
 
 // rule is the sandbox's fault rule (internal/sandbox.Rule), as JSON.
 type rule struct {
-	Method   string `json:"method,omitempty"`
-	Path     string `json:"path,omitempty"`
-	ClientID string `json:"clientId,omitempty"`
-	Action   string `json:"action,omitempty"`
-	Skip     int    `json:"skip,omitempty"`
-	Times    int    `json:"times,omitempty"`
-	Status   int    `json:"status,omitempty"`
+	Method   string          `json:"method,omitempty"`
+	Path     string          `json:"path,omitempty"`
+	ClientID string          `json:"clientId,omitempty"`
+	Action   string          `json:"action,omitempty"`
+	Skip     int             `json:"skip,omitempty"`
+	Times    int             `json:"times,omitempty"`
+	Status   int             `json:"status,omitempty"`
+	Body     json.RawMessage `json:"body,omitempty"`
 }
 
 func (tn *tenant) inject(r rule) {
@@ -445,7 +453,13 @@ func (tn *tenant) realClient() *http.Client {
 // authority (https://login.microsoftonline.com, …) for scope.
 func (tn *tenant) token(clientID, secret, authority, scope string) error {
 	tn.t.Helper()
-	cred, err := azidentity.NewClientSecretCredential(tn.info.TenantID, clientID, secret, &azidentity.ClientSecretCredentialOptions{
+	return tn.tokenIn(tn.info.TenantID, clientID, secret, authority, scope)
+}
+
+// tokenIn is token in one tenant of the sandbox.
+func (tn *tenant) tokenIn(tenantID, clientID, secret, authority, scope string) error {
+	tn.t.Helper()
+	cred, err := azidentity.NewClientSecretCredential(tenantID, clientID, secret, &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: policy.ClientOptions{Transport: tn.realClient(), Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: authority + "/"}},
 	})
 	if err != nil {

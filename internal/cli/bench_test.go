@@ -110,3 +110,33 @@ func BenchmarkSetup(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSetupTenants sets up Entitle in eight tenants of one sandbox
+// with 100 ms of latency per request, and reports the wall time in units
+// of one request's latency and per tenant (`make bench`): tenants run four
+// at a time, so eight cost about two tenants' time plus the shared review.
+func BenchmarkSetupTenants(b *testing.B) {
+	const latency = 100 * time.Millisecond
+	names := []string{"T1", "T2", "T3", "T4", "T5", "T6", "T7"}
+	var wall time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		tt := newTenant(b, sandboxtest.Latency(latency), sandboxtest.Tenants(names...))
+		args := []string{"setup", "--auth", "env", "--yes", "--output", "json", "--profile", "entitle"}
+		for _, t := range tt.sb.Tenants() {
+			args = append(args, "--tenant", t.TenantID)
+		}
+		b.StartTimer()
+		start := time.Now()
+		r := tt.run(args...)
+		wall += time.Since(start)
+		b.StopTimer()
+		if r.code != 0 {
+			b.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		b.StartTimer()
+	}
+	n := float64(len(names) + 1)
+	b.ReportMetric(float64(wall)/float64(b.N)/float64(latency), "implied-round-trips/op")
+	b.ReportMetric(float64(wall)/float64(b.N)/float64(latency)/n, "implied-round-trips/tenant")
+}

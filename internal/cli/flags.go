@@ -36,6 +36,17 @@ type TenantOptions struct {
 	Verbose       bool
 	Accessible    bool
 
+	// Tenants and TenantsFile are setup's several tenants (--tenant given
+	// more than once, --tenants-file); validate turns them into Targets,
+	// or into Tenant when --tenant was given once.
+	Tenants     []string
+	TenantsFile string
+	// Targets are the tenants of a run across several tenants, validated,
+	// in the order given; empty for a run in one tenant.
+	Targets []string
+	// severalTenants: the command accepts several tenants (setup).
+	severalTenants bool
+
 	// Cloud is resolved by Validate.
 	Cloud cloud.Cloud
 	// flags are the command's flags: the wizard skips the questions whose
@@ -49,7 +60,13 @@ type TenantOptions struct {
 func (o *TenantOptions) register(cmd *cobra.Command, withOutput bool) {
 	fs := cmd.Flags()
 	o.flags = fs
-	fs.StringVar(&o.Tenant, "tenant", "", "target tenant: GUID or verified domain (env AZURE_TENANT_ID)")
+	if o.severalTenants {
+		fs.StringArrayVar(&o.Tenants, "tenant", nil, "target tenant: GUID or verified domain (env AZURE_TENANT_ID); repeat to set up several tenants")
+		fs.StringVar(&o.TenantsFile, "tenants-file", "", "set up every tenant in this file: one tenant ID or verified domain per line, # for comments")
+		_ = cmd.MarkFlagFilename("tenants-file")
+	} else {
+		fs.StringVar(&o.Tenant, "tenant", "", "target tenant: GUID or verified domain (env AZURE_TENANT_ID)")
+	}
 	fs.StringVar(&o.CloudName, "cloud", "global", "national cloud: global, usgov, usgov-dod or china (aliases public, gcc-high, dod, 21vianet)")
 	fs.StringVar(&o.AuthorityHost, "authority-host", "", "custom Entra sign-in host (https URL); overrides --cloud")
 	fs.StringVar(&o.GraphEndpoint, "graph-endpoint", "", "custom Microsoft Graph endpoint (https URL); overrides --cloud")
@@ -77,7 +94,12 @@ func fixedCompletion(values ...string) cobra.CompletionFunc {
 
 // validate checks the tenant flags; fs tells which were given explicitly.
 func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
-	if o.Tenant == "" && f.Getenv != nil {
+	if o.severalTenants {
+		if err := o.targets(); err != nil {
+			return err
+		}
+	}
+	if o.Tenant == "" && len(o.Targets) == 0 && f.Getenv != nil {
 		o.Tenant = strings.TrimSpace(f.Getenv("AZURE_TENANT_ID"))
 	}
 	if o.Tenant != "" && !profile.IsGUID(o.Tenant) && !isDomain(o.Tenant) {
@@ -118,7 +140,11 @@ func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
 	if o.Sandbox && (o.AuthorityHost != "" || fs.Changed("auth") || o.LoginClientID != "") {
 		return exit.UsageErrorf("--sandbox signs in to the emulated tenant itself; it cannot be combined with --auth, --login-client-id or --authority-host")
 	}
-	if o.OutputFile != "" {
+	if o.OutputFile != "" && len(o.Targets) > 0 {
+		if problem := checkOutputDir(o.OutputFile); problem != "" {
+			return exit.UsageErrorf("%s (nothing was changed)", problem)
+		}
+	} else if o.OutputFile != "" {
 		if problem := setup.CheckOutputFile(o.OutputFile, o.Force, false); problem != "" {
 			return exit.UsageErrorf("%s (nothing was changed)", problem)
 		}

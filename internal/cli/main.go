@@ -43,7 +43,19 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 		return exit.OK
 	}
 	err = usageWords(root, err)
-	code = exit.Code(err)
+	code = exitCode(ctx, err)
+	if !exit.IsSilent(err) {
+		printError(f.IO.ErrOut, err)
+	}
+	return code
+}
+
+// exitCode is the exit status for err (design.md §3); ctx is the run's.
+func exitCode(ctx context.Context, err error) int {
+	if err == nil {
+		return exit.OK
+	}
+	code := exit.Code(err)
 	if code == exit.Failed && IsUsageError(err) {
 		code = exit.Usage
 	}
@@ -54,9 +66,6 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 		if !errors.As(err, &ie) {
 			code = exit.Cancelled
 		}
-	}
-	if !exit.IsSilent(err) {
-		printError(f.IO.ErrOut, err)
 	}
 	return code
 }

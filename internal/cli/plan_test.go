@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -574,7 +575,12 @@ func TestLowPrivilegesSameWordsEveryRun(t *testing.T) {
 		mustContain(t, "first run", first.stderr, words)
 		mustContain(t, "second run", second.stderr, words)
 	}
-	for _, raw := range []string{"403", "Authorization_RequestDenied", "list directory role assignments"} {
+	// "403" on its own, not inside an id or thumbprint.
+	status403 := regexp.MustCompile(`(^|[^0-9A-Za-z-])403([^0-9A-Za-z-]|$)`)
+	if status403.MatchString(second.stderr) || status403.MatchString(second.stdout) {
+		t.Errorf("second run shows a raw 403:\n%s\n%s", second.stderr, second.stdout)
+	}
+	for _, raw := range []string{"Authorization_RequestDenied", "list directory role assignments"} {
 		if strings.Contains(second.stderr, raw) || strings.Contains(second.stdout, raw) {
 			t.Errorf("second run shows %q:\n%s\n%s", raw, second.stderr, second.stdout)
 		}
@@ -586,7 +592,7 @@ func TestLowPrivilegesSameWordsEveryRun(t *testing.T) {
 	}
 	tt.env["AZURE_CLIENT_ID"], tt.env["AZURE_CLIENT_SECRET"] = reader, rsecret
 	_, r := tt.setup(1, "--profile", "entitle")
-	if strings.Count(r.stderr, "403") > 0 || strings.Count(r.stderr, "Authorization_RequestDenied") > 0 {
+	if status403.MatchString(r.stderr) || strings.Contains(r.stderr, "Authorization_RequestDenied") {
 		t.Errorf("raw 403s:\n%s", r.stderr)
 	}
 	mustContain(t, "stderr", r.stderr, "Application.Read.All", "othing was changed")

@@ -23,6 +23,9 @@ type keeperKey struct{}
 type keeper struct {
 	mu         sync.Mutex
 	deliveries []*earlyDelivery
+	// afterRescue runs once the deliveries are rescued: a setup across
+	// several tenants ends its one JSON object there.
+	afterRescue []func()
 }
 
 func (k *keeper) add(e *earlyDelivery) {
@@ -31,22 +34,46 @@ func (k *keeper) add(e *earlyDelivery) {
 	k.deliveries = append(k.deliveries, e)
 }
 
+// atRescue registers fn to run after the deliveries of a Run that
+// panicked outside an apply have been rescued.
+func atRescue(ctx context.Context, fn func()) {
+	if k, ok := ctx.Value(keeperKey{}).(*keeper); ok {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.afterRescue = append(k.afterRescue, fn)
+	}
+}
+
 // newDelivery is the delivery of one apply, known to the run's keeper.
 // Until the result is delivered, a signal is acknowledged on stderr: the
 // run does not end at once, and a second Ctrl-C does nothing.
 func newDelivery(ctx context.Context, f *Factory, t *TenantOptions) *earlyDelivery {
+	e := keptDelivery(ctx, f, t)
+	e.stopNote = signalNote(ctx, f)
+	return e
+}
+
+// keptDelivery is newDelivery without the signal note: a run across
+// several tenants acknowledges a signal once, not once per tenant.
+func keptDelivery(ctx context.Context, f *Factory, t *TenantOptions) *earlyDelivery {
 	e := &earlyDelivery{f: f, t: t}
 	if k, ok := ctx.Value(keeperKey{}).(*keeper); ok {
 		k.add(e)
 	}
-	e.stopNote = context.AfterFunc(ctx, func() {
+	return e
+}
+
+// signalNote says on stderr, when a signal stops the run, that the steps
+// under way finish and a created secret is still delivered. The returned
+// function unregisters it.
+func signalNote(ctx context.Context, f *Factory) func() bool {
+	return context.AfterFunc(ctx, func() {
 		// A signal: os/signal cancels with a cause of its own, which is not
 		// ctx.Err() itself (it only matches context.Canceled in errors.Is).
 		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() { //nolint:errorlint // identity, on purpose
 			fmt.Fprintf(f.IO.ErrOut, "\nStopping (%v): waiting for the steps under way;\na secret already created will still be delivered.\n", cause)
 		}
 	})
-	return e
 }
 
 // internalError is a recovered panic, reported as a bug (exit 1).
@@ -101,22 +128,33 @@ func (e *earlyDelivery) rescued() *output.Result {
 func (k *keeper) rescue() {
 	k.mu.Lock()
 	list := append([]*earlyDelivery(nil), k.deliveries...)
+	after := append([]func(){}, k.afterRescue...)
 	k.mu.Unlock()
 	for _, e := range list {
-		r := e.rescued()
-		if r == nil {
-			continue
-		}
+		e.rescue()
+	}
+	for _, fn := range after {
 		func() {
-			defer func() {
-				if recover() != nil {
-					e.bare(r)
-				}
-			}()
-			if err := e.final(r); err != nil {
-				e.bare(r)
-			}
+			defer func() { _ = recover() }() // the deliveries are done; nothing more can be done
+			fn()
 		}()
+	}
+}
+
+// rescue delivers the secret this delivery holds and has not delivered:
+// the normal way, or, if that is what fails, as bare lines on stdout.
+func (e *earlyDelivery) rescue() {
+	r := e.rescued()
+	if r == nil {
+		return
+	}
+	defer func() {
+		if recover() != nil {
+			e.bare(r)
+		}
+	}()
+	if err := e.final(r); err != nil {
+		e.bare(r)
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type SandboxOptions struct {
 	FailEvery        int
 	ReplicationDelay time.Duration
 	VerifiedDomains  []string
+	AddTenants       []string
 }
 
 // NewCmdSandbox builds `entra-link sandbox`.
@@ -36,7 +38,9 @@ It writes, in --state-dir:
   ca.pem       the CA that signed the server certificate (trust it with SSL_CERT_FILE,
                NODE_EXTRA_CA_CERTS or REQUESTS_CA_BUNDLE)
   tenant.json  tenantId, tenantDomain, authorityHost, graphEndpoint and a bootstrap admin
-               service principal's clientId and clientSecret (Global Administrator)
+               service principal's clientId and clientSecret (Global Administrator);
+               with --add-tenant, the further tenants (tenants[].tenantId), where the
+               same clientId and clientSecret sign in too
 
 The same state directory keeps the same tenant, credentials and objects across restarts.
 The server certificate also covers the Microsoft sign-in and Graph host names of all four
@@ -52,6 +56,14 @@ Every other command runs the same emulator in-process with --sandbox.`,
   export AZURE_CLIENT_SECRET=$(jq -r .clientSecret sandbox/tenant.json)
   entra-link setup --profile entitle --auth env \
     --authority-host https://127.0.0.1:8443 --graph-endpoint https://127.0.0.1:8443
+
+  # Two more tenants, for setup across several tenants (an MSP's customers): the
+  # bootstrap admin is a multi-tenant app with a service principal in each
+  entra-link sandbox --state-dir ./sandbox --add-tenant Fabrikam --add-tenant Northwind
+  jq -r '.tenants[].tenantId' sandbox/tenant.json > tenants.txt
+  entra-link setup --profile entitle --auth env --yes --tenants-file tenants.txt \
+    --output-file ./handovers --authority-host https://127.0.0.1:8443 \
+    --graph-endpoint https://127.0.0.1:8443
 
   # Exercise retries: slow, throttled, flaky and eventually consistent
   entra-link sandbox --state-dir ./sandbox --latency 100ms --throttle-every 7 --fail-every 11 --replication-delay 3s`,
@@ -69,10 +81,17 @@ Every other command runs the same emulator in-process with --sandbox.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return sandbox.Serve(cmd.Context(), sandbox.Options{
+			so := sandbox.Options{
 				StateDir: opts.StateDir, Listen: opts.Listen, Latency: opts.Latency, ThrottleEvery: opts.ThrottleEvery,
 				FailEvery: opts.FailEvery, ReplicationDelay: opts.ReplicationDelay, VerifiedDomains: opts.VerifiedDomains,
-			}, f.IO.Out)
+			}
+			for _, n := range opts.AddTenants {
+				if strings.TrimSpace(n) == "" {
+					return exit.UsageErrorf("--add-tenant needs a display name, e.g. --add-tenant Fabrikam")
+				}
+				so.Tenants = append(so.Tenants, sandbox.TenantSpec{DisplayName: strings.TrimSpace(n)})
+			}
+			return sandbox.Serve(cmd.Context(), so, f.IO.Out)
 		},
 	}
 	fl := cmd.Flags()
@@ -83,6 +102,7 @@ Every other command runs the same emulator in-process with --sandbox.`,
 	fl.IntVar(&opts.FailEvery, "fail-every", 0, "answer every Nth Graph request with 503")
 	fl.DurationVar(&opts.ReplicationDelay, "replication-delay", 0, "how long new objects stay invisible to other collections, e.g. 3s")
 	fl.StringArrayVar(&opts.VerifiedDomains, "verified-domain", nil, "extra verified domain of the tenant; repeatable")
+	fl.StringArrayVar(&opts.AddTenants, "add-tenant", nil, "a further tenant with this display name (made once, kept in --state-dir); repeatable")
 	_ = cmd.MarkFlagDirname("state-dir")
 	return cmd
 }

@@ -84,6 +84,20 @@ later step fails or you press Ctrl-C.
 Without flags, in a terminal, setup asks for what it needs. With --no-input (or when stdin
 is not a terminal) every missing value is an error that lists the flags to give.
 
+Several tenants (an MSP onboarding its customers): repeat --tenant, or give --tenants-file
+(one tenant ID or verified domain per line; # starts a comment). Every tenant is signed in
+to and read first (with a browser or device code, one after another); then one review shows
+what every tenant gets alike once and each difference with its tenants, one confirmation,
+and each tenant runs on its own, four at a time. A tenant that fails never stops the others;
+a summary table ends the run. --output-file names a directory: one 0600 file per tenant
+(TENANT.json, .txt or .env), written as soon as that tenant's secret exists. Without it,
+--output json is one object with a "tenants" array (each: tenant, status, exitCode, error,
+result) and text is one report per tenant; env and handover need --output-file. A generated
+key pair goes to --certificate-out DIR/TENANT. Several tenants take no wizard, --app-id or
+--sandbox. Exit status: 0 every tenant done; 4 every tenant done, some need an admin
+(consentUrl); 2 bad input in every tenant (nothing changed in any); 130 stopped by Ctrl-C or a
+signal; 1 anything else (some failed, or were refused while others were set up).
+
 Products (built-in profiles): relution, hire2retire, entitle, unify, roger365.
 See what a profile does with: entra-link profiles show ID`,
 		Example: `  # Show the plan for Entitle without signing in or changing anything
@@ -113,6 +127,11 @@ See what a profile does with: entra-link profiles show ID`,
   # ROGER365.io in a runbook: no prompts, a 6-month secret, JSON written to a 0600 file
   entra-link setup --profile roger365 --secret-expiry 6m --no-input --yes --output json --output-file roger365.json
 
+  # An MSP: Entitle in every customer tenant of a file, as a multi-tenant app of yours
+  # (--auth env) with a service principal in each; one hand-over file per tenant
+  entra-link setup --profile entitle --tenants-file customers.txt --auth env --yes \
+    --output handover --output-file ./handovers
+
   # Any other product, from your own profile file
   entra-link setup --profile-file ./myproduct.yaml --dry-run
 
@@ -130,6 +149,7 @@ See what a profile does with: entra-link profiles show ID`,
 			return setupRun(opts)
 		},
 	}
+	opts.severalTenants = true
 	opts.TenantOptions.register(cmd, true)
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.ProfileID, "profile", "p", "", "built-in product profile: "+strings.Join(profile.BuiltinIDs(), ", "))
@@ -152,6 +172,7 @@ See what a profile does with: entra-link profiles show ID`,
 	fl.BoolVar(&opts.NewCredential, "new-credential", false, "add a new secret or certificate even if the app has a valid one")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (offline unless --auth or --sandbox is given; then it reads the tenant)")
 	fl.BoolVar(&opts.Prune, "prune", false, "also remove what the app has and its profile does not ask for (permissions and their consent, directory roles, redirect and identifier URIs)")
+	fl.Lookup("output-file").Usage = "write the output to this file (mode 0600) instead of stdout; across several tenants, a directory for one file per tenant"
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(profile.BuiltinIDs()...))
 	_ = cmd.RegisterFlagCompletionFunc("audience", fixedCompletion(profile.AudienceSingleTenant, profile.AudienceMultiTenant))
@@ -184,6 +205,11 @@ func (o *SetupOptions) validate(cmd *cobra.Command) error {
 		// The sandbox is a tenant on this machine: trying it from a script,
 		// a pipe or a test needs no --yes.
 		o.Yes = true
+	}
+	if len(o.Targets) > 0 {
+		if err := o.validateSeveral(); err != nil {
+			return err
+		}
 	}
 	if o.ProfileFile != "" {
 		p, err := profile.LoadFile(o.ProfileFile)

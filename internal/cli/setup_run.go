@@ -107,7 +107,12 @@ func (fl *setupFlow) checked() error {
 // --output-file once a secret exists, then finally to the file or
 // stdout). The returned error carries the exit code.
 func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
-	early := newDelivery(ctx, fl.o.f, &fl.o.TenantOptions)
+	return fl.applyWith(ctx, newDelivery(ctx, fl.o.f, &fl.o.TenantOptions))
+}
+
+// applyWith is apply through a given delivery (one per tenant when setup
+// runs across several tenants).
+func (fl *setupFlow) applyWith(ctx context.Context, early *earlyDelivery) (*output.Result, error) {
 	fl.env.OnSecret = early.secret
 	res, applyErr := early.guard(func() (*output.Result, error) { return setup.Apply(ctx, fl.env, fl.plan) })
 	if res == nil {
@@ -134,6 +139,9 @@ func (o *SetupOptions) dryRunReads() bool {
 }
 
 func setupRun(o *SetupOptions) error {
+	if len(o.Targets) > 0 {
+		return setupTenantsRun(o)
+	}
 	if o.wizardWanted() {
 		return setupWizardRun(o)
 	}
@@ -289,6 +297,9 @@ type earlyDelivery struct {
 	pending  *output.Result
 	done     bool
 	stopNote func() bool // unregisters newDelivery's signal note
+	// sink, when set, takes the final result meant for stdout instead of
+	// writing it: a run across several tenants writes one object for all.
+	sink func(*output.Result)
 }
 
 // secret is the Env.OnSecret hook.
@@ -322,6 +333,13 @@ func (e *earlyDelivery) write(r *output.Result) error {
 	}
 	e.written = true
 	return nil
+}
+
+// wroteFile reports whether the result is in --output-file.
+func (e *earlyDelivery) wroteFile() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.written
 }
 
 // final delivers the finished result; if the file cannot be written and
@@ -358,6 +376,10 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 		}
 		return exit.WithCode(exit.Failed, fmt.Errorf("--output-file %s could not be written; the result was printed instead", e.t.OutputFile))
 	}
+	if e.sink != nil {
+		e.sink(r)
+		return nil
+	}
 	data, err := render(e.f, e.t, r, e.t.OutputFile == "")
 	if err != nil {
 		return err
@@ -368,6 +390,12 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 
 // progressPrinter reports each finished step on stderr.
 func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
+	return tenantProgress(f, verbose, "")
+}
+
+// tenantProgress is progressPrinter with every line starting with prefix
+// (the tenant, when setup runs across several).
+func tenantProgress(f *Factory, verbose bool, prefix string) func(setup.Event) {
 	st := output.Style{Color: f.IO.ColorEnabled()}
 	var mu sync.Mutex
 	return func(ev setup.Event) {
@@ -377,7 +405,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 		if ev.Status == setup.StatusWaiting {
 			mu.Lock()
 			defer mu.Unlock()
-			sayLines(f.IO.ErrOut, st.Dim("  … "+ev.Detail+" ("+ev.Target+")"))
+			sayLines(f.IO.ErrOut, prefix+st.Dim("  … "+ev.Detail+" ("+ev.Target+")"))
 			return
 		}
 		mu.Lock()
@@ -386,7 +414,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 			setup.StatusRunning: "…", output.StepDone: st.Green("✓"), output.StepSkipped: "–",
 			output.StepFailed: st.Red("✗"), output.StepPending: st.Yellow("!"), output.StepNotRun: " ",
 		}[ev.Status]
-		line := fmt.Sprintf("%s %s %s", mark, output.ActionWord(ev.Action), ev.Target)
+		line := fmt.Sprintf("%s%s %s %s", prefix, mark, output.ActionWord(ev.Action), ev.Target)
 		if ev.Detail != "" {
 			line += st.Dim(" — " + ev.Detail)
 		}
