@@ -39,6 +39,9 @@ type Error struct {
 	Attempts int
 	// Err is the underlying cause when there was no usable HTTP response.
 	Err error
+	// Undone lists, in words, what was reversed after ambiguous failures
+	// of a request that is not idempotent (a secret an attempt had created).
+	Undone []string
 
 	// details are the error.details[].code values (e.g. NoBackingApplicationObject).
 	details []string
@@ -47,10 +50,22 @@ type Error struct {
 	// transport marks a failure to get any response (worth a retry when
 	// the request is repeatable).
 	transport bool
+	// unsettled: the last attempt failed ambiguously and what it may have
+	// done could not be checked (undoErr says why).
+	unsettled bool
+	undoErr   error
 }
 
 // Error renders "graph: <op>: <status> <code>: <message> (request-id …)".
 func (e *Error) Error() string {
+	msg := e.message()
+	if e.unsettled && e.undoErr != nil {
+		msg += "; reading back what it may have created failed too: " + e.undoErr.Error()
+	}
+	return msg
+}
+
+func (e *Error) message() string {
 	var b strings.Builder
 	b.WriteString("graph: ")
 	if e.Op != "" {
@@ -123,6 +138,29 @@ func IsForbidden(err error) bool { return StatusOf(err) == http.StatusForbidden 
 // IsThrottled reports a 429 that outlasted the client's retries.
 func IsThrottled(err error) bool { return StatusOf(err) == http.StatusTooManyRequests }
 
+// MayHaveTakenEffect reports that a request which is not idempotent
+// (addPassword) failed in a way that leaves open whether Graph carried it
+// out, and that reading back what it may have created failed too. Any
+// other error from such a request means it took no effect: Graph refused
+// it, or what an ambiguous attempt created was found and removed.
+func MayHaveTakenEffect(err error) bool {
+	ge, ok := asError(err)
+	return ok && ge.unsettled
+}
+
+// IsKeyTaken reports Graph's answer to an upsert or PATCH whose uniqueName
+// is held by another application — one in the recycle bin included (a live
+// one holding it is simply updated by the upsert): 400 "Another object with
+// the same value for property uniqueName already exists." (endpoints.md §10.1).
+func IsKeyTaken(err error) bool {
+	ge, ok := asError(err)
+	if !ok || ge.Status != http.StatusBadRequest {
+		return false
+	}
+	m := strings.ToLower(ge.Message)
+	return strings.Contains(m, "uniquename") && strings.Contains(m, "already exists")
+}
+
 // IsConflict reports that the object being created already exists: a 409
 // (service principal for the appId, oauth2PermissionGrant for the pair), or
 // the 400s Graph answers instead for a duplicate app role assignment
@@ -133,7 +171,7 @@ func IsThrottled(err error) bool { return StatusOf(err) == http.StatusTooManyReq
 // landed after all" shows up.
 func IsConflict(err error) bool {
 	ge, ok := asError(err)
-	if !ok {
+	if !ok || IsKeyTaken(err) {
 		return false
 	}
 	switch ge.Status {
