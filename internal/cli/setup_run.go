@@ -11,6 +11,7 @@ import (
 
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/journal"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/securefile"
@@ -61,7 +62,7 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 	}
 	fl.conn = conn
 	conn.setProgress(progress)
-	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress}
+	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress, Journal: conn.Journal}
 	return nil
 }
 
@@ -109,6 +110,7 @@ func (fl *setupFlow) checked() error {
 // stdout). The returned error carries the exit code.
 func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
 	early := newDelivery(ctx, fl.o.f, &fl.o.TenantOptions)
+	early.journal = fl.conn.Journal
 	fl.env.OnSecret = early.secret
 	res, applyErr := early.guard(func() (*output.Result, error) { return setup.Apply(ctx, fl.env, fl.plan) })
 	if res == nil {
@@ -285,7 +287,30 @@ type earlyDelivery struct {
 	pending  *output.Result
 	done     bool
 	stopNote func() bool // unregisters newDelivery's signal note
+	// journal, when set, is told once the secret has been written where
+	// the user asked (see markDelivered).
+	journal *journal.Journal
 }
+
+// markDelivered records in the journal that the secret of r has been
+// handed over (to: where, in words). Only then does a later run leave it
+// alone: a secret whose record still says "adding" is taken for one
+// nobody has, and removed.
+func (e *earlyDelivery) markDelivered(r *output.Result, to string) {
+	markDelivered(e.f, e.journal, r, to)
+}
+
+func markDelivered(f *Factory, j *journal.Journal, r *output.Result, to string) {
+	if j == nil || r == nil || r.ClientSecret == "" || r.ClientSecretKeyID == "" {
+		return
+	}
+	if _, err := j.Delivered(r.ClientSecretKeyID, to); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "entra-link: the secret was handed over, but could not be marked so in the journal (%v); a later run on this machine may take it for one nobody has and remove it\n", err)
+	}
+}
+
+// handoverScreen is where the wizard shows the result.
+const handoverScreen = "the hand-over screen"
 
 // secret is the Env.OnSecret hook.
 func (e *earlyDelivery) secret(r *output.Result) {
@@ -302,7 +327,9 @@ func (e *earlyDelivery) hold(r *output.Result) {
 	}
 	if err := e.write(r); err != nil {
 		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s yet: %v (the secret will be printed instead)\n", e.t.OutputFile, err)
+		return
 	}
+	e.markDelivered(r, "--output-file "+e.t.OutputFile)
 }
 
 func (e *earlyDelivery) write(r *output.Result) error {
@@ -336,6 +363,7 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 	if e.t.OutputFile != "" {
 		err := e.write(r)
 		if err == nil {
+			e.markDelivered(r, "--output-file "+e.t.OutputFile)
 			fmt.Fprintf(e.f.IO.ErrOut, "Wrote %s (mode 0600).\n", e.t.OutputFile)
 			return nil
 		}
@@ -352,14 +380,22 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 		if _, werr := e.f.IO.Out.Write(data); werr != nil {
 			return werr
 		}
+		e.markDelivered(r, "standard output")
 		return exit.WithCode(exit.Failed, fmt.Errorf("--output-file %s could not be written; the result was printed instead", e.t.OutputFile))
 	}
 	data, err := render(e.f, e.t, r, e.t.OutputFile == "")
 	if err != nil {
 		return err
 	}
-	_, err = e.f.IO.Out.Write(data)
-	return err
+	if _, err = e.f.IO.Out.Write(data); err != nil {
+		return err
+	}
+	if e.f.IO.Out != io.Discard {
+		// (The wizard discards it: its hand-over screen shows the secret
+		// and says when it has.)
+		e.markDelivered(r, "standard output")
+	}
+	return nil
 }
 
 // progressPrinter reports each finished step on stderr.

@@ -37,6 +37,8 @@ func newTenant(t testing.TB, opts ...sandboxtest.Option) *tenant {
 		"AZURE_TENANT_ID":     ti.TenantID,
 		"AZURE_CLIENT_ID":     ti.ClientID,
 		"AZURE_CLIENT_SECRET": ti.ClientSecret,
+		// The journal of the secrets runs add: one machine per tenant.
+		"XDG_STATE_HOME": t.TempDir(),
 	}}
 }
 
