@@ -58,21 +58,48 @@ type Error struct {
 
 // Error renders "graph: <op>: <status> <code>: <message> (request-id …)".
 func (e *Error) Error() string {
-	msg := e.message()
-	if e.unsettled && e.undoErr != nil {
-		msg += "; reading back what it may have created failed too: " + e.undoErr.Error()
-	}
-	return msg
-}
-
-func (e *Error) message() string {
 	var b strings.Builder
 	b.WriteString("graph: ")
 	if e.Op != "" {
 		b.WriteString(e.Op)
 		b.WriteString(": ")
 	}
+	b.WriteString(e.reason())
+	if e.unsettled && e.undoErr != nil {
+		b.WriteString("; reading the app back to check failed too (")
+		var ue *Error
+		if errors.As(e.undoErr, &ue) {
+			b.WriteString(ue.reason())
+		} else {
+			b.WriteString(e.undoErr.Error())
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// reason is the failure without the operation: Graph's status, code and
+// message, or why there was no answer.
+func (e *Error) reason() string {
+	var b strings.Builder
 	if e.Status == 0 {
+		var ue *url.Error
+		if e.transport && errors.As(e.Err, &ue) {
+			// Not Go's `Post "https://…": cause`: the host and the cause.
+			host := "Microsoft Graph"
+			if u, err := url.Parse(ue.URL); err == nil && u.Host != "" {
+				host = u.Host
+			}
+			b.WriteString("no answer from " + host)
+			if ue.Timeout() {
+				b.WriteString(" in time")
+			}
+			b.WriteString(" (" + ue.Err.Error() + ")")
+			if e.Attempts > 1 {
+				fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+			}
+			return b.String()
+		}
 		// A sign-in error explains itself; untrusted describes the Graph
 		// request's own connection.
 		var se *signInError

@@ -195,7 +195,7 @@ func addFailed(err error, name string, rec *journal.Record) error {
 		return err
 	}
 	if rec != nil {
-		return fmt.Errorf("%w. Whether Entra created the secret anyway could not be checked; if it did, the next entra-link run for this app on this machine removes it (the journal in %s keeps its name, %q)", err, rec.JournalDir(), name)
+		return fmt.Errorf("%w. Whether Entra created the secret anyway could not be checked; if it did, the next entra-link run for this app on this machine removes it (its journal, in %s, keeps the secret's name %q)", err, rec.JournalDir(), name)
 	}
 	return fmt.Errorf("%w. Whether Entra created the secret anyway could not be checked; if it did, remove the secret named %q (App registrations > the app > Certificates & secrets)", err, name)
 }
