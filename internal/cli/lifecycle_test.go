@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entra-link/entra-link/internal/iostreams"
 	"github.com/entra-link/entra-link/internal/sandbox"
 )
 
@@ -257,5 +258,29 @@ func TestSetupAfterDelete(t *testing.T) {
 	mustContain(t, "result", r.stdout, "deleted apps in the recycle bin still hold the unique name entra-link-entitle-entitle-", "this app's unique name is entra-link-entitle-entitle-")
 	if _, err := tt.token(str(again, "clientId"), str(again, "clientSecret"), graphLogin, graphScope); err != nil {
 		t.Errorf("the new app's secret does not work: %v", err)
+	}
+}
+
+// TestWizardSecretIsDeliveredByItsScreen: with the text report on a
+// terminal, the wizard's hand-over screen is what shows the secret, and
+// the journal marks it delivered once that screen is drawn — not when the
+// (discarded) report is rendered.
+func TestWizardSecretIsDeliveredByItsScreen(t *testing.T) {
+	tt := newTenant(t)
+	io, in, _, errOut := iostreams.Test()
+	in.WriteString("3\n\n\n\ny\n\n") // entitle, global cloud, default name and lifetime, apply, leave
+	io.SetStdinTTY(true)
+	io.SetStderrTTY(true)
+	io.SetStdoutTTY(true)
+	f := &Factory{IO: io, Now: time.Now, Getenv: func(k string) string { return tt.env[k] }, HTTPClient: clientWith(tt.sb.Transport())}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code := Run(ctx, f, []string{"setup", "--auth", "env", "--accessible"}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	mustContain(t, "stderr", errOut.String(), "Leave? The client secret will not be shown again.")
+	j := tt.journalText(t)
+	if !strings.Contains(j, `"event":"delivered"`) || !strings.Contains(j, `"to":"the hand-over screen"`) || strings.Contains(j, `"to":"standard output"`) {
+		t.Errorf("journal:\n%s", j)
 	}
 }
