@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/entra-link/entra-link/graph"
@@ -103,6 +104,8 @@ type leftover struct {
 	rec  *journal.Record
 	// settles: removing the leftovers of rec ends rec (nothing of it stays).
 	settles bool
+	// left counts rec's leftovers not yet removed (shared by them).
+	left *atomic.Int32
 }
 
 // leftovers compares the journal's records of ended runs with the app's
@@ -126,8 +129,10 @@ func leftovers(app *graph.Application, recs []*journal.Record, now time.Time) (o
 			}
 			found = append(found, pc)
 		}
+		left := new(atomic.Int32)
+		left.Store(int32(len(found)))
 		for _, pc := range found {
-			out = append(out, leftover{cred: pc, rec: rec, settles: !deliveredThere})
+			out = append(out, leftover{cred: pc, rec: rec, settles: !deliveredThere, left: left})
 		}
 		if len(found) == 0 && !deliveredThere && now.Sub(rec.Started) > journalAge {
 			stale = append(stale, rec)
@@ -153,15 +158,15 @@ func leftoverRemoved(newSecret bool) string {
 	return "The previous run was interrupted after creating a secret it could not hand over; that secret was removed."
 }
 
-// removeLeftover removes one leftover secret; the record is settled when
-// nothing of it is left.
+// removeLeftover removes one leftover secret; the record is settled once
+// nothing of it is left (a record left behind is tried again next run).
 func removeLeftover(ctx context.Context, g graph.API, appObjectID string, l leftover) error {
 	err := g.RemovePassword(ctx, appObjectID, l.cred.KeyID)
 	if err != nil && !graph.IsNotFound(err) {
 		return err
 	}
-	if l.settles {
-		_ = l.rec.Settle() // a record left behind is tried again by the next run
+	if l.left.Add(-1) == 0 && l.settles {
+		_ = l.rec.Settle()
 	}
 	return nil
 }

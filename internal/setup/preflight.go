@@ -95,7 +95,7 @@ type Tenant struct {
 	// Interrupted are the journal's records of ended runs that added
 	// secrets to App (Env.Journal), taken over by this run.
 	Interrupted []*journal.Record
-	Can        Capabilities
+	Can         Capabilities
 	// Warnings are things the user should know that do not stop the run.
 	Warnings   []string
 	orgUnknown bool
