@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -282,5 +283,28 @@ func TestWizardSecretIsDeliveredByItsScreen(t *testing.T) {
 	j := tt.journalText(t)
 	if !strings.Contains(j, `"event":"delivered"`) || !strings.Contains(j, `"to":"the hand-over screen"`) || strings.Contains(j, `"to":"standard output"`) {
 		t.Errorf("journal:\n%s", j)
+	}
+}
+
+// TestAppWithoutUniqueNameGetsOne: an app entra-link made before apps had
+// a unique name (tags, no uniqueName) gets its key on the next run, shown
+// in the plan; the run after that changes nothing.
+func TestAppWithoutUniqueNameGetsOne(t *testing.T) {
+	tt := newTenant(t)
+	if code := tt.admin(http.MethodPost, "/applications", map[string]any{
+		"displayName": "Entitle", "signInAudience": "AzureADMyOrg", "tags": []string{"entra-link", "entra-link:profile:entitle"},
+	}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	const key = "entra-link-entitle-entitle-28611c07b4"
+	res, r := tt.setup(0, "--profile", "entitle")
+	mustContain(t, "plan", r.stderr, "create  unique name "+key)
+	st := tt.state()
+	if apps := st.appsNamed("Entitle"); len(apps) != 1 || apps[0] != str(res, "clientId") || st.Applications[st.app(t, apps[0])].UniqueName != key {
+		t.Fatalf("apps %v, unique name %q", apps, st.Applications[0].UniqueName)
+	}
+	_, r = tt.setup(0, "--profile", "entitle")
+	if strings.Contains(r.stderr, "unique name") || !strings.Contains(r.stderr, "Nothing to change") {
+		t.Errorf("the second run:\n%s", r.stderr)
 	}
 }

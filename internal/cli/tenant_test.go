@@ -86,6 +86,7 @@ type sbState struct {
 		ID                     string   `json:"id"`
 		AppID                  string   `json:"appId"`
 		DisplayName            string   `json:"displayName"`
+		UniqueName             string   `json:"uniqueName"`
 		SignInAudience         string   `json:"signInAudience"`
 		Tags                   []string `json:"tags"`
 		IdentifierURIs         []string `json:"identifierUris"`
