@@ -126,10 +126,12 @@ const (
 )
 
 // objectNotReplicated: the object addressed by the URL (just created) is
-// not visible yet — PATCH/addPassword right after POST /applications.
+// not visible yet — PATCH/addPassword right after the app was created, or
+// the read of an object an upsert just answered 204 for.
 func objectNotReplicated(e *Error) bool { return e.Status == http.StatusNotFound }
 
-// appNotReplicated: POST /servicePrincipals right after POST /applications.
+// appNotReplicated: creating the service principal (POST or upsert) right
+// after the app was created.
 func appNotReplicated(e *Error) bool {
 	switch e.Status {
 	case http.StatusNotFound:

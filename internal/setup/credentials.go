@@ -23,10 +23,12 @@ import (
 // runs for the same product and name compute the same key and so meet on
 // one app. Display names are compared ignoring case, as preflight finds
 // apps, so the key hashes the lower-cased name; the readable part says what
-// it is for. Only [a-z0-9-]: nothing to escape in a URL or OData literal.
+// it is for. Only [a-z0-9-], nothing to escape in a URL or OData literal,
+// and at most 63 characters with keySequence's suffix (Graph documents no
+// limit; short is safe).
 func UniqueName(profileID, displayName string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(profileID) + "\x00" + strings.ToLower(strings.TrimSpace(displayName))))
-	return "entra-link-" + slug(profileID, 24) + "-" + slug(displayName, 40) + "-" + hex.EncodeToString(sum[:5])
+	return "entra-link-" + slug(profileID, 16) + "-" + slug(displayName, 22) + "-" + hex.EncodeToString(sum[:5])
 }
 
 func slug(s string, n int) string {

@@ -19,7 +19,7 @@ import (
 
 func TestUniqueName(t *testing.T) {
 	k := UniqueName("roger365", "ROGER365.io Azure Entra replicator")
-	if !regexp.MustCompile(`^entra-link-roger365-roger365-io-azure-entra-replicator-[0-9a-f]{10}$`).MatchString(k) {
+	if !regexp.MustCompile(`^entra-link-roger365-roger365-io-azure-entr-[0-9a-f]{10}$`).MatchString(k) {
 		t.Errorf("key %q", k)
 	}
 	if UniqueName("roger365", "roger365.IO azure entra replicator ") != k {
@@ -30,8 +30,11 @@ func TestUniqueName(t *testing.T) {
 			t.Errorf("different names or profiles share the key %s", k)
 		}
 	}
-	if long := UniqueName("p", strings.Repeat("ü", 300)); len(long) > 80 || !strings.HasPrefix(long, "entra-link-p-app-") {
+	if long := UniqueName("p", strings.Repeat("ü", 300)); !strings.HasPrefix(long, "entra-link-p-app-") {
 		t.Errorf("key %q", long)
+	}
+	if long := UniqueName(strings.Repeat("profile", 9), strings.Repeat("a very long name ", 9)); len(long)+len("-5") > 63 {
+		t.Errorf("key %q is %d characters", long, len(long))
 	}
 }
 

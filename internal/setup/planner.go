@@ -267,7 +267,7 @@ func (b *planner) app() {
 		}
 		if s.AppID == "" {
 			part("unique-name", KindUniqueName, ActCreateOrUpdate, "unique name "+key,
-				"on a new app, or on the app entra-link made before if it has none: runs for the same product and name meet on one app")
+				"runs for the same product and name meet on one app")
 		}
 		part("tags", KindTags, ActCreateOrUpdate, "entra-link tags", tags)
 		for _, u := range s.IdentifierURIs {
