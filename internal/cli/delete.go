@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/setup"
 )
@@ -86,7 +87,7 @@ func deleteRun(o *DeleteOptions) error {
 		return err
 	}
 	defer d.close()
-	sel, err := o.App.selector(ctx, o.f, d)
+	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "delete", nil)
 	if err != nil {
 		return err
 	}
@@ -102,25 +103,29 @@ func deleteRun(o *DeleteOptions) error {
 				return err
 			}
 		} else {
-			renderDeletePlan(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()})
+			renderDeletePlan(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}, layout.Width(o.f.IO.Out))
 		}
 		_, err := o.f.IO.Out.Write(b.Bytes())
 		return err
 	}
 	errOut := o.f.IO.ErrOut
-	fmt.Fprintf(errOut, "\nThis deletes from %s:\n", tenantTitle(del.Org))
-	for _, l := range del.Summary() {
-		fmt.Fprintf(errOut, "  - %s\n", l)
-	}
+	wd := width(o.f)
+	header := []string{"This deletes from " + tenantTitle(del.Org) + ":"}
+	body := layout.List("  - ", del.Summary(), wd)
 	for _, w := range del.Warnings {
-		fmt.Fprintf(errOut, "! %s\n", w)
+		body = append(body, layout.Hang("! ", "  ", w, wd)...)
 	}
-	fmt.Fprintf(errOut, "The app registration can be restored from Entra's recycle bin for 30 days; its consents and roles are recreated by running setup again.\n")
-	if !o.Yes {
+	body = append(body, layout.Wrap("The app registration can be restored from Entra's recycle bin for 30 days; its consents and roles are recreated by running setup again.", wd)...)
+	body = append(body, "")
+	fmt.Fprintln(errOut)
+	if o.Yes {
+		sayLines(errOut, append(header, body...)...)
+	} else {
 		if !o.f.IO.CanPrompt() {
+			sayLines(errOut, append(header, body...)...)
 			return exit.UsageErrorf("delete cannot ask for confirmation here: add --yes to delete %q (nothing was changed)", del.Found.App.DisplayName)
 		}
-		ok, err := confirm(o.f, fmt.Sprintf("Delete %q?", del.Found.App.DisplayName), false)
+		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, header, body, fmt.Sprintf("Delete %q?", del.Found.App.DisplayName), "Delete", "Keep it", false)
 		if err != nil {
 			return err
 		}
@@ -135,7 +140,7 @@ func deleteRun(o *DeleteOptions) error {
 			return err
 		}
 	} else {
-		renderDelete(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()})
+		renderDelete(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}, layout.Width(o.f.IO.Out))
 	}
 	if _, err := o.f.IO.Out.Write(b.Bytes()); err != nil {
 		return err
@@ -149,60 +154,73 @@ func deleteRun(o *DeleteOptions) error {
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
 }
 
-// renderDeletePlan prints what delete would do: the plan, one step a line.
-func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style) {
+// renderDeletePlan prints what delete would do: the plan, one step a line,
+// in lines of at most width columns.
+func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style, width int) {
+	var out []string
 	if r.Sandbox {
-		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
-		fmt.Fprintln(w)
+		out = append(out, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), "")
 	}
 	title := fmt.Sprintf("Plan to delete %q (client ID %s)", r.App.DisplayName, r.App.ClientID)
 	if r.TenantName != "" {
 		title += " from " + r.TenantName
 	}
-	fmt.Fprintln(w, st.Bold(title+" — dry run: nothing is changed"))
+	for _, l := range layout.Wrap(title+" — dry run: nothing is changed", width) {
+		out = append(out, st.Bold(l))
+	}
 	for _, l := range output.PlanLines(r.Plan) {
-		fmt.Fprintf(w, "  %s\n", l)
+		out = append(out, layout.Line("  "+l, width)...)
 	}
 	for _, x := range r.Warnings {
-		fmt.Fprintf(w, "\n%s %s\n", st.Yellow("!"), x)
+		out = append(out, "")
+		out = append(out, layout.Hang(st.Yellow("!")+" ", "  ", x, width)...)
 	}
-	fmt.Fprintln(w, "\nThe app registration could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete it.")
+	out = append(out, "")
+	out = append(out, layout.Wrap("The app registration could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete it.", width)...)
+	_, _ = io.WriteString(w, layout.Text(out))
 }
 
-// renderDelete reports what was deleted and how to undo it.
-func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
+// renderDelete reports what was deleted and how to undo it, in lines of
+// at most width columns.
+func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style, width int) {
+	var out []string
 	if r.Sandbox {
-		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
-		fmt.Fprintln(w)
+		out = append(out, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), "")
 	}
 	if r.Deleted {
-		fmt.Fprintf(w, "%s Deleted %q (client ID %s) and its service principal", st.Green("✓"), r.App.DisplayName, r.App.ClientID)
+		msg := fmt.Sprintf("Deleted %q (client ID %s) and its service principal", r.App.DisplayName, r.App.ClientID)
 		if r.TenantName != "" {
-			fmt.Fprintf(w, " from %s", r.TenantName)
+			msg += " from " + r.TenantName
 		}
-		fmt.Fprintln(w, ".")
-		fmt.Fprintf(w, "  Removed %d application permission consent(s), %d delegated permission grant(s), %d directory role assignment(s); %d secret(s) and %d certificate(s) stopped working.\n",
-			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments, r.Removed.Secrets, r.Removed.Certificates)
+		out = append(out, layout.Hang(st.Green("✓")+" ", "  ", msg+".", width)...)
+		out = append(out, layout.Indent("  ", fmt.Sprintf("Removed %d application permission consent(s), %d delegated permission grant(s), %d directory role assignment(s); %d secret(s) and %d certificate(s) stopped working.",
+			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments, r.Removed.Secrets, r.Removed.Certificates), width)...)
 	} else {
-		fmt.Fprintf(w, "%s %q (client ID %s) was not deleted.\n", st.Red("✗"), r.App.DisplayName, r.App.ClientID)
-		fmt.Fprintln(w, "\nWhat was done")
+		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", fmt.Sprintf("%q (client ID %s) was not deleted.", r.App.DisplayName, r.App.ClientID), width)...)
+		out = append(out, "", "What was done")
 		for _, s := range r.Steps {
 			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗"), output.StepInterrupted: st.Yellow("!")}[s.Status]
 			if mark == "" {
 				mark = " "
 			}
-			fmt.Fprintf(w, "  %s %s %s\n", mark, output.ActionWord(s.Action), s.Target)
+			out = append(out, layout.Hang("  "+mark+" ", "    ", output.ActionWord(s.Action)+" "+s.Target, width)...)
 		}
 	}
 	for _, x := range r.Warnings {
-		fmt.Fprintf(w, "\n%s %s\n", st.Yellow("!"), x)
+		out = append(out, "")
+		out = append(out, layout.Hang(st.Yellow("!")+" ", "  ", x, width)...)
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "\n%s %s\n", st.Red("✗"), r.Error)
+		out = append(out, "")
+		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", r.Error, width)...)
 	}
 	if rb := r.RecycleBin; rb != nil {
-		fmt.Fprintf(w, "\nThe app registration stays in Entra's recycle bin for %d days. To restore it:\n", rb.RetentionDays)
-		fmt.Fprintf(w, "  %s\n  or: %s\n", rb.Portal, rb.RestoreRequest)
-		fmt.Fprintf(w, "Note: %s.\n", rb.AfterRestore)
+		out = append(out, "")
+		out = append(out, layout.Wrap(fmt.Sprintf("The app registration stays in Entra's recycle bin for %d days. To restore it:", rb.RetentionDays), width)...)
+		out = append(out, layout.Hang("  - ", "    ", "in the portal: "+rb.Portal, width)...)
+		out = append(out, layout.Hang("  - ", "    ", "or with Microsoft Graph:", width)...)
+		out = append(out, layout.Indent("    ", rb.RestoreRequest, width)...)
+		out = append(out, layout.Hang("Note: ", "  ", rb.AfterRestore+".", width)...)
 	}
+	_, _ = io.WriteString(w, layout.Text(out))
 }
