@@ -458,7 +458,7 @@ func TestNetnsEntraLinkAzureCLI(t *testing.T) {
 	checkRealHosts(t, recs)
 	// The Graph token came from az (its client credentials at the token
 	// endpoint, for the Graph resource), not from entra-link's own sign-in.
-	if !sawRequest(recs, "POST", "/"+info.TenantID+"/oauth2/v2.0/token", 200) || !sawRequest(recs, "POST", "/v1.0/applications", 201) {
+	if !sawRequest(recs, "POST", "/"+info.TenantID+"/oauth2/v2.0/token", 200) || !sawRequest(recs, "PATCH", "/v1.0/applications(uniqueName=", 201) {
 		t.Errorf("setup through az did not sign in and create the app:%s", formatRequests(recs))
 	}
 	t.Logf("requests:%s", formatRequests(recs))

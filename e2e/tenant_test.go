@@ -66,14 +66,15 @@ type tenant struct {
 }
 
 // startTenant starts a sandbox process with a fresh tenant for this test;
-// extra are further `entra-link sandbox` flags (e.g. --add-tenant NAME).
-func startTenant(t *testing.T, extra ...string) *tenant {
+// flags are added to its command line (faults: --fail-every 7 …; further
+// tenants: --add-tenant NAME).
+func startTenant(t *testing.T, flags ...string) *tenant {
 	t.Helper()
 	requireNetns(t)
 	cli, hooks, sbBin := binaries(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, sbBin, append([]string{"sandbox", "--listen", "127.0.0.1:443", "--state-dir", dir}, extra...)...)
+	cmd := exec.CommandContext(ctx, sbBin, append([]string{"sandbox", "--listen", "127.0.0.1:443", "--state-dir", dir}, flags...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	var log syncBuffer
@@ -413,6 +414,15 @@ type tenantState struct {
 		PrincipalID string `json:"principalId"`
 		AppRole     string `json:"appRole"`
 	} `json:"appRoleAssignments"`
+	Grants []struct {
+		ClientID   string `json:"clientId"`
+		ResourceID string `json:"resourceId"`
+		Scope      string `json:"scope"`
+	} `json:"oauth2PermissionGrants"`
+	RoleAssignments []struct {
+		PrincipalID string `json:"principalId"`
+		RoleName    string `json:"roleName"`
+	} `json:"roleAssignments"`
 }
 
 func (tn *tenant) state() tenantState {

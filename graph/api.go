@@ -11,10 +11,10 @@ import (
 //
 // Error contract: every method returns nil or an error that errors.As-matches
 // *Error (status, Graph error code, message, request id) — never an SDK type.
-// NotFound/Conflict/… helpers classify it. Replication errors, 429 and 503
-// are retried inside the client (bounded, honouring Retry-After, under the
-// deadline of ctx and of Options.RetryDeadline); callers see only the final
-// result.
+// NotFound/Conflict/… helpers classify it. Replication errors, 429, 503,
+// 504 and transport errors are retried inside the client wherever a repeat
+// is safe (bounded, honouring Retry-After, under the deadline of ctx and of
+// Options.RetryDeadline; see retry.go); callers see only the final result.
 type API interface {
 	// WhoAmI decodes the current access token's claims (no Graph call).
 	WhoAmI(ctx context.Context) (Identity, error)
@@ -34,13 +34,18 @@ type API interface {
 	ApplicationsByTag(ctx context.Context, tag string) ([]Application, error)
 	// ApplicationsByName lists applications with exactly this display name, all pages.
 	ApplicationsByName(ctx context.Context, displayName string) ([]Application, error)
-	// CreateApplication is POST /applications.
-	CreateApplication(ctx context.Context, app Application) (Application, error)
+	// UpsertApplication is PATCH /applications(uniqueName='…') with Prefer:
+	// create-if-missing: created reports 201 (else it existed and was
+	// updated with app's properties, then read back).
+	UpsertApplication(ctx context.Context, uniqueName string, app Application) (out Application, created bool, err error)
 	// UpdateApplication is PATCH /applications/{id}.
 	UpdateApplication(ctx context.Context, objectID string, u ApplicationUpdate) error
 	// DeleteApplication is DELETE /applications/{id} (to the recycle bin).
 	DeleteApplication(ctx context.Context, objectID string) error
-	// AddPassword is POST /applications/{id}/addPassword; the result carries SecretText.
+	// AddPassword is POST /applications/{id}/addPassword; the result carries
+	// SecretText. displayName must be unique to the call: after an ambiguous
+	// failure the credential with that name is removed before the request is
+	// repeated (MayHaveTakenEffect when that could not be checked).
 	AddPassword(ctx context.Context, objectID, displayName string, end time.Time) (PasswordCredential, error)
 	// RemovePassword is POST /applications/{id}/removePassword.
 	RemovePassword(ctx context.Context, objectID, keyID string) error
@@ -48,8 +53,12 @@ type API interface {
 	// ServicePrincipalByAppID is GET /servicePrincipals(appId='…') with appRoles
 	// and oauth2PermissionScopes; *Error NotFound if absent.
 	ServicePrincipalByAppID(ctx context.Context, appID string) (ServicePrincipal, error)
-	// CreateServicePrincipal is POST /servicePrincipals {appId, tags}.
+	// CreateServicePrincipal is POST /servicePrincipals {appId, tags} (a 409
+	// for an existing one is IsConflict).
 	CreateServicePrincipal(ctx context.Context, appID string, tags []string) (ServicePrincipal, error)
+	// UpsertServicePrincipal is PATCH /servicePrincipals(appId='…') {tags}
+	// with Prefer: create-if-missing; created reports 201.
+	UpsertServicePrincipal(ctx context.Context, appID string, tags []string) (out ServicePrincipal, created bool, err error)
 	// DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
 	DeleteServicePrincipal(ctx context.Context, objectID string) error
 

@@ -9,6 +9,7 @@ import (
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/applications"
 	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithappid"
+	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithuniquename"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
@@ -18,7 +19,7 @@ import (
 // without dropping existing certificates).
 var applicationSelect = []string{
 	"id", "appId", "displayName", "signInAudience", "tags", "identifierUris", "web",
-	"requiredResourceAccess", "passwordCredentials", "keyCredentials", "createdDateTime", "publisherDomain",
+	"requiredResourceAccess", "passwordCredentials", "keyCredentials", "createdDateTime", "publisherDomain", "uniqueName",
 }
 
 func (c *Client) applications() *applications.ApplicationsRequestBuilder {
@@ -103,18 +104,13 @@ func (c *Client) listApplications(ctx context.Context, op, filter string) ([]App
 	return out, nil
 }
 
-// CreateApplication is POST /applications with exactly the given properties
-// (displayName, signInAudience, tags, identifierUris, web,
+// applicationBody is the body that creates app with exactly the given
+// properties (displayName, signInAudience, tags, identifierUris, web,
 // requiredResourceAccess, keyCredentials). Nothing is added: no default
 // User.Read permission, unlike the portal.
-//
-// Never retried after an ambiguous failure (503/504/timeout): the app may
-// exist already, and a second POST would create a duplicate. Callers that
-// see such an error look the app up by tag before trying again.
-func (c *Client) CreateApplication(ctx context.Context, app Application) (Application, error) {
-	const op = "create application"
+func applicationBody(app Application) (models.Applicationable, error) {
 	if strings.TrimSpace(app.DisplayName) == "" {
-		return Application{}, &Error{Op: op, Err: fmt.Errorf("display name is required")}
+		return nil, fmt.Errorf("display name is required")
 	}
 	body := models.NewApplication()
 	body.SetDisplayName(ptr(app.DisplayName))
@@ -133,20 +129,69 @@ func (c *Client) CreateApplication(ctx context.Context, app Application) (Applic
 	if len(app.RequiredResourceAccess) > 0 {
 		rra, err := toRequiredResourceAccess(app.RequiredResourceAccess)
 		if err != nil {
-			return Application{}, &Error{Op: op, Err: err}
+			return nil, err
 		}
 		body.SetRequiredResourceAccess(rra)
 	}
 	if len(app.KeyCredentials) > 0 {
 		kc, err := toKeyCredentials(app.KeyCredentials)
 		if err != nil {
-			return Application{}, &Error{Op: op, Err: err}
+			return nil, err
 		}
 		body.SetKeyCredentials(kc)
 	}
+	return body, nil
+}
+
+// UpsertApplication is PATCH /applications(uniqueName='…') with Prefer:
+// create-if-missing (endpoints.md §10.1): the app with this unique name is
+// created with app's properties (201), or, when it exists, updated with them
+// (204) and read back. created says which. The request is idempotent, so
+// every ambiguous failure is retried: a repeat after an attempt that did
+// create the app finds it. A unique name held by another application (one
+// in the recycle bin) is IsKeyTaken.
+func (c *Client) UpsertApplication(ctx context.Context, uniqueName string, app Application) (out Application, created bool, err error) {
+	const op = "create or update application by unique name"
+	if strings.TrimSpace(uniqueName) == "" {
+		return Application{}, false, &Error{Op: op, Err: fmt.Errorf("unique name is required")}
+	}
+	body, err := applicationBody(app)
+	if err != nil {
+		return Application{}, false, &Error{Op: op, Err: err}
+	}
 	var w wireApplication
-	err := c.send(ctx, op, retryPolicy{}, func(ctx context.Context) (*abs.RequestInformation, error) {
-		return c.applications().ToPostRequestInformation(ctx, body, nil)
+	err = c.send(ctx, op, retryPolicy{repeatable: true}, func(ctx context.Context) (*abs.RequestInformation, error) {
+		cfg := &applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilderPatchRequestConfiguration{Headers: abs.NewRequestHeaders()}
+		cfg.Headers.Add("Prefer", "create-if-missing")
+		return c.byUniqueName(uniqueName).ToPatchRequestInformation(ctx, body, cfg)
+	}, &w)
+	if err != nil {
+		return Application{}, false, err
+	}
+	if w.ID != "" {
+		return w.toDomain(), true, nil
+	}
+	// 204: it existed (made by another run at the same time, or by an
+	// earlier attempt of this one). It exists, so a 404 is replication lag.
+	out, err = c.applicationByUniqueName(ctx, uniqueName)
+	return out, false, err
+}
+
+func (c *Client) byUniqueName(uniqueName string) *applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilder {
+	return applicationswithuniquename.NewApplicationsWithUniqueNameRequestBuilderInternal(map[string]string{}, c.adapter,
+		ptr(strings.ReplaceAll(uniqueName, "'", "''")))
+}
+
+// applicationByUniqueName is GET /applications(uniqueName='…') for an app
+// known to exist.
+func (c *Client) applicationByUniqueName(ctx context.Context, uniqueName string) (Application, error) {
+	const op = "get application by unique name"
+	var w wireApplication
+	err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated}, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.byUniqueName(uniqueName).ToGetRequestInformation(ctx,
+			&applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilderGetRequestConfiguration{
+				QueryParameters: &applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilderGetQueryParameters{Select: applicationSelect},
+			})
 	}, &w)
 	if err != nil {
 		return Application{}, err
@@ -157,7 +202,7 @@ func (c *Client) CreateApplication(ctx context.Context, app Application) (Applic
 // UpdateApplication is PATCH /applications/{id} with the non-nil fields of
 // u. Collections replace the app's collections wholesale (Graph's PATCH
 // semantics), so KeyCredentials must hold the existing certificates too —
-// read them with ApplicationByID. A 404 right after CreateApplication is
+// read them with ApplicationByID. A 404 right after the app was created is
 // replication lag and is retried.
 func (c *Client) UpdateApplication(ctx context.Context, objectID string, u ApplicationUpdate) error {
 	const op = "update application"
@@ -194,6 +239,9 @@ func (c *Client) UpdateApplication(ctx context.Context, objectID string, u Appli
 		}
 		body.SetKeyCredentials(kc)
 	}
+	if u.UniqueName != nil {
+		body.SetUniqueName(ptr(*u.UniqueName))
+	}
 	return c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {
 			return c.applications().ByApplicationId(objectID).ToPatchRequestInformation(ctx, body, nil)
@@ -215,37 +263,92 @@ func (c *Client) DeleteApplication(ctx context.Context, objectID string) error {
 // AddPassword is POST /applications/{id}/addPassword. The result's
 // SecretText is the only copy of the secret Graph will ever hand out.
 //
-// Retried on 429 and on 404 (the app was created a moment ago), both of
-// which mean no secret was made; never after an ambiguous failure, since a
-// repeat would mint a second secret and lose the first.
+// displayName must be unique to this call (entra-link puts a per-run token
+// in it): it is how a credential an ambiguously failed attempt created is
+// recognised. Such a failure (503, 504, timeout, reset) is retried only
+// after the app's credentials have been read back and that credential
+// removed, so a repeat never leaves a second secret nobody has. 429 and a
+// 404 right after the app was created mean nothing was made and are
+// retried as they are. MayHaveTakenEffect reports the one case in which
+// the outcome is unknown (the read-back failed too).
 func (c *Client) AddPassword(ctx context.Context, objectID, displayName string, end time.Time) (PasswordCredential, error) {
 	const op = "add client secret"
 	if _, err := parseUUID("application object id", objectID); err != nil {
 		return PasswordCredential{}, &Error{Op: op, Err: err}
 	}
-	pc := models.NewPasswordCredential()
-	if displayName != "" {
-		pc.SetDisplayName(ptr(displayName))
+	if strings.TrimSpace(displayName) == "" {
+		return PasswordCredential{}, &Error{Op: op, Err: fmt.Errorf("a display name unique to the call is required")}
 	}
+	pc := models.NewPasswordCredential()
+	pc.SetDisplayName(ptr(displayName))
 	if !end.IsZero() {
 		pc.SetEndDateTime(ptr(end.UTC()))
 	}
 	body := applications.NewItemAddPasswordPostRequestBody()
 	body.SetPasswordCredential(pc)
+	undo := func(ctx context.Context) (string, error) { return c.removePasswordsNamed(ctx, objectID, displayName) }
 	var w wirePassword
-	err := c.send(ctx, op, retryPolicy{replicated: objectNotReplicated}, func(ctx context.Context) (*abs.RequestInformation, error) {
+	err := c.send(ctx, op, retryPolicy{replicated: objectNotReplicated, undo: undo}, func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.applications().ByApplicationId(objectID).AddPassword().ToPostRequestInformation(ctx, body, nil)
 	}, &w)
 	if err != nil {
 		return PasswordCredential{}, err
 	}
 	if w.SecretText == "" {
-		return PasswordCredential{}, &Error{Op: op, Message: "Graph returned no secret"}
+		// A credential nobody can use: take it back.
+		e := &Error{Op: op, Message: "Graph returned no secret"}
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+		defer cancel()
+		if _, uerr := undo(uctx); uerr != nil {
+			e.unsettled, e.undoErr = true, uerr
+		}
+		return PasswordCredential{}, e
 	}
 	out := w.PasswordCredential
 	out.StartDateTime, out.EndDateTime = utc(out.StartDateTime), utc(out.EndDateTime)
 	out.SecretText = w.SecretText
 	return out, nil
+}
+
+// removePasswordsNamed reads the app's client secrets back and removes each
+// one named displayName: addPassword's undo.
+func (c *Client) removePasswordsNamed(ctx context.Context, objectID, displayName string) (string, error) {
+	pcs, err := c.passwordCredentials(ctx, objectID)
+	if err != nil {
+		return "", err
+	}
+	n := 0
+	for _, pc := range pcs {
+		if pc.DisplayName != displayName {
+			continue
+		}
+		if err := c.RemovePassword(ctx, objectID, pc.KeyID); err != nil && !IsNotFound(err) {
+			return "", err
+		}
+		n++
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return "removed the secret the failed attempt had created", nil
+}
+
+// passwordCredentials is GET /applications/{id}?$select=id,passwordCredentials.
+// The app exists (a secret was just being added to it): a 404 is
+// replication lag.
+func (c *Client) passwordCredentials(ctx context.Context, objectID string) ([]PasswordCredential, error) {
+	const op = "read the app's client secrets back"
+	var w wireApplication
+	err := c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated}, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.applications().ByApplicationId(objectID).ToGetRequestInformation(ctx,
+			&applications.ApplicationItemRequestBuilderGetRequestConfiguration{
+				QueryParameters: &applications.ApplicationItemRequestBuilderGetQueryParameters{Select: []string{"id", "passwordCredentials"}},
+			})
+	}, &w)
+	if err != nil {
+		return nil, err
+	}
+	return w.PasswordCredentials, nil
 }
 
 // RemovePassword is POST /applications/{id}/removePassword.

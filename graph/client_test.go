@@ -61,7 +61,7 @@ func TestNewValidatesEndpointAndDerivesScope(t *testing.T) {
 	}
 }
 
-func TestCreateApplicationSendsExactlyWhatWasAsked(t *testing.T) {
+func TestUpsertApplicationSendsExactlyWhatWasAsked(t *testing.T) {
 	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		reply(w, http.StatusCreated, docCreatedApp)
 	})
@@ -75,9 +75,9 @@ func TestCreateApplicationSendsExactlyWhatWasAsked(t *testing.T) {
 			ResourceAccess: []ResourceAccess{{ID: "df021288-bdef-4463-88db-98f22de89214", Type: "Role"}, {ID: "e1fe6dd8-ba31-4d61-89e7-88639da4683d", Type: "Scope"}},
 		}},
 	}
-	got, err := c.CreateApplication(context.Background(), in)
-	if err != nil {
-		t.Fatalf("CreateApplication: %v", err)
+	got, created, err := c.UpsertApplication(context.Background(), "entra-link-entitle-demo-0123456789", in)
+	if err != nil || !created {
+		t.Fatalf("UpsertApplication: %v (created %v)", err, created)
 	}
 	if got.ID != appObjID || got.AppID != appID || got.PublisherDomain != "contoso.onmicrosoft.com" {
 		t.Errorf("parsed app = %+v", got)
@@ -90,8 +90,11 @@ func TestCreateApplicationSendsExactlyWhatWasAsked(t *testing.T) {
 		t.Fatalf("%d requests, want 1", len(reqs))
 	}
 	r := reqs[0]
-	if r.Method != http.MethodPost || r.Path != "/v1.0/applications" {
+	if r.Method != http.MethodPatch || r.Path != "/v1.0/applications(uniqueName='entra-link-entitle-demo-0123456789')" {
 		t.Errorf("request = %s %s", r.Method, r.Path)
+	}
+	if p := r.Header.Get("Prefer"); p != "create-if-missing" {
+		t.Errorf("Prefer = %q, want create-if-missing", p)
 	}
 	if h := r.Header.Get("Authorization"); h != "Bearer "+cred.token {
 		t.Errorf("Authorization = %q", h)
@@ -120,7 +123,7 @@ func TestCreateApplicationSendsExactlyWhatWasAsked(t *testing.T) {
 	}
 }
 
-func TestCreateApplicationRejectsBadInputWithoutCallingGraph(t *testing.T) {
+func TestUpsertApplicationRejectsBadInputWithoutCallingGraph(t *testing.T) {
 	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, _ []byte) { reply(w, 201, docCreatedApp) })
 	c, _ := f.client(t)
 	for _, app := range []Application{
@@ -128,11 +131,14 @@ func TestCreateApplicationRejectsBadInputWithoutCallingGraph(t *testing.T) {
 		{DisplayName: "x", RequiredResourceAccess: []RequiredResourceAccess{{ResourceAppID: "r", ResourceAccess: []ResourceAccess{{ID: "not-a-guid", Type: "Role"}}}}},
 		{DisplayName: "x", RequiredResourceAccess: []RequiredResourceAccess{{ResourceAppID: "r", ResourceAccess: []ResourceAccess{{ID: roleID, Type: "Application"}}}}},
 	} {
-		_, err := c.CreateApplication(context.Background(), app)
+		_, _, err := c.UpsertApplication(context.Background(), "key", app)
 		var ge *Error
 		if !errors.As(err, &ge) || ge.Status != 0 {
-			t.Errorf("CreateApplication(%+v) = %v, want a *Error without status", app, err)
+			t.Errorf("UpsertApplication(%+v) = %v, want a *Error without status", app, err)
 		}
+	}
+	if _, _, err := c.UpsertApplication(context.Background(), " ", Application{DisplayName: "x"}); err == nil {
+		t.Error("UpsertApplication without a unique name succeeded")
 	}
 	if n := f.count(); n != 0 {
 		t.Errorf("%d requests reached Graph", n)

@@ -119,6 +119,7 @@ type wireApplication struct {
 	KeyCredentials         []KeyCredential          `json:"keyCredentials"`
 	CreatedDateTime        time.Time                `json:"createdDateTime"`
 	PublisherDomain        string                   `json:"publisherDomain"`
+	UniqueName             string                   `json:"uniqueName"`
 	Web                    *struct {
 		RedirectURIs          []string `json:"redirectUris"`
 		ImplicitGrantSettings *struct {
@@ -133,7 +134,7 @@ func (w wireApplication) toDomain() Application {
 		ID: w.ID, AppID: w.AppID, DisplayName: w.DisplayName, SignInAudience: w.SignInAudience,
 		Tags: w.Tags, IdentifierURIs: w.IdentifierURIs, RequiredResourceAccess: w.RequiredResourceAccess,
 		PasswordCredentials: w.PasswordCredentials, KeyCredentials: w.KeyCredentials,
-		CreatedDateTime: utc(w.CreatedDateTime), PublisherDomain: w.PublisherDomain,
+		CreatedDateTime: utc(w.CreatedDateTime), PublisherDomain: w.PublisherDomain, UniqueName: w.UniqueName,
 	}
 	if w.Web != nil {
 		a.Web.RedirectURIs = w.Web.RedirectURIs

@@ -39,6 +39,9 @@ type Error struct {
 	Attempts int
 	// Err is the underlying cause when there was no usable HTTP response.
 	Err error
+	// Undone lists, in words, what was reversed after ambiguous failures
+	// of a request that is not idempotent (a secret an attempt had created).
+	Undone []string
 
 	// details are the error.details[].code values (e.g. NoBackingApplicationObject).
 	details []string
@@ -47,6 +50,10 @@ type Error struct {
 	// transport marks a failure to get any response (worth a retry when
 	// the request is repeatable).
 	transport bool
+	// unsettled: the last attempt failed ambiguously and what it may have
+	// done could not be checked (undoErr says why).
+	unsettled bool
+	undoErr   error
 }
 
 // Error renders "graph: <op>: <status> <code>: <message> (request-id …)".
@@ -57,7 +64,42 @@ func (e *Error) Error() string {
 		b.WriteString(e.Op)
 		b.WriteString(": ")
 	}
+	b.WriteString(e.reason())
+	if e.unsettled && e.undoErr != nil {
+		b.WriteString("; reading the app back to check failed too (")
+		var ue *Error
+		if errors.As(e.undoErr, &ue) {
+			b.WriteString(ue.reason())
+		} else {
+			b.WriteString(e.undoErr.Error())
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// reason is the failure without the operation: Graph's status, code and
+// message, or why there was no answer.
+func (e *Error) reason() string {
+	var b strings.Builder
 	if e.Status == 0 {
+		var ue *url.Error
+		if e.transport && errors.As(e.Err, &ue) {
+			// Not Go's `Post "https://…": cause`: the host and the cause.
+			host := "Microsoft Graph"
+			if u, err := url.Parse(ue.URL); err == nil && u.Host != "" {
+				host = u.Host
+			}
+			b.WriteString("no answer from " + host)
+			if ue.Timeout() {
+				b.WriteString(" in time")
+			}
+			b.WriteString(" (" + ue.Err.Error() + ")")
+			if e.Attempts > 1 {
+				fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+			}
+			return b.String()
+		}
 		// A sign-in error explains itself; untrusted describes the Graph
 		// request's own connection.
 		var se *signInError
@@ -123,6 +165,29 @@ func IsForbidden(err error) bool { return StatusOf(err) == http.StatusForbidden 
 // IsThrottled reports a 429 that outlasted the client's retries.
 func IsThrottled(err error) bool { return StatusOf(err) == http.StatusTooManyRequests }
 
+// MayHaveTakenEffect reports that a request which is not idempotent
+// (addPassword) failed in a way that leaves open whether Graph carried it
+// out, and that reading back what it may have created failed too. Any
+// other error from such a request means it took no effect: Graph refused
+// it, or what an ambiguous attempt created was found and removed.
+func MayHaveTakenEffect(err error) bool {
+	ge, ok := asError(err)
+	return ok && ge.unsettled
+}
+
+// IsKeyTaken reports Graph's answer to an upsert or PATCH whose uniqueName
+// is held by another application — one in the recycle bin included (a live
+// one holding it is simply updated by the upsert): 400 "Another object with
+// the same value for property uniqueName already exists." (endpoints.md §10.1).
+func IsKeyTaken(err error) bool {
+	ge, ok := asError(err)
+	if !ok || ge.Status != http.StatusBadRequest {
+		return false
+	}
+	m := strings.ToLower(ge.Message)
+	return strings.Contains(m, "uniquename") && strings.Contains(m, "already exists")
+}
+
 // IsConflict reports that the object being created already exists: a 409
 // (service principal for the appId, oauth2PermissionGrant for the pair), or
 // the 400s Graph answers instead for a duplicate app role assignment
@@ -133,7 +198,7 @@ func IsThrottled(err error) bool { return StatusOf(err) == http.StatusTooManyReq
 // landed after all" shows up.
 func IsConflict(err error) bool {
 	ge, ok := asError(err)
-	if !ok {
+	if !ok || IsKeyTaken(err) {
 		return false
 	}
 	switch ge.Status {

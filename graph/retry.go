@@ -17,26 +17,35 @@ import (
 )
 
 // Retry policy — the one place entra-link retries Graph calls (kiota's own
-// RetryHandler is not installed, so nothing retries twice):
+// RetryHandler is not installed, so nothing retries twice). Every request is
+// made safe to repeat; none is left unretried because a repeat could
+// duplicate something:
 //
 //   - 429 Too Many Requests is always retried: Graph rejected the request
 //     before doing anything.
 //   - 503 Service Unavailable, 504 Gateway Timeout and transport errors
-//     (connection reset, timeout) are retried only for requests that are
-//     safe to repeat: reads, PATCH, DELETE, and creates whose duplicate
-//     Graph rejects (service principal per appId, app role assignment,
-//     permission grant, directory role assignment). Such a request may have
-//     succeeded before the failure; its retry then gets "already exists",
+//     (connection reset, timeout) are ambiguous: the request may have been
+//     carried out before the failure. They are retried for requests that
+//     are idempotent as they are: reads, PATCH (the upserts by uniqueName
+//     and appId included: a repeat finds the object and answers 204),
+//     DELETE, removePassword, and creates whose duplicate Graph rejects
+//     (service principal per appId, app role assignment, permission grant,
+//     directory role assignment) — such a retry may get "already exists",
 //     which is returned as is (IsConflict) so the caller re-reads the object.
-//     POST /applications and addPassword are never repeated after an
-//     ambiguous failure: a repeat would create a second app or a second
-//     secret nobody knows about.
+//   - addPassword is not idempotent: each call mints a secret. It is made
+//     safe by its undo: after an ambiguous failure the app's credentials are
+//     read back and the one carrying this call's display name (unique to
+//     the run) is removed before the request is repeated; when the read-back
+//     itself fails the error says so (MayHaveTakenEffect) and nothing is
+//     repeated. The same undo settles an ambiguous failure that is not
+//     retried any more (deadline, attempts).
 //   - Replication errors are retried only for operations where they mean
 //     "an object created a moment ago is not visible here yet": creating the
 //     service principal right after the app; app role assignments, grants
 //     and directory roles right after the service principal; PATCH and
-//     addPassword right after the app. A GET's 404 means "absent" and is
-//     never retried. The exact codes and messages per operation are in the
+//     addPassword right after the app; the read of an object an upsert has
+//     just answered 204 for. A plain GET's 404 means "absent" and is never
+//     retried. The exact codes and messages per operation are in the
 //     replication predicates below.
 //
 // Waits honour Retry-After (seconds, fractional seconds, or an HTTP date);
@@ -44,7 +53,8 @@ import (
 // RetryMaxDelay, with jitter (each wait is 50–100 % of its step). A retry is
 // only started if its wait ends within RetryDeadline of the operation's
 // start (and before ctx's deadline); an in-flight request is never cut off
-// by RetryDeadline, only by ctx. At most defaultMaxAttempts attempts.
+// by RetryDeadline, only by ctx. At most defaultMaxAttempts attempts. Every
+// retry is reported to Options.OnRetry.
 type retryPolicy struct {
 	// repeatable: repeating the request after an ambiguous failure (503,
 	// 504, transport error) cannot create a duplicate.
@@ -52,6 +62,11 @@ type retryPolicy struct {
 	// replicated reports whether an error means "not replicated yet" for
 	// this operation; nil means replication errors are final.
 	replicated func(*Error) bool
+	// undo makes a request that is not repeatable safe to repeat after an
+	// ambiguous failure: it finds what the failed attempt may have done and
+	// reverses it, returning what it did in words ("" when the attempt had
+	// done nothing). An error means it could not tell.
+	undo func(ctx context.Context) (string, error)
 }
 
 const defaultMaxAttempts = 12
@@ -111,10 +126,12 @@ const (
 )
 
 // objectNotReplicated: the object addressed by the URL (just created) is
-// not visible yet — PATCH/addPassword right after POST /applications.
+// not visible yet — PATCH/addPassword right after the app was created, or
+// the read of an object an upsert just answered 204 for.
 func objectNotReplicated(e *Error) bool { return e.Status == http.StatusNotFound }
 
-// appNotReplicated: POST /servicePrincipals right after POST /applications.
+// appNotReplicated: creating the service principal (POST or upsert) right
+// after the app was created.
 func appNotReplicated(e *Error) bool {
 	switch e.Status {
 	case http.StatusNotFound:
@@ -158,6 +175,10 @@ func appRoleNotReplicated(published func() bool) func(*Error) bool {
 	}
 }
 
+// undoTimeout bounds an undo, which runs even when the operation's context
+// has ended: what a failed attempt may have created must not be left behind.
+const undoTimeout = 30 * time.Second
+
 // send runs one operation: it builds a fresh request per attempt (so no
 // header or body state leaks between attempts), sends it, and retries per
 // policy. A 2xx body is decoded into out (nil: no content expected).
@@ -165,6 +186,7 @@ func (c *Client) send(ctx context.Context, op string, p retryPolicy,
 	build func(ctx context.Context) (*abs.RequestInformation, error), out any) error {
 	start := time.Now()
 	deadline := start.Add(c.retry.deadline)
+	var undone []string
 	for attempt := 1; ; attempt++ {
 		err := c.attempt(withAttempt(ctx, attempt), build, out)
 		if err == nil {
@@ -172,18 +194,39 @@ func (c *Client) send(ctx context.Context, op string, p retryPolicy,
 		}
 		ge := toError(op, err)
 		ge.Attempts = attempt
-		if ctx.Err() != nil {
-			return ge
-		}
+		ge.Undone = undone
 		wait, retry := c.decide(ge, p, attempt)
-		if !retry || time.Now().Add(wait).After(deadline) {
-			return ge
+		switch {
+		case ctx.Err() != nil:
+			retry = false
+		case retry && time.Now().Add(wait).After(deadline):
+			retry = false
 		}
-		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+		if dl, ok := ctx.Deadline(); retry && ok && time.Now().Add(wait).After(dl) {
+			retry = false
+		}
+		if p.undo != nil && ge.ambiguous() {
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+			did, uerr := p.undo(uctx)
+			cancel()
+			if uerr != nil {
+				ge.unsettled, ge.undoErr = true, uerr
+				return ge
+			}
+			if did != "" {
+				undone = append(undone, did)
+				ge.Undone = undone
+			}
+		}
+		if !retry {
 			return ge
 		}
 		if c.onRetry != nil {
-			c.onRetry(RetryEvent{Op: op, Attempt: attempt, Wait: wait, Reason: retryReason(ge)})
+			ev := RetryEvent{Op: op, Attempt: attempt, Wait: wait, Reason: retryReason(ge)}
+			if len(undone) > 0 && p.undo != nil && ge.ambiguous() {
+				ev.Undone = undone[len(undone)-1]
+			}
+			c.onRetry(ev)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -202,6 +245,9 @@ type RetryEvent struct {
 	Attempt int           // the attempt that failed (1-based)
 	Wait    time.Duration // how long until the next attempt
 	Reason  string        // RetryThrottled, RetryUnavailable or RetryReplication
+	// Undone says what was reversed before the retry (a secret the failed
+	// attempt had created), in words; "" when nothing was.
+	Undone string
 }
 
 // Retry reasons.
@@ -212,13 +258,27 @@ const (
 )
 
 func retryReason(e *Error) string {
-	switch e.Status {
-	case http.StatusTooManyRequests:
+	switch {
+	case e.Status == http.StatusTooManyRequests:
 		return RetryThrottled
-	case http.StatusServiceUnavailable, http.StatusGatewayTimeout, 0:
+	case e.ambiguous():
 		return RetryUnavailable
 	}
 	return RetryReplication
+}
+
+// ambiguous reports whether a failure leaves it open whether Graph carried
+// the request out: a gateway or availability error, no response at all, or
+// a 2xx whose body could not be read.
+func (e *Error) ambiguous() bool {
+	switch e.Status {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	case 0:
+		var de *decodeError
+		return e.transport || errors.As(e.Err, &de)
+	}
+	return false
 }
 
 // decide returns whether and after how long to retry.
@@ -231,9 +291,9 @@ func (c *Client) decide(e *Error, p retryPolicy, attempt int) (time.Duration, bo
 	case e.Status == http.StatusTooManyRequests:
 		retry = true
 	case e.Status == http.StatusServiceUnavailable, e.Status == http.StatusGatewayTimeout:
-		retry = p.repeatable
+		retry = p.repeatable || p.undo != nil
 	case e.Status == 0:
-		retry = p.repeatable && e.transport
+		retry = (p.repeatable && e.transport) || (p.undo != nil && e.ambiguous())
 	case p.replicated != nil:
 		retry = p.replicated(e)
 	}

@@ -37,8 +37,12 @@ func TestRetryPolicy(t *testing.T) {
 		_, err := c.CreateServicePrincipal(context.Background(), appID, []string{"entra-link"})
 		return err
 	}
-	createApp := func(c *Client) error {
-		_, err := c.CreateApplication(context.Background(), Application{DisplayName: "demo"})
+	upsertApp := func(c *Client) error {
+		_, _, err := c.UpsertApplication(context.Background(), "entra-link-demo", Application{DisplayName: "demo"})
+		return err
+	}
+	upsertSP := func(c *Client) error {
+		_, _, err := c.UpsertServicePrincipal(context.Background(), appID, []string{"entra-link"})
 		return err
 	}
 	addPassword := func(c *Client) error {
@@ -100,14 +104,18 @@ func TestRetryPolicy(t *testing.T) {
 			[]func(http.ResponseWriter){status(404, docNotFound), status(201, okRole)}, 2, nil},
 		{"PATCH right after create: 404 is retried", patch,
 			[]func(http.ResponseWriter){status(404, docNotFound), func(w http.ResponseWriter) { w.WriteHeader(204) }}, 2, nil},
-		{"create app: 503 is not repeated (no duplicate apps)", createApp,
-			[]func(http.ResponseWriter){status(503, docUnavailable), status(201, docCreatedApp)}, 1,
-			func(err error) bool { return StatusOf(err) == 503 }},
-		{"create app: 429 is retried (nothing was created)", createApp,
+		{"upsert app: 503 and 504 are repeated (the upsert is idempotent)", upsertApp,
+			[]func(http.ResponseWriter){status(503, docUnavailable), status(504, ""), status(201, docCreatedApp)}, 3, nil},
+		{"upsert app: 429 is retried", upsertApp,
 			[]func(http.ResponseWriter){status(429, docThrottled, "Retry-After: 0"), status(201, docCreatedApp)}, 2, nil},
-		{"addPassword: 503 is not repeated (no second secret)", addPassword,
-			[]func(http.ResponseWriter){status(503, docUnavailable), status(200, okPassword)}, 1,
-			func(err error) bool { return StatusOf(err) == 503 }},
+		{"upsert app: a key held in the recycle bin is final", upsertApp,
+			[]func(http.ResponseWriter){status(400, docKeyTaken), status(201, docCreatedApp)}, 1,
+			func(err error) bool { return IsKeyTaken(err) && !IsConflict(err) }},
+		{"upsert SP: replication 400 clears, 503 is repeated", upsertSP,
+			[]func(http.ResponseWriter){status(400, docNoBackingApp), status(503, docUnavailable), status(201, docCreatedSP)}, 3, nil},
+		{"addPassword: 400 is final", addPassword,
+			[]func(http.ResponseWriter){status(400, docBadRequest), status(200, okPassword)}, 1,
+			func(err error) bool { return StatusOf(err) == 400 && !MayHaveTakenEffect(err) }},
 		{"addPassword: 404 right after create is retried", addPassword,
 			[]func(http.ResponseWriter){status(404, docNotFound), status(200, okPassword)}, 2, nil},
 	}
@@ -221,17 +229,17 @@ func TestTransportErrorsAreRetriedOnlyWhenRepeatable(t *testing.T) {
 		t.Errorf("%d attempts, want 2", f.count())
 	}
 
+	// The upsert is idempotent: a repeat after a dropped connection finds
+	// what the first attempt made.
 	n.Store(0)
 	f.mu.Lock()
 	f.reqs = nil
 	f.mu.Unlock()
-	_, err := c.CreateApplication(context.Background(), Application{DisplayName: "demo"})
-	var ge *Error
-	if !errors.As(err, &ge) || ge.Status != 0 || ge.Err == nil {
-		t.Fatalf("create after a dropped connection: %v", err)
+	if _, _, err := c.UpsertApplication(context.Background(), "entra-link-demo", Application{DisplayName: "demo"}); err != nil {
+		t.Fatalf("upsert after a dropped connection: %v", err)
 	}
-	if f.count() != 1 {
-		t.Errorf("create app was sent %d times after an ambiguous failure", f.count())
+	if f.count() != 2 {
+		t.Errorf("%d attempts, want 2", f.count())
 	}
 }
 

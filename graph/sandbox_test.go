@@ -106,7 +106,7 @@ func setupFlow(t *testing.T, ctx context.Context, gc *graph.Client) flowResult {
 	if roleID == "" || scopeID == "" {
 		t.Fatalf("User.Read.All role %q / User.Read scope %q not published", roleID, scopeID)
 	}
-	app, err := gc.CreateApplication(ctx, graph.Application{
+	app, created, err := gc.UpsertApplication(ctx, "entra-link-test-sandbox-flow", graph.Application{
 		DisplayName:    "entra-link sandbox flow",
 		SignInAudience: "AzureADMyOrg",
 		Tags:           []string{"entra-link", "entra-link:profile:test"},
@@ -114,12 +114,12 @@ func setupFlow(t *testing.T, ctx context.Context, gc *graph.Client) flowResult {
 			{ID: roleID, Type: "Role"}, {ID: scopeID, Type: "Scope"},
 		}}},
 	})
-	if err != nil {
-		t.Fatalf("CreateApplication: %v", err)
+	if err != nil || !created || app.UniqueName != "entra-link-test-sandbox-flow" {
+		t.Fatalf("UpsertApplication: %+v created %v: %v", app, created, err)
 	}
-	sp, err := gc.CreateServicePrincipal(ctx, app.AppID, []string{"entra-link"})
-	if err != nil {
-		t.Fatalf("CreateServicePrincipal: %v", err)
+	sp, created, err := gc.UpsertServicePrincipal(ctx, app.AppID, []string{"entra-link"})
+	if err != nil || !created {
+		t.Fatalf("UpsertServicePrincipal: created %v: %v", created, err)
 	}
 	if _, err := gc.AssignAppRole(ctx, graph.AppRoleAssignment{PrincipalID: sp.ID, ResourceID: msGraph.ID, AppRoleID: roleID}); err != nil {
 		t.Fatalf("AssignAppRole: %v", err)
@@ -137,7 +137,7 @@ func setupFlow(t *testing.T, ctx context.Context, gc *graph.Client) flowResult {
 	if _, err := gc.AssignDirectoryRole(ctx, sp.ID, directoryReaders); err != nil {
 		t.Fatalf("AssignDirectoryRole: %v", err)
 	}
-	secret, err := gc.AddPassword(ctx, app.ID, "entra-link", time.Now().Add(90*24*time.Hour))
+	secret, err := gc.AddPassword(ctx, app.ID, "entra-link test #1", time.Now().Add(90*24*time.Hour))
 	if err != nil {
 		t.Fatalf("AddPassword: %v", err)
 	}
@@ -188,7 +188,15 @@ func TestSandboxSetupFlow(t *testing.T) {
 		t.Errorf("RoleAssignments = %+v, %v", ras, err)
 	}
 
-	// Re-running the creates is how setup learns something already exists.
+	// Re-running the creates is how setup learns something already exists:
+	// the upserts find the objects, the POSTs are refused as conflicts.
+	if again, created, err := gc.UpsertApplication(ctx, "entra-link-test-sandbox-flow", graph.Application{DisplayName: "entra-link sandbox flow",
+		Tags: []string{"entra-link", "entra-link:profile:test"}}); err != nil || created || again.ID != r.app.ID {
+		t.Errorf("second UpsertApplication: %+v created %v: %v", again, created, err)
+	}
+	if again, created, err := gc.UpsertServicePrincipal(ctx, r.app.AppID, []string{"entra-link"}); err != nil || created || again.ID != r.sp.ID {
+		t.Errorf("second UpsertServicePrincipal: %+v created %v: %v", again, created, err)
+	}
 	if _, err := gc.CreateServicePrincipal(ctx, r.app.AppID, nil); !graph.IsConflict(err) {
 		t.Errorf("second CreateServicePrincipal: %v, want a conflict", err)
 	}
@@ -273,6 +281,45 @@ func TestSandboxFaultsAreRetried(t *testing.T) {
 	}
 }
 
+// TestSandboxAmbiguousFailures: the emulated tenant commits a request and
+// then drops the connection. The upsert is repeated and finds its app; the
+// addPassword is repeated only after the secret the dropped attempt made
+// was removed. A unique name a deleted app still holds is IsKeyTaken.
+func TestSandboxAmbiguousFailures(t *testing.T) {
+	s := sandboxtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gc, _ := connect(t, s, cloud.Global, azcloud.AzurePublic, nil)
+
+	s.Inject(sandbox.Rule{Method: "PATCH", Path: `^/applications\(uniqueName=`, Action: sandbox.ActionDrop})
+	app, created, err := gc.UpsertApplication(ctx, "entra-link-test-dropped", graph.Application{DisplayName: "dropped"})
+	if err != nil || created {
+		t.Fatalf("upsert after a dropped response: %+v created %v: %v", app, created, err)
+	}
+	same, err := gc.ApplicationsByName(ctx, "dropped")
+	if err != nil || len(same) != 1 || same[0].ID != app.ID {
+		t.Fatalf("apps named dropped: %+v, %v", same, err)
+	}
+
+	s.Inject(sandbox.Rule{Method: "POST", Path: `/addPassword$`, Action: sandbox.ActionDrop})
+	pc, err := gc.AddPassword(ctx, app.ID, "entra-link test #dropped", time.Now().Add(48*time.Hour))
+	if err != nil {
+		t.Fatalf("AddPassword after a dropped response: %v", err)
+	}
+	now, err := gc.ApplicationByID(ctx, app.ID)
+	if err != nil || len(now.PasswordCredentials) != 1 || now.PasswordCredentials[0].KeyID != pc.KeyID {
+		t.Fatalf("secrets on the app: %+v (%v); want only the one returned, %s", now.PasswordCredentials, err, pc.KeyID)
+	}
+
+	if err := gc.DeleteApplication(ctx, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = gc.UpsertApplication(ctx, "entra-link-test-dropped", graph.Application{DisplayName: "dropped"})
+	if !graph.IsKeyTaken(err) || graph.IsConflict(err) {
+		t.Fatalf("upsert of a key held in the recycle bin: %v, want IsKeyTaken", err)
+	}
+}
+
 func TestSandboxDoDCloud(t *testing.T) {
 	s := sandboxtest.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -281,9 +328,9 @@ func TestSandboxDoDCloud(t *testing.T) {
 	if _, err := gc.Organization(ctx); err != nil {
 		t.Fatalf("Organization: %v", err)
 	}
-	app, err := gc.CreateApplication(ctx, graph.Application{DisplayName: "dod app", SignInAudience: "AzureADMyOrg"})
+	app, _, err := gc.UpsertApplication(ctx, "dod-app", graph.Application{DisplayName: "dod app", SignInAudience: "AzureADMyOrg"})
 	if err != nil {
-		t.Fatalf("CreateApplication: %v", err)
+		t.Fatalf("UpsertApplication: %v", err)
 	}
 	if _, err := gc.CreateServicePrincipal(ctx, app.AppID, nil); err != nil {
 		t.Fatalf("CreateServicePrincipal: %v", err)

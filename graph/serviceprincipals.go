@@ -20,14 +20,17 @@ func (c *Client) servicePrincipals() *serviceprincipals.ServicePrincipalsRequest
 // and oauth2PermissionScopes. A 404 means the tenant has no service
 // principal for that app and is returned at once (IsNotFound).
 func (c *Client) ServicePrincipalByAppID(ctx context.Context, appID string) (ServicePrincipal, error) {
+	return c.servicePrincipalByAppID(ctx, appID, readPolicy)
+}
+
+func (c *Client) servicePrincipalByAppID(ctx context.Context, appID string, p retryPolicy) (ServicePrincipal, error) {
 	const op = "get service principal by appId"
 	if _, err := parseUUID("appId", appID); err != nil {
 		return ServicePrincipal{}, &Error{Op: op, Err: err}
 	}
 	var sp ServicePrincipal
-	err := c.send(ctx, op, readPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
-		b := serviceprincipalswithappid.NewServicePrincipalsWithAppIdRequestBuilderInternal(map[string]string{}, c.adapter, ptr(appID))
-		return b.ToGetRequestInformation(ctx, &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetRequestConfiguration{
+	err := c.send(ctx, op, p, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.spByAppID(appID).ToGetRequestInformation(ctx, &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetRequestConfiguration{
 			QueryParameters: &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetQueryParameters{Select: servicePrincipalSelect},
 		})
 	}, &sp)
@@ -40,8 +43,44 @@ func (c *Client) ServicePrincipalByAppID(ctx context.Context, appID string) (Ser
 	return sp, nil
 }
 
+func (c *Client) spByAppID(appID string) *serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilder {
+	return serviceprincipalswithappid.NewServicePrincipalsWithAppIdRequestBuilderInternal(map[string]string{}, c.adapter, ptr(appID))
+}
+
+// UpsertServicePrincipal is PATCH /servicePrincipals(appId='…') with
+// Prefer: create-if-missing {tags} (endpoints.md §10.2): the app's service
+// principal is created (201) or, when it exists, its tags set (204) and it
+// is read back; created says which. Idempotent, so ambiguous failures are
+// retried; right after the app was created Graph may not see it yet, which
+// is retried as replication.
+func (c *Client) UpsertServicePrincipal(ctx context.Context, appID string, tags []string) (out ServicePrincipal, created bool, err error) {
+	const op = "create or update service principal"
+	if _, err := parseUUID("appId", appID); err != nil {
+		return ServicePrincipal{}, false, &Error{Op: op, Err: err}
+	}
+	body := models.NewServicePrincipal()
+	if len(tags) > 0 {
+		body.SetTags(tags)
+	}
+	var sp ServicePrincipal
+	err = c.send(ctx, op, retryPolicy{repeatable: true, replicated: appNotReplicated}, func(ctx context.Context) (*abs.RequestInformation, error) {
+		cfg := &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderPatchRequestConfiguration{Headers: abs.NewRequestHeaders()}
+		cfg.Headers.Add("Prefer", "create-if-missing")
+		return c.spByAppID(appID).ToPatchRequestInformation(ctx, body, cfg)
+	}, &sp)
+	if err != nil {
+		return ServicePrincipal{}, false, err
+	}
+	if sp.ID != "" {
+		return sp, true, nil
+	}
+	// 204: it exists, so a 404 is replication lag.
+	out, err = c.servicePrincipalByAppID(ctx, appID, retryPolicy{repeatable: true, replicated: objectNotReplicated})
+	return out, false, err
+}
+
 // CreateServicePrincipal is POST /servicePrincipals {appId, tags}. Right
-// after CreateApplication Graph may not see the app yet ("The appId '…' of
+// after the app was created Graph may not see it yet ("The appId '…' of
 // the service principal does not reference a valid application object");
 // that is retried. If a retried attempt finds the principal already there
 // (409, IsConflict), the caller reads it with ServicePrincipalByAppID.

@@ -17,6 +17,9 @@ type Application struct {
 	KeyCredentials         []KeyCredential          `json:"keyCredentials"`
 	CreatedDateTime        time.Time                `json:"createdDateTime"`
 	PublisherDomain        string                   `json:"publisherDomain"`
+	// UniqueName is the app's alternate key (the upsert key); "" when it
+	// has none. It can be set once and never changed.
+	UniqueName string `json:"uniqueName"`
 }
 
 // Web is the application's web platform configuration.
@@ -74,6 +77,8 @@ type ApplicationUpdate struct {
 	Web                    *Web
 	RequiredResourceAccess *[]RequiredResourceAccess
 	KeyCredentials         *[]KeyCredential
+	// UniqueName can be set only while the app has none.
+	UniqueName *string
 }
 
 // ServicePrincipal is an enterprise application (Graph "servicePrincipal").

@@ -33,7 +33,7 @@ func (w *Wizard) apply(ctx context.Context, fn func(ctx context.Context, report 
 // labels, the secret once with its expiry, the next steps, and an offer to
 // write the values to a 0600 file. Leaving it warns that the secret will
 // not be shown again. Esc or Ctrl-C here simply leaves: the run is over.
-func (w *Wizard) handover(ctx context.Context, delivery string, res *output.Result) {
+func (w *Wizard) handover(ctx context.Context, delivery string, res *output.Result, shown func(*output.Result)) {
 	if res == nil {
 		return
 	}
@@ -41,6 +41,9 @@ func (w *Wizard) handover(ctx context.Context, delivery string, res *output.Resu
 	var b bytes.Buffer
 	_ = output.RenderText(&b, res, output.Style{Color: w.st.color, Width: w.width()}, w.cfg.Now())
 	w.say("%s", strings.TrimRight(b.String(), "\n"))
+	if shown != nil {
+		shown(res)
+	}
 	if delivery != "" {
 		w.say("")
 		w.say("The result was also written to %s.", delivery)

@@ -74,6 +74,9 @@ type RotateHooks struct {
 	Prepare func(ctx context.Context, a *RotateAnswers) (*RotateReview, error)
 	// Apply adds the secret (and retires the old ones if asked).
 	Apply func(ctx context.Context, a *RotateAnswers, progress func(Event)) (*output.Result, error)
+	// Shown, when set, is told once the hand-over screen has shown the
+	// result with the new secret.
+	Shown func(*output.Result)
 }
 
 // Rotate asks what `entra-link rotate-secret` needs: which app (from the
@@ -153,7 +156,7 @@ func (w *Wizard) Rotate(ctx context.Context, a *RotateAnswers, given Given, h Ro
 	res, applyErr := w.apply(ctx, func(ctx context.Context, report func(Event)) (*output.Result, error) {
 		return h.Apply(ctx, a, report)
 	})
-	w.handover(ctx, a.Delivery, res)
+	w.handover(ctx, a.Delivery, res, h.Shown)
 	return res, applyErr
 }
 

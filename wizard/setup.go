@@ -125,6 +125,9 @@ type SetupHooks struct {
 	// Apply changes the tenant, reporting each step. The result is
 	// non-nil whenever anything was done, also together with an error.
 	Apply func(ctx context.Context, a *SetupAnswers, progress func(Event)) (*output.Result, error)
+	// Shown, when set, is told once the hand-over screen has shown the
+	// result (with the new secret, if there is one).
+	Shown func(*output.Result)
 }
 
 // ErrStopped is returned when the user stops after the preflight found
@@ -236,7 +239,7 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 	res, applyErr := w.apply(ctx, func(ctx context.Context, report func(Event)) (*output.Result, error) {
 		return h.Apply(ctx, a, report)
 	})
-	w.handover(ctx, a.Delivery, res)
+	w.handover(ctx, a.Delivery, res, h.Shown)
 	if w.stopped && res != nil {
 		w.say("Running the same setup again finishes the rest: it changes only what is missing.")
 	}

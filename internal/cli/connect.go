@@ -14,6 +14,7 @@ import (
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/journal"
 	"github.com/entra-link/entra-link/internal/sandbox"
 	"github.com/entra-link/entra-link/internal/setup"
 )
@@ -24,8 +25,12 @@ type connection struct {
 	Cloud   cloud.Cloud
 	Sandbox *sandbox.Server
 	// HTTP carries every request of the run (never nil once connected).
-	HTTP  *http.Client
-	close func()
+	HTTP *http.Client
+	// Journal is this machine's journal of the secrets runs add (nil when
+	// no state directory can be found); closed with the connection, which
+	// lets go of the records this run holds.
+	Journal *journal.Journal
+	close   func()
 	// progress receives "waiting" events when the Graph client retries.
 	progress atomic.Pointer[func(setup.Event)]
 }
@@ -52,14 +57,46 @@ func (c *connection) retried(e graph.RetryEvent) {
 	default:
 		why = "waiting for Entra to replicate the objects just created"
 	}
+	if e.Undone != "" {
+		why += "; " + e.Undone
+	}
 	(*p)(setup.Event{Action: "wait", Target: e.Op, Status: setup.StatusWaiting,
 		Detail: fmt.Sprintf("%s; retrying in %s", why, e.Wait.Round(100*time.Millisecond))})
 }
 
 func (c *connection) Close() {
+	if c.Journal != nil {
+		c.Journal.Close()
+	}
 	if c.close != nil {
 		c.close()
 	}
+}
+
+// stateDir is entra-link's directory for what it keeps between runs:
+// $XDG_STATE_HOME/entra-link, else ~/.local/state/entra-link (Windows:
+// %LOCALAPPDATA%\entra-link); "" when none of these is set.
+func stateDir(f *Factory) string {
+	if d := f.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "entra-link")
+	}
+	if h := f.Getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "state", "entra-link")
+	}
+	if d := f.Getenv("LOCALAPPDATA"); d != "" {
+		return filepath.Join(d, "entra-link")
+	}
+	return ""
+}
+
+// openJournal is the journal of the secrets runs on this machine add
+// (stateDir/journal); nil without a state directory.
+func openJournal(f *Factory) *journal.Journal {
+	d := stateDir(f)
+	if d == "" {
+		return nil
+	}
+	return journal.New(filepath.Join(d, "journal"), f.Now)
 }
 
 // sandboxDir is where --sandbox keeps its tenant, so that a setup, a
@@ -137,5 +174,6 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		return nil, err
 	}
 	conn.Graph = client
+	conn.Journal = openJournal(f)
 	return conn, nil
 }

@@ -165,7 +165,9 @@ func (e *earlyDelivery) bare(r *output.Result) {
 	if r.ClientSecretExpiresAt != nil {
 		exp = r.ClientSecretExpiresAt.UTC().Format("2006-01-02")
 	}
-	fmt.Fprintf(e.f.IO.Out, "Tenant ID: %s\nClient ID: %s\nClient secret: %s\nSecret expires: %s\n", r.TenantID, r.ClientID, r.ClientSecret, exp)
+	if _, err := fmt.Fprintf(e.f.IO.Out, "Tenant ID: %s\nClient ID: %s\nClient secret: %s\nSecret expires: %s\n", r.TenantID, r.ClientID, r.ClientSecret, exp); err == nil {
+		e.markDelivered(r, "standard output")
+	}
 }
 
 // recovered ends a Run that panicked outside an apply: deliver what the

@@ -132,6 +132,7 @@ func rotateRun(o *RotateOptions) error {
 		return err
 	}
 	defer d.close()
+	d.env.Journal = d.conn.Journal // rotate-secret adds a secret
 	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "give a new client secret", secretUnavailable)
 	if err != nil {
 		return err
@@ -188,6 +189,7 @@ func rotateDryRun(o *RotateOptions) error {
 		return err
 	}
 	defer d.close()
+	d.env.Journal = d.conn.Journal // rotate-secret adds a secret
 	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "give a new client secret", secretUnavailable)
 	if err != nil {
 		return err
@@ -212,6 +214,7 @@ func rotateDryRun(o *RotateOptions) error {
 // secret was created.
 func (o *RotateOptions) rotate(ctx context.Context, d *dayTwo, ro *setup.Rotation) (res *output.Result, applyErr, deliverErr error) {
 	early := newDelivery(ctx, o.f, &o.TenantOptions)
+	early.journal = d.conn.Journal
 	d.env.OnSecret = early.secret
 	res, applyErr = early.guard(func() (*output.Result, error) { return ro.Apply(ctx, d.env) })
 	if res == nil {

@@ -44,6 +44,7 @@ func rotateWizardRun(o *RotateOptions) error {
 				return wizard.SignedIn{}, err
 			}
 			d.env.Progress = ps.send
+			d.env.Journal = d.conn.Journal // rotate-secret adds a secret
 			d.conn.setProgress(ps.send)
 			who, _, _, err := whoAndWhere(ctx, d.conn)
 			return who, err
@@ -108,6 +109,11 @@ func rotateWizardRun(o *RotateOptions) error {
 			})
 			defer ps.set(nil)
 			return quietly(o.f, &o.TenantOptions, func() (*output.Result, error) { return o.applyRotation(ctx, d, ro) })
+		},
+		Shown: func(res *output.Result) {
+			if d != nil {
+				markDelivered(o.f, d.conn.Journal, res, handoverScreen)
+			}
 		},
 	}
 	a := &wizard.RotateAnswers{AppID: o.App.AppID, Name: o.App.Name, SecretExpiry: o.SecretExpiry, RemoveOld: o.RemoveOld,

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/journal"
 	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
@@ -60,7 +62,7 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 	fl.conn = conn
 	rememberCloud(fl.o.f, &fl.o.TenantOptions)
 	conn.setProgress(progress)
-	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress}
+	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress, Journal: conn.Journal}
 	return nil
 }
 
@@ -113,6 +115,7 @@ func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
 // applyWith is apply through a given delivery (one per tenant when setup
 // runs across several tenants).
 func (fl *setupFlow) applyWith(ctx context.Context, early *earlyDelivery) (*output.Result, error) {
+	early.journal = fl.conn.Journal
 	fl.env.OnSecret = early.secret
 	res, applyErr := early.guard(func() (*output.Result, error) { return setup.Apply(ctx, fl.env, fl.plan) })
 	if res == nil {
@@ -298,9 +301,33 @@ type earlyDelivery struct {
 	done     bool
 	stopNote func() bool // unregisters newDelivery's signal note
 	// sink, when set, takes the final result meant for stdout instead of
-	// writing it: a run across several tenants writes one object for all.
+	// writing it: a run across several tenants writes one object for all
+	// (and marks the secret delivered once that is written).
 	sink func(*output.Result)
+	// journal, when set, is told once the secret has been written where
+	// the user asked (see markDelivered).
+	journal *journal.Journal
 }
+
+// markDelivered records in the journal that the secret of r has been
+// handed over (to: where, in words). Only then does a later run leave it
+// alone: a secret whose record still says "adding" is taken for one
+// nobody has, and removed.
+func (e *earlyDelivery) markDelivered(r *output.Result, to string) {
+	markDelivered(e.f, e.journal, r, to)
+}
+
+func markDelivered(f *Factory, j *journal.Journal, r *output.Result, to string) {
+	if j == nil || r == nil || r.ClientSecret == "" || r.ClientSecretKeyID == "" {
+		return
+	}
+	if _, err := j.Delivered(r.ClientSecretKeyID, to); err != nil {
+		printError(f.IO.ErrOut, fmt.Errorf("the secret was handed over, but could not be marked so in the journal (%w); a later run on this machine may take it for one nobody has and remove it", err))
+	}
+}
+
+// handoverScreen is where the wizard shows the result.
+const handoverScreen = "the hand-over screen"
 
 // secret is the Env.OnSecret hook.
 func (e *earlyDelivery) secret(r *output.Result) {
@@ -317,7 +344,9 @@ func (e *earlyDelivery) hold(r *output.Result) {
 	}
 	if err := e.write(r); err != nil {
 		printError(e.f.IO.ErrOut, fmt.Errorf("%w; the result will be written there at the end, or printed if it still cannot be", err))
+		return
 	}
+	e.markDelivered(r, "--output-file "+e.t.OutputFile)
 }
 
 func (e *earlyDelivery) write(r *output.Result) error {
@@ -358,6 +387,7 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 	if e.t.OutputFile != "" {
 		err := e.write(r)
 		if err == nil {
+			e.markDelivered(r, "--output-file "+e.t.OutputFile)
 			say(e.f.IO.ErrOut, "Wrote "+e.t.OutputFile+" (mode 0600).")
 			return nil
 		}
@@ -374,6 +404,7 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 		if _, werr := e.f.IO.Out.Write(data); werr != nil {
 			return werr
 		}
+		e.markDelivered(r, "standard output")
 		return exit.WithCode(exit.Failed, fmt.Errorf("--output-file %s could not be written; the result was printed instead", e.t.OutputFile))
 	}
 	if e.sink != nil {
@@ -384,8 +415,15 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 	if err != nil {
 		return err
 	}
-	_, err = e.f.IO.Out.Write(data)
-	return err
+	if _, err = e.f.IO.Out.Write(data); err != nil {
+		return err
+	}
+	if e.f.IO.Out != io.Discard {
+		// (The wizard discards it: its hand-over screen shows the secret
+		// and says when it has.)
+		e.markDelivered(r, "standard output")
+	}
+	return nil
 }
 
 // progressPrinter reports each finished step on stderr.

@@ -254,6 +254,9 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 		if stream != nil {
 			if err := stream.Add(out); err != nil {
 				fmt.Fprintf(f.IO.ErrOut, "entra-link: %s: %v\n", r.label, err)
+			} else if r.fl != nil && r.fl.conn != nil {
+				// Only once it is on stdout is the tenant's secret handed over.
+				markDelivered(f, r.fl.conn.Journal, out.Result, "standard output")
 			}
 		}
 		r.mu.Lock()

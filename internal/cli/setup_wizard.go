@@ -238,6 +238,11 @@ func setupWizardRun(o *SetupOptions) error {
 			defer ps.set(nil)
 			return o.applyQuietly(ctx, fl)
 		},
+		Shown: func(res *output.Result) {
+			if fl.conn != nil {
+				markDelivered(o.f, fl.conn.Journal, res, handoverScreen)
+			}
+		},
 	}
 	_, err := newWizard(o.f, &o.TenantOptions).Setup(ctx, o.answers(), o.given, hooks)
 	return wizardError(err)

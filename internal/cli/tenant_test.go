@@ -37,6 +37,8 @@ func newTenant(t testing.TB, opts ...sandboxtest.Option) *tenant {
 		"AZURE_TENANT_ID":     ti.TenantID,
 		"AZURE_CLIENT_ID":     ti.ClientID,
 		"AZURE_CLIENT_SECRET": ti.ClientSecret,
+		// The journal of the secrets runs add: one machine per tenant.
+		"XDG_STATE_HOME": t.TempDir(),
 	}}
 }
 
@@ -84,6 +86,7 @@ type sbState struct {
 		ID                     string   `json:"id"`
 		AppID                  string   `json:"appId"`
 		DisplayName            string   `json:"displayName"`
+		UniqueName             string   `json:"uniqueName"`
 		SignInAudience         string   `json:"signInAudience"`
 		Tags                   []string `json:"tags"`
 		IdentifierURIs         []string `json:"identifierUris"`

@@ -98,6 +98,9 @@ func Apply(ctx context.Context, env *Env, p *Plan) (*output.Result, error) {
 		return nil, &PreconditionError{Problems: probs}
 	}
 	r := newRun(env, p)
+	for _, rec := range p.stale {
+		_ = rec.Settle() // nothing of it is left in the tenant
+	}
 	for _, s := range p.Steps {
 		switch {
 		case s.Action == ActCheck:
@@ -313,6 +316,12 @@ func (r *run) finish(ctxErr error) (*output.Result, error) {
 	}
 	r.res.Steps = r.stepsNow()
 	r.markGranted()
+	for _, s := range r.p.Steps {
+		if s.Kind == KindClientSecret && s.Action == ActRemove && r.status[s.ID] == output.StepDone {
+			r.res.Warnings = append(r.res.Warnings, leftoverRemoved(r.res.ClientSecret != ""))
+			break
+		}
+	}
 	failed := append([]error(nil), r.failed...)
 	pending := append([]string(nil), r.pending...)
 	consentPending := r.consentPending
@@ -449,19 +458,43 @@ func (offlineOnly) apply(context.Context, *run, *Step) (string, error) {
 	return "", errors.New("a plan made without reading the tenant cannot be applied")
 }
 
-// appCreate creates the app registration with its lists (POST /applications).
-type appCreate struct{ app graph.Application }
+// appCreate creates the app registration with its lists, by its unique
+// name (PATCH /applications(uniqueName=…) with Prefer: create-if-missing):
+// a retried or concurrent create finds the app instead of making another.
+type appCreate struct {
+	app graph.Application
+	key string
+}
 
 func (a *appCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
-	app, err := r.env.Graph.CreateApplication(ctx, a.app)
-	if err != nil {
-		return "", err
+	var held []string
+	for _, key := range keySequence(a.key) {
+		app, created, err := r.env.Graph.UpsertApplication(ctx, key, a.app)
+		if graph.IsKeyTaken(err) {
+			held = append(held, key)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		r.mu.Lock()
+		r.app = app
+		r.recordApp()
+		if len(held) > 0 {
+			r.res.Warnings = append(r.res.Warnings, keyHeldWarning(held, key, app.DisplayName))
+		}
+		r.mu.Unlock()
+		out := "client ID " + app.AppID
+		if len(held) > 0 {
+			out += "; unique name " + key
+		}
+		if !created {
+			out += "; it was there already (made at the same moment by another run for the same name, or by an earlier attempt of this one)"
+		}
+		return out, nil
 	}
-	r.mu.Lock()
-	r.app = app
-	r.recordApp()
-	r.mu.Unlock()
-	return "client ID " + app.AppID, nil
+	return "", fmt.Errorf("deleted apps in the recycle bin hold every unique name entra-link tries for %q (%s); Entra keeps them for 30 days. Restore one (Entra admin center > App registrations > Deleted applications) and run setup with --app-id, permanently delete them there, or choose another --name",
+		a.app.DisplayName, strings.Join(held, ", "))
 }
 
 // appUpdate changes the app registration and its lists in one PATCH.
@@ -470,10 +503,56 @@ type appUpdate struct {
 	// own are the changes to the app itself (name, account type, ID
 	// tokens), in words; the changes to its lists are steps of their own.
 	own []string
+	// key, when set, is the unique name the app gets (it has none).
+	key string
 }
 
 func (a *appUpdate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
-	return "", r.env.Graph.UpdateApplication(ctx, r.appObject().ID, a.update)
+	id := r.appObject().ID
+	if a.key == "" {
+		return "", r.env.Graph.UpdateApplication(ctx, id, a.update)
+	}
+	var held []string
+	for _, key := range keySequence(a.key) {
+		u := a.update
+		u.UniqueName = &key
+		err := r.env.Graph.UpdateApplication(ctx, id, u)
+		switch {
+		case graph.IsKeyTaken(err):
+			held = append(held, key)
+			continue
+		case uniqueNameRefused(err):
+			// Set a moment ago by another run: the app has one now.
+			if cur, rerr := r.env.Graph.ApplicationByID(ctx, id); rerr == nil && cur.UniqueName != "" {
+				return "unique name " + cur.UniqueName, r.env.Graph.UpdateApplication(ctx, id, a.update)
+			}
+			return "", err
+		case err != nil:
+			return "", err
+		}
+		r.mu.Lock()
+		r.app.UniqueName = key
+		if len(held) > 0 {
+			r.res.Warnings = append(r.res.Warnings, keyHeldWarning(held, key, r.app.DisplayName))
+		}
+		r.mu.Unlock()
+		return "unique name " + key, nil
+	}
+	// Every name taken: the app keeps none, the rest of the update lands.
+	if err := r.env.Graph.UpdateApplication(ctx, id, a.update); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("the app keeps no unique name: deleted apps in the recycle bin hold %s; entra-link still finds the app by its tags", strings.Join(held, ", ")))
+	r.mu.Unlock()
+	return "no unique name: all taken", nil
+}
+
+// uniqueNameRefused: a PATCH setting uniqueName refused for another reason
+// than a taken name (it can be set only while it is null).
+func uniqueNameRefused(err error) bool {
+	var ge *graph.Error
+	return errors.As(err, &ge) && ge.Status == 400 && strings.Contains(strings.ToLower(ge.Message), "uniquename")
 }
 
 // resourceCreate adds a Microsoft API's service principal to the tenant.
@@ -493,16 +572,14 @@ func (a *resourceCreate) apply(ctx context.Context, r *run, _ *Step) (string, er
 	return "", nil
 }
 
-// spCreate creates the app's service principal (enterprise application).
+// spCreate creates the app's service principal (enterprise application)
+// by its appId (PATCH /servicePrincipals(appId=…) with Prefer:
+// create-if-missing): a retried or concurrent create finds it.
 type spCreate struct{ tags []string }
 
 func (a *spCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
 	appID := r.appObject().AppID
-	sp, err := r.env.Graph.CreateServicePrincipal(ctx, appID, a.tags)
-	if graph.IsConflict(err) {
-		// Created by a retried request, or by someone else in the meantime.
-		sp, err = r.env.Graph.ServicePrincipalByAppID(ctx, appID)
-	}
+	sp, created, err := r.env.Graph.UpsertServicePrincipal(ctx, appID, a.tags)
 	if err != nil {
 		return "", err
 	}
@@ -510,23 +587,39 @@ func (a *spCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
 	r.sp = &sp
 	r.res.ServicePrincipalID = sp.ID
 	r.mu.Unlock()
+	if !created {
+		return "it was there already (made at the same moment by another run, or by an earlier attempt of this one)", nil
+	}
 	return "", nil
 }
 
-// secretCreate adds a client secret and hands it over at once.
+// secretCreate adds a client secret and hands it over at once. Its journal
+// record is written first and marked delivered by whoever writes the
+// secret out (Env.OnSecret's caller).
 type secretCreate struct {
-	name string
-	end  time.Time
+	name  string // unique to the run: "entra-link <profile> <date> #<token>"
+	token string
+	end   time.Time
 }
 
 func (a *secretCreate) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	app := r.appObject()
+	rec, warn := r.env.journalEntry(r.p.Tenant.Org.ID, app, a.name, a.token, "setup", r.p.Spec.Profile.ID, a.end)
+	if warn != "" {
+		r.mu.Lock()
+		r.res.Warnings = append(r.res.Warnings, warn)
+		r.mu.Unlock()
+	}
 	// Once requested, the secret must reach the user: the request is not
 	// cancelled by Ctrl-C, only bounded in time.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
 	defer cancel()
-	pc, err := r.env.Graph.AddPassword(sctx, r.appObject().ID, a.name, a.end)
+	pc, err := r.env.Graph.AddPassword(sctx, app.ID, a.name, a.end)
 	if err != nil {
-		return "", err
+		return "", addFailed(err, a.name, rec)
+	}
+	if rec != nil {
+		_ = rec.Created(pc.KeyID) // the display name identifies it all the same
 	}
 	exp := pc.EndDateTime.UTC()
 	r.mu.Lock()
@@ -538,6 +631,16 @@ func (a *secretCreate) apply(ctx context.Context, r *run, _ *Step) (string, erro
 		r.env.OnSecret(r.snapshot())
 	}
 	return "expires " + exp.Format("2006-01-02"), nil
+}
+
+// leftoverRemove removes a secret an earlier run added and never handed over.
+type leftoverRemove struct{ l leftover }
+
+func (a *leftoverRemove) apply(ctx context.Context, r *run, _ *Step) (string, error) {
+	if err := removeLeftover(ctx, r.env.Graph, r.appObject().ID, a.l); err != nil {
+		return "", err
+	}
+	return "removed", nil
 }
 
 // keyPairCreate generates the key pair in memory, before any tenant write.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/journal"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -62,6 +63,7 @@ const (
 
 	// The app registration and its lists (one request carries them).
 	KindApp           Kind = "app"
+	KindUniqueName    Kind = "unique-name" // the app's alternate key, which the upsert finds it by
 	KindTags          Kind = "tags"
 	KindIdentifierURI Kind = "identifier-uri"
 	KindRedirectURI   Kind = "redirect-uri"
@@ -160,6 +162,9 @@ type Plan struct {
 	// a consent, grant or role step provides.
 	stepPerms map[string][]profile.Permission
 	stepRoles map[string]profile.Role
+	// stale are journal records with nothing left in the tenant: Apply
+	// settles them (local housekeeping, no step).
+	stale []*journal.Record
 }
 
 // PlanOptions are the choices of one run that are not part of the Spec.

@@ -58,7 +58,8 @@ func stepByTarget(t *testing.T, p *Plan, target string) *Step {
 
 // entitleApp is an Entitle app as setup leaves it.
 func entitleApp(s *profile.Spec) (*graph.Application, AppState) {
-	app := &graph.Application{ID: "o1", AppID: "a1", DisplayName: "Entitle", SignInAudience: "AzureADMyOrg", Tags: append([]string(nil), s.Tags...)}
+	app := &graph.Application{ID: "o1", AppID: "a1", DisplayName: "Entitle", SignInAudience: "AzureADMyOrg", Tags: append([]string(nil), s.Tags...),
+		UniqueName: UniqueName("entitle", "Entitle")}
 	rra := graph.RequiredResourceAccess{ResourceAppID: catalog.GraphAppID}
 	st := AppState{SP: &graph.ServicePrincipal{ID: "sp1", AppID: "a1"}, Unread: map[Kind]string{}}
 	for _, p := range s.Permissions {

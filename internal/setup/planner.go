@@ -84,6 +84,9 @@ type planner struct {
 	appRemoves bool
 	spNew      bool
 	resNew     map[string]bool
+	// left are secrets earlier runs on this machine added and never
+	// handed over (the journal): removed by this run.
+	left []leftover
 }
 
 // NewPlan computes what a setup run does: the steps that make the tenant
@@ -111,6 +114,7 @@ func NewPlan(s *profile.Spec, t *Tenant, opt PlanOptions) (*Plan, error) {
 	b.app()
 	b.resources()
 	b.servicePrincipal()
+	b.leftovers()
 	b.credential()
 	b.consents()
 	b.grants()
@@ -252,6 +256,7 @@ func (b *planner) app() {
 		return b.add(&Step{ID: id, Kind: kind, Action: action, Target: target, Detail: detail, PartOf: "app"})
 	}
 	tags := strings.Join(s.Tags, ", ")
+	key := UniqueName(s.Profile.ID, s.DisplayName)
 	if b.offline() {
 		appStep.payload = offlineOnly{}
 		appStep.Action = ActCreateOrUpdate
@@ -259,6 +264,10 @@ func (b *planner) app() {
 		if s.AppID != "" {
 			appStep.Target = "app registration " + s.AppID
 			appStep.Detail = "the existing app named by --app-id; its other permissions and URIs are kept (--prune removes them)"
+		}
+		if s.AppID == "" {
+			part("unique-name", KindUniqueName, ActCreateOrUpdate, "unique name "+key,
+				"runs for the same product and name meet on one app")
 		}
 		part("tags", KindTags, ActCreateOrUpdate, "entra-link tags", tags)
 		for _, u := range s.IdentifierURIs {
@@ -276,6 +285,7 @@ func (b *planner) app() {
 		b.appNew, b.appWrites = true, true
 		appStep.Action = ActCreate
 		appStep.Detail = audienceWords(s.SignInAudience)
+		part("unique-name", KindUniqueName, ActCreate, "unique name "+key, "runs for the same product and name meet on this app")
 		part("tags", KindTags, ActCreate, "entra-link tags", tags)
 		for _, u := range s.IdentifierURIs {
 			part("identifier/"+u, KindIdentifierURI, ActCreate, "identifier URI "+u, "")
@@ -290,7 +300,7 @@ func (b *planner) app() {
 		if s.IDTokenIssuance != nil {
 			idToken = *s.IDTokenIssuance
 		}
-		appStep.payload = &appCreate{app: graph.Application{
+		appStep.payload = &appCreate{key: key, app: graph.Application{
 			DisplayName:            name,
 			SignInAudience:         s.SignInAudience,
 			Tags:                   b.desiredTags(nil),
@@ -322,6 +332,13 @@ func (b *planner) app() {
 		changes = append(changes, "ID token issuance "+onOff(cur.Web.EnableIDTokenIssuance)+" → "+onOff(*s.IDTokenIssuance))
 	}
 	listChanged := false
+	adoptKey := ""
+	if s.AppID == "" && cur.UniqueName == "" && !b.opt.Verify {
+		// Made by entra-link before apps had a unique name: it gets one.
+		adoptKey = key
+		part("unique-name", KindUniqueName, ActCreate, "unique name "+key, "set once; runs for the same product and name meet on this app")
+		listChanged = true
+	}
 
 	if want := b.desiredTags(cur.Tags); sameSet(want, cur.Tags) {
 		part("tags", KindTags, ActKeep, "entra-link tags", tags)
@@ -448,7 +465,7 @@ func (b *planner) app() {
 	if appStep.Detail == "" {
 		appStep.Detail = "the changes to its lists below"
 	}
-	appStep.payload = &appUpdate{update: u, own: changes}
+	appStep.payload = &appUpdate{update: u, own: changes, key: adoptKey}
 	b.appRemoves = len(removed) > 0 || slices.ContainsFunc(b.steps, func(st *Step) bool { return st.PartOf == "app" && st.Action == ActRemove })
 }
 
@@ -619,7 +636,8 @@ func (b *planner) credential() {
 			st.payload = offlineOnly{}
 			return
 		}
-		if pc := validSecret(app, now); pc != nil && !b.opt.NewCredential {
+		mine := withoutLeftovers(app, b.left)
+		if pc := validSecret(mine, now); pc != nil && !b.opt.NewCredential && len(b.left) == 0 {
 			c := CredentialInfo{Kind: KindSecret, KeyID: pc.KeyID, Hint: pc.Hint, Start: pc.StartDateTime, End: pc.EndDateTime}
 			b.p.KeptSecret = &c
 			st.Action = ActKeep
@@ -629,11 +647,15 @@ func (b *planner) credential() {
 		}
 		st.Action = ActCreate
 		st.Detail = fresh
-		if app != nil && len(app.PasswordCredentials) > 0 {
+		if len(b.left) > 0 {
+			st.Detail += "; replaces the secret an interrupted run could not hand over"
+		}
+		if mine != nil && len(mine.PasswordCredentials) > 0 {
 			st.Detail += "; the app's other secrets keep working"
 		}
 		st.After = b.appNewOnly()
-		st.payload = &secretCreate{name: fmt.Sprintf("entra-link %s %s", s.Profile.ID, now.Format("2006-01-02")), end: end}
+		token := newToken()
+		st.payload = &secretCreate{name: secretName(s.Profile.ID, now, token), token: token, end: end}
 
 	case profile.CredentialCertificate:
 		st := b.add(&Step{ID: "credential", Kind: KindKeyCredential, Target: "certificate"})
@@ -680,6 +702,35 @@ func (b *planner) credential() {
 	case profile.CredentialNone:
 		// Nothing to add.
 	}
+}
+
+// leftovers plans the removal of the secrets that earlier runs on this
+// machine added to the app and never handed over (their journal records).
+func (b *planner) leftovers() {
+	if b.offline() || b.opt.Verify {
+		return
+	}
+	b.left, b.p.stale = leftovers(b.t.App, b.t.Interrupted, b.opt.Now)
+	for _, l := range b.left {
+		c := CredentialInfo{Kind: KindSecret, KeyID: l.cred.KeyID, Hint: l.cred.Hint}
+		b.add(&Step{ID: "leftover/" + strings.ToLower(l.cred.KeyID), Kind: KindClientSecret, Action: ActRemove,
+			Target: c.Label(), Detail: leftoverDetail(l), payload: &leftoverRemove{l: l}})
+	}
+}
+
+// withoutLeftovers is app without the secrets the run removes.
+func withoutLeftovers(app *graph.Application, left []leftover) *graph.Application {
+	if app == nil || len(left) == 0 {
+		return app
+	}
+	c := *app
+	c.PasswordCredentials = nil
+	for _, pc := range app.PasswordCredentials {
+		if !slices.ContainsFunc(left, func(l leftover) bool { return strings.EqualFold(l.cred.KeyID, pc.KeyID) }) {
+			c.PasswordCredentials = append(c.PasswordCredentials, pc)
+		}
+	}
+	return &c
 }
 
 // appNewOnly: a credential is added to the app object by its own request

@@ -12,6 +12,7 @@ import (
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/journal"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -42,6 +43,10 @@ type Env struct {
 	// only in this process has been created (client secret), before any
 	// further step runs, so the caller can persist it.
 	OnSecret func(*output.Result)
+	// Journal records the secrets this run adds and finds those earlier
+	// runs on this machine added and never handed over; nil keeps none
+	// (and a secret an interrupted run left behind is then not recognised).
+	Journal *journal.Journal
 }
 
 // Event is one progress report.
@@ -87,7 +92,10 @@ type Tenant struct {
 	AppState
 	// Lookalikes are apps with the same display name that entra-link did not create.
 	Lookalikes []graph.Application
-	Can        Capabilities
+	// Interrupted are the journal's records of ended runs that added
+	// secrets to App (Env.Journal), taken over by this run.
+	Interrupted []*journal.Record
+	Can         Capabilities
 	// Warnings are things the user should know that do not stop the run.
 	Warnings   []string
 	orgUnknown bool
@@ -388,6 +396,7 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 			return nil, err
 		}
 		t.AppState = *st
+		t.Interrupted = env.interrupted(t.Org.ID, t.App.ID, &t.Warnings)
 	}
 
 	t.Can = capabilities(t.Identity, t.roleIDs)
@@ -401,6 +410,18 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 	}
 	env.emit(Event{Action: "preflight", Target: fmt.Sprintf("signed in as %s to %s", identityLabel(t.Identity), tenantLabel(t.Org)), Status: "done"})
 	return t, nil
+}
+
+// interrupted reads the journal's records of ended runs for this app.
+func (e *Env) interrupted(tenantID, appObjectID string, warnings *[]string) []*journal.Record {
+	if e.Journal == nil {
+		return nil
+	}
+	recs, err := e.Journal.Interrupted(tenantID, appObjectID)
+	if err != nil {
+		*warnings = append(*warnings, fmt.Sprintf("entra-link could not read all of its journal in %s (%v); a secret an interrupted run left behind may not be recognised", e.Journal.Dir(), err))
+	}
+	return recs
 }
 
 func errOrNil(err error) []error {

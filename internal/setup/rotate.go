@@ -11,6 +11,7 @@ import (
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/crash"
+	"github.com/entra-link/entra-link/internal/journal"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -53,6 +54,11 @@ type Rotation struct {
 
 	req RotateRequest
 	now time.Time
+	// left are secrets earlier runs on this machine added to the app and
+	// never handed over (the journal): removed by this run.
+	left  []leftover
+	stale []*journal.Record
+	token string
 }
 
 // genericProfile hands a secret over for an app with no known profile.
@@ -83,7 +89,7 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 	if err != nil {
 		return nil, err
 	}
-	ro := &Rotation{Found: found, req: req, now: env.Now().UTC()}
+	ro := &Rotation{Found: found, req: req, now: env.Now().UTC(), token: newToken()}
 	p, why := appProfile(found, nil)
 	if p == nil {
 		p = genericProfile(found.App)
@@ -118,8 +124,6 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 	if ro.Expiry.Before(ro.now.Add(24 * time.Hour)) {
 		return nil, &UsageError{Msg: "--secret-expiry: a secret must live at least one day; nothing was changed"}
 	}
-	ro.Others = append([]graph.PasswordCredential(nil), found.App.PasswordCredentials...)
-
 	var wg crash.Group
 	var spErr, orgErr error
 	wg.Go(func() { ro.SP, spErr = pre.servicePrincipal(ctx, env.Graph, found.App.AppID) })
@@ -131,9 +135,11 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 	if orgErr != nil {
 		return nil, fmt.Errorf("reading the tenant: %w", orgErr)
 	}
+	ro.left, ro.stale = leftovers(&found.App, env.interrupted(ro.Org.ID, found.App.ID, &ro.Warnings), ro.now)
+	ro.Others = withoutLeftovers(&found.App, ro.left).PasswordCredentials
 
 	if req.RemoveOld {
-		if len(ro.Others) == 0 {
+		if len(ro.Others) == 0 && len(ro.left) == 0 {
 			return nil, &UsageError{Msg: fmt.Sprintf("--remove-old: %s has no other client secret to retire; run without --remove-old (nothing was changed)", found.Label())}
 		}
 		if ro.SP == nil {
@@ -153,6 +159,13 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 func (ro *Rotation) Summary() []string {
 	lines := []string{fmt.Sprintf("Add a new client secret to %s in %s, valid %s (until %s).",
 		ro.Found.Label(), tenantLabel(ro.Org), ro.Lifetime.Human(), ro.Expiry.Format("2006-01-02"))}
+	if len(ro.left) > 0 {
+		var labels []string
+		for _, l := range ro.left {
+			labels = append(labels, secretLabel(l.cred))
+		}
+		lines = append(lines, fmt.Sprintf("Remove what an interrupted run left behind: %s, which it created and could not hand over (nobody has its value).", strings.Join(labels, "; ")))
+	}
 	if len(ro.Others) == 0 {
 		return lines
 	}
@@ -171,6 +184,10 @@ func (ro *Rotation) Plan() *Plan {
 	target := "client secret for " + ro.Found.Label()
 	p.Steps = append(p.Steps, &Step{ID: "secret", Kind: KindClientSecret, Action: ActCreate, Round: 1, Target: target,
 		Detail: fmt.Sprintf("valid %s (until %s)", ro.Lifetime.Human(), ro.Expiry.Format("2006-01-02"))})
+	for _, l := range ro.left {
+		p.Steps = append(p.Steps, &Step{ID: "leftover/" + strings.ToLower(l.cred.KeyID), Kind: KindClientSecret, Action: ActRemove, Round: 1,
+			Target: secretLabel(l.cred), Detail: leftoverDetail(l)})
+	}
 	if ro.req.RemoveOld {
 		p.Steps = append(p.Steps, &Step{ID: "proof", Kind: KindProof, Action: ActCheck, Round: 2, Target: "the new client secret works",
 			Detail: "obtain a token with it before any old secret is removed", After: []string{"secret"}})
@@ -288,17 +305,58 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 		return out
 	}
 
+	for _, rec := range ro.stale {
+		_ = rec.Settle() // nothing of it is left in the tenant
+	}
+	// What an interrupted run left behind goes at the same time as the
+	// new secret is added (both round 1 of the plan).
+	var leftovers crash.Group
+	for _, l := range ro.left {
+		leftovers.Go(func() {
+			id := "leftover/" + strings.ToLower(l.cred.KeyID)
+			s := plan.Step(id)
+			env.emit(Event{ID: id, Action: string(s.Action), Target: s.Target, Status: StatusRunning})
+			if err := removeLeftover(ctx, env.Graph, app.ID, l); err != nil {
+				set(id, output.StepFailed, err.Error())
+				return
+			}
+			set(id, output.StepDone, "removed")
+		})
+	}
 	secret := plan.Step("secret")
 	env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: StatusRunning})
-	name := fmt.Sprintf("entra-link rotate-secret %s", ro.now.Format("2006-01-02 15:04 UTC"))
+	name := secretName("rotate-secret", ro.now, ro.token)
+	rec, warn := env.journalEntry(ro.Org.ID, app, name, ro.token, "rotate-secret", p.ID, ro.Expiry)
+	if warn != "" {
+		res.Warnings = append(res.Warnings, warn)
+	}
 	// Once requested, the secret must reach the user: Ctrl-C does not
 	// cancel the request, only the time limit does.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
 	pc, err := env.Graph.AddPassword(sctx, app.ID, name, ro.Expiry)
 	cancel()
+	leftovers.Wait()
 	if err != nil {
 		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
-		return nil, fmt.Errorf("adding the client secret: %w (no secret was added; nothing was changed)", err)
+		if graph.MayHaveTakenEffect(err) {
+			return nil, fmt.Errorf("adding the client secret: %w", addFailed(err, name, rec))
+		}
+		_ = addFailed(err, name, rec)
+		what := "nothing was changed"
+		mu.Lock()
+		for id, st := range status {
+			if strings.HasPrefix(id, "leftover/") && st[0] == output.StepDone {
+				what = "only the secret an interrupted run had left behind was removed"
+			}
+		}
+		mu.Unlock()
+		return nil, fmt.Errorf("adding the client secret: %w (Graph added no secret; %s)", err, what)
+	}
+	if rec != nil {
+		_ = rec.Created(pc.KeyID)
+	}
+	if len(ro.left) > 0 {
+		res.Warnings = append(res.Warnings, leftoverRemoved(true))
 	}
 	exp := pc.EndDateTime.UTC()
 	res.ClientSecret = pc.SecretText

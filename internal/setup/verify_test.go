@@ -36,7 +36,7 @@ func healthyApp(t *testing.T, g *fakeGraph, profileID string, features []string,
 	for _, f := range features {
 		tags = append(tags, profile.TagFeaturePrefix+f)
 	}
-	app := graph.Application{ID: "o1", AppID: "a1", DisplayName: p.DisplayName, SignInAudience: "AzureADMyOrg", Tags: tags}
+	app := graph.Application{ID: "o1", AppID: "a1", DisplayName: p.DisplayName, SignInAudience: "AzureADMyOrg", Tags: tags, UniqueName: UniqueName(profileID, p.DisplayName)}
 	perms, roles := expectedGrants(p, features)
 	byRes := map[string]*graph.RequiredResourceAccess{}
 	var order []string
