@@ -19,6 +19,7 @@ import (
 var applicationSelect = []string{
 	"id", "appId", "displayName", "signInAudience", "tags", "identifierUris", "web",
 	"requiredResourceAccess", "passwordCredentials", "keyCredentials", "createdDateTime", "publisherDomain",
+	"notes", "serviceManagementReference",
 }
 
 func (c *Client) applications() *applications.ApplicationsRequestBuilder {
@@ -105,7 +106,8 @@ func (c *Client) listApplications(ctx context.Context, op, filter string) ([]App
 
 // CreateApplication is POST /applications with exactly the given properties
 // (displayName, signInAudience, tags, identifierUris, web,
-// requiredResourceAccess, keyCredentials). Nothing is added: no default
+// requiredResourceAccess, keyCredentials, notes, serviceManagementReference).
+// Nothing is added: no default
 // User.Read permission, unlike the portal.
 //
 // Never retried after an ambiguous failure (503/504/timeout): the app may
@@ -143,6 +145,12 @@ func (c *Client) CreateApplication(ctx context.Context, app Application) (Applic
 			return Application{}, &Error{Op: op, Err: err}
 		}
 		body.SetKeyCredentials(kc)
+	}
+	if app.Notes != "" {
+		body.SetNotes(ptr(app.Notes))
+	}
+	if app.ServiceManagementReference != "" {
+		body.SetServiceManagementReference(ptr(app.ServiceManagementReference))
 	}
 	var w wireApplication
 	err := c.send(ctx, op, retryPolicy{}, func(ctx context.Context) (*abs.RequestInformation, error) {
@@ -193,6 +201,12 @@ func (c *Client) UpdateApplication(ctx context.Context, objectID string, u Appli
 			return &Error{Op: op, Err: err}
 		}
 		body.SetKeyCredentials(kc)
+	}
+	if u.Notes != nil {
+		body.SetNotes(ptr(*u.Notes))
+	}
+	if u.ServiceManagementReference != nil {
+		body.SetServiceManagementReference(ptr(*u.ServiceManagementReference))
 	}
 	return c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {

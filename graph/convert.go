@@ -119,6 +119,8 @@ type wireApplication struct {
 	KeyCredentials         []KeyCredential          `json:"keyCredentials"`
 	CreatedDateTime        time.Time                `json:"createdDateTime"`
 	PublisherDomain        string                   `json:"publisherDomain"`
+	Notes                  *string                  `json:"notes"`
+	ServiceManagementRef   *string                  `json:"serviceManagementReference"`
 	Web                    *struct {
 		RedirectURIs          []string `json:"redirectUris"`
 		ImplicitGrantSettings *struct {
@@ -134,6 +136,12 @@ func (w wireApplication) toDomain() Application {
 		Tags: w.Tags, IdentifierURIs: w.IdentifierURIs, RequiredResourceAccess: w.RequiredResourceAccess,
 		PasswordCredentials: w.PasswordCredentials, KeyCredentials: w.KeyCredentials,
 		CreatedDateTime: utc(w.CreatedDateTime), PublisherDomain: w.PublisherDomain,
+	}
+	if w.Notes != nil {
+		a.Notes = *w.Notes
+	}
+	if w.ServiceManagementRef != nil {
+		a.ServiceManagementReference = *w.ServiceManagementRef
 	}
 	if w.Web != nil {
 		a.Web.RedirectURIs = w.Web.RedirectURIs

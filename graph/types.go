@@ -17,6 +17,11 @@ type Application struct {
 	KeyCredentials         []KeyCredential          `json:"keyCredentials"`
 	CreatedDateTime        time.Time                `json:"createdDateTime"`
 	PublisherDomain        string                   `json:"publisherDomain"`
+	// Notes is the app's free-text notes (at most 1024 characters).
+	Notes string `json:"notes"`
+	// ServiceManagementReference links the app to an ITSM or service
+	// catalogue entry; some tenants require it on new apps.
+	ServiceManagementReference string `json:"serviceManagementReference"`
 }
 
 // Web is the application's web platform configuration.
@@ -74,6 +79,9 @@ type ApplicationUpdate struct {
 	Web                    *Web
 	RequiredResourceAccess *[]RequiredResourceAccess
 	KeyCredentials         *[]KeyCredential
+	Notes                  *string
+	// ServiceManagementReference: "" clears it.
+	ServiceManagementReference *string
 }
 
 // ServicePrincipal is an enterprise application (Graph "servicePrincipal").

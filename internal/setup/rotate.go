@@ -297,6 +297,11 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	pc, err := env.Graph.AddPassword(sctx, app.ID, name, ro.Expiry)
 	cancel()
 	if err != nil {
+		if graph.IsCredentialPolicy(err) {
+			err = RotationRefused(err, p.Product, ro.Expiry)
+			env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
+			return nil, err
+		}
 		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
 		return nil, fmt.Errorf("adding the client secret: %w (no secret was added; nothing was changed)", err)
 	}
