@@ -149,12 +149,12 @@ func findRestriction(rs []graph.CredentialRestriction, typ string, created time.
 	return nil
 }
 
-// since says from when a restriction applies, in words.
+// since says from when a restriction applies, in words ("" for all apps).
 func since(r graph.CredentialRestriction) string {
 	if r.Since.IsZero() {
-		return "for all apps"
+		return ""
 	}
-	return "for apps created since " + r.Since.Format("2006-01-02")
+	return " on apps created since " + r.Since.Format("2006-01-02")
 }
 
 // appCreated is when the app was created: now for a new one.
@@ -205,11 +205,11 @@ func (b *planner) secretPolicy(chk, cred *Step, pol *graph.AppManagementPolicy, 
 	name := policyName(pol)
 	if r := findRestriction(pol.Passwords, restrictPasswordAddition, created); r != nil {
 		if r.Exemptions {
-			chk.Unknown = name + " blocks new client secrets " + since(*r) + " but exempts some people, maybe you; the secret is added before anything else"
+			chk.Unknown = name + " blocks new client secrets" + since(*r) + " but exempts some people, maybe you; the secret is added before anything else"
 			b.gateOnCredential(cred)
 			return
 		}
-		chk.Problem = secretsBlocked(b.p.Product, b.s.Profile.AllowsCredential(profile.CredentialCertificate), name+" does not allow new client secrets "+since(*r)+" (passwordAddition)")
+		chk.Problem = secretsBlocked(b.p.Product, b.s.Profile.AllowsCredential(profile.CredentialCertificate), name+" does not allow new client secrets"+since(*r)+" (passwordAddition)")
 		return
 	}
 	r := findRestriction(pol.Passwords, restrictPasswordLifetime, created)
@@ -230,7 +230,7 @@ func (b *planner) secretPolicy(chk, cred *Step, pol *graph.AppManagementPolicy, 
 		return
 	}
 	if b.s.SecretExpirySet {
-		chk.Problem = fmt.Sprintf("--secret-expiry %s: %s allows client secrets for at most %s (passwordLifetime %s %s). Use --secret-expiry %s or less, or leave --secret-expiry out to get the longest allowed",
+		chk.Problem = fmt.Sprintf("--secret-expiry %s: %s allows client secrets for at most %s (passwordLifetime %s%s). Use --secret-expiry %s or less, or leave --secret-expiry out to get the longest allowed",
 			b.s.SecretExpiry, name, words, r.MaxLifetime, since(*r), shortLifetime(r.MaxLifetime))
 		return
 	}
@@ -259,7 +259,7 @@ func (b *planner) certificatePolicy(chk, cred *Step, pol *graph.AppManagementPol
 	if c := b.p.cert; c != nil && cred.Kind == KindKeyCredential {
 		limit, ok := addISODuration(c.cert.NotBefore, r.MaxLifetime)
 		if ok && c.cert.NotAfter.After(limit) && !r.Exemptions {
-			chk.Problem = fmt.Sprintf("--certificate-file %s is valid from %s until %s, longer than %s allows for certificates (%s, asymmetricKeyLifetime %s %s). Ask %s for a certificate valid for at most %s, or generate one with --certificate-out DIR",
+			chk.Problem = fmt.Sprintf("--certificate-file %s is valid from %s until %s, longer than %s allows for certificates (%s, asymmetricKeyLifetime %s%s). Ask %s for a certificate valid for at most %s, or generate one with --certificate-out DIR",
 				c.file, c.cert.NotBefore.UTC().Format("2006-01-02"), c.cert.NotAfter.UTC().Format("2006-01-02"), name, words, r.MaxLifetime, since(*r), b.p.Product, words)
 		}
 		return
@@ -371,7 +371,7 @@ func secretsBlocked(product string, certificateOK bool, why string) string {
 	if certificateOK {
 		return fmt.Sprintf("%s. %s also accepts a certificate: run again with --credential certificate and --certificate-out DIR (a key pair generated here) or --certificate-file FILE (one you have)", why, product)
 	}
-	return fmt.Sprintf("%s, and %s signs in only with a client secret. To go ahead, your security team can allow client secrets for %s's app: assign it an app management policy that allows them (Microsoft Graph: appManagementPolicies), or relax the passwordAddition restriction of the tenant's default policy",
+	return fmt.Sprintf("%s, and %s signs in only with a client secret. To go ahead, ask your security team to allow client secrets for %s's app (with an app management policy assigned to the app) or to relax the passwordAddition restriction of the tenant's default policy",
 		why, product, product)
 }
 

@@ -80,7 +80,7 @@ func TestPolicyBlocksSecrets(t *testing.T) {
 	blocked := []graph.CredentialRestriction{{Type: "passwordAddition", Since: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	p := mustPlan(t, spec(t, "entitle", profile.Request{}), withPolicy(nil, AppState{}, blocked, nil), PlanOptions{})
 	probs := p.Problems()
-	if len(probs) != 1 || !strings.Contains(probs[0], "does not allow new client secrets for apps created since 2021-01-01 (passwordAddition)") ||
+	if len(probs) != 1 || !strings.Contains(probs[0], "does not allow new client secrets on apps created since 2021-01-01 (passwordAddition)") ||
 		!strings.Contains(probs[0], "Entitle signs in only with a client secret") || !strings.Contains(probs[0], "security team") {
 		t.Errorf("entitle: %q", probs)
 	}
