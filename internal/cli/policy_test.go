@@ -2,11 +2,20 @@ package cli
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/sandbox"
 	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
 	"github.com/entra-link/entra-link/internal/setup"
@@ -162,4 +171,62 @@ func TestSetupPortalApp(t *testing.T) {
 	tt.env["AZURE_CLIENT_ID"], tt.env["AZURE_CLIENT_SECRET"] = tt.sb.Tenant().ClientID, tt.sb.Tenant().ClientSecret
 	_, r = tt.setup(2, "--profile", "roger365", "--owner", "nobody@"+tt.sb.Tenant().TenantDomain)
 	mustContain(t, "stderr", r.stderr, "--owner nobody@")
+}
+
+// TestSetupExchangeOnTheDoDCloud: Hire2Retire with Exchange Online in the
+// US Government L5 (DoD) cloud — the generated certificate gets an
+// Exchange Online token for the DoD audience (cloud.USGovDoD's, sourced in
+// the cloud package; the sandbox's own fixture names the same host) with
+// Exchange.ManageAsApp in it.
+func TestSetupExchangeOnTheDoDCloud(t *testing.T) {
+	tt := newTenant(t)
+	dir := t.TempDir()
+	res, _ := tt.setup(0, "--profile", "hire2retire", "--certificate-out", dir, "--with", "exchange", "--cloud", "usgov-dod")
+	pemData, err := os.ReadFile(str(res, "certificateBundlePath"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certsIn, key, err := azidentity.ParseCertificates(pemData, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := azidentity.NewClientCertificateCredential(tt.sb.Tenant().TenantID, str(res, "clientId"), certsIn, key,
+		&azidentity.ClientCertificateCredentialOptions{ClientOptions: policy.ClientOptions{
+			Transport: &http.Client{Transport: tt.sb.Transport()},
+			Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: cloud.USGovDoD.AuthorityHost + "/"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{cloud.USGovDoD.ExchangeScope()}})
+	if err != nil {
+		t.Fatalf("Exchange Online token in the DoD cloud: %v", err)
+	}
+	claims := jwtClaims(t, tok.Token)
+	if aud, _ := claims["aud"].(string); strings.TrimSuffix(aud, "/") != "https://outlook-dod.office365.us" {
+		t.Errorf("aud %q", aud)
+	}
+	roles, _ := claims["roles"].([]any)
+	if !slices.Contains(roles, any("Exchange.ManageAsApp")) {
+		t.Errorf("roles %v", roles)
+	}
+}
+
+func jwtClaims(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatal("not a JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
