@@ -98,7 +98,7 @@ func TestPlanOffline(t *testing.T) {
 	p := mustPlan(t, s, nil, PlanOptions{})
 	for _, st := range p.Steps {
 		switch st.Kind {
-		case KindCertificateOut:
+		case KindCertificateOut, KindCredentialPolicy:
 			if st.Action != ActCheck || st.Problem != "" {
 				t.Errorf("check %+v", st)
 			}

@@ -171,11 +171,11 @@ const clockMargin = time.Hour
 
 // credentialPolicy applies the policy to the credential the plan adds.
 func (b *planner) credentialPolicy() {
-	if b.offline() || b.opt.Verify {
+	if b.opt.Verify {
 		return
 	}
 	cred := b.stepByID("credential")
-	if cred == nil || cred.Action != ActCreate || cred.payload == nil {
+	if cred == nil || cred.payload == nil || (cred.Action != ActCreate && cred.Action != ActCreateOrUpdate) {
 		return // kept, none, or a missing certificate (its own check says so)
 	}
 	what := "client secret"
@@ -183,6 +183,16 @@ func (b *planner) credentialPolicy() {
 		what = "certificate"
 	}
 	chk := b.check("check/credential-policy", KindCredentialPolicy, "app management policy ("+what+"s)", "")
+	if b.offline() {
+		chk.Unknown = "read once signed in, where the identity may (Policy.Read.All): a client secret longer than it allows is shortened; if it forbids client secrets, the run stops before any change"
+		if cred.Kind == KindKeyCredential {
+			chk.Unknown = "read once signed in, where the identity may (Policy.Read.All): a certificate valid longer than it allows is refused before any change (a generated one is made shorter)"
+		}
+		return
+	}
+	if cred.Action != ActCreate {
+		return
+	}
 	pol, known := b.t.governingPolicy()
 	switch {
 	case !known:
