@@ -20,8 +20,8 @@ func (tn *tenant) adminPost(path string, body, out any) {
 // app credentials. An automation identity that may read the policy
 // (Policy.Read.All) gets a secret shortened to the policy's 90 days, and
 // one asked for longer is refused before any write; the bootstrap admin,
-// which may not read it, adds the secret first and gets Graph's refusal in
-// words, with nothing else done.
+// which may not read it, gets Graph's refusal in words, with nothing
+// consented to the app.
 func TestNetnsTenantPolicy(t *testing.T) {
 	tn := startTenant(t)
 	var reader struct {
@@ -56,8 +56,10 @@ func TestNetnsTenantPolicy(t *testing.T) {
 	j = decodeJSON(t, r)
 	st := tn.state()
 	for _, sp := range st.ServicePrincipals {
-		if sp.AppID == str(j, "clientId") {
-			t.Errorf("a service principal for the app whose secret was refused")
+		for _, a := range st.AppRoleAssignments {
+			if sp.AppID == str(j, "clientId") && a.PrincipalID == sp.ID {
+				t.Errorf("consent %s granted to the app whose secret was refused", a.AppRole)
+			}
 		}
 	}
 	if str(j, "clientSecret") != "" || strings.Contains(r.stdout, "Credential type not allowed") {

@@ -91,10 +91,11 @@ func TestSetupPolicyBlocksSecrets(t *testing.T) {
 }
 
 // TestSetupPolicyUnseen: when the policy cannot be read (the sandbox's
-// bootstrap admin lacks Policy.Read.All), the plan says so and adds the
-// credential before anything else; Graph's refusal comes back in the
-// plan's words and nothing else is done — for the tenant default on a new
-// app, and for a policy assigned to an existing one.
+// bootstrap admin lacks Policy.Read.All), the plan says so and makes
+// consents, roles and owners wait for the credential; Graph's refusal
+// comes back in the plan's words and nothing is granted to the app — for
+// the tenant default on a new app, and for a policy assigned to an
+// existing one.
 func TestSetupPolicyUnseen(t *testing.T) {
 	tt := newTenant(t)
 	sandboxtest.DefaultAppManagementPolicy(t, tt.sb, "", `{"isEnabled": true, "applicationRestrictions": {"passwordCredentials": [
@@ -107,8 +108,8 @@ func TestSetupPolicyUnseen(t *testing.T) {
 	}
 	st := tt.state()
 	appID := str(res, "clientId")
-	if sp := st.spOf(appID); sp != "" {
-		t.Errorf("service principal %s made although the secret was refused", sp)
+	if sp := st.spOf(appID); sp == "" || len(st.consented(sp)) != 0 {
+		t.Errorf("service principal %q, consented %v although the secret was refused", sp, st.consented(sp))
 	}
 	// A per-app policy on an existing app: roger365 set up while the tenant
 	// allows secrets, then its own policy forbids them.
@@ -157,9 +158,9 @@ func TestSetupPortalApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := tt.day2(3, "verify", "--app-id", foreign, "--profile", "roger365")
-	mustContain(t, "verify", r.stdout, "✗ enterprise application tag "+setup.PortalTag, "fix: entra-link setup --profile roger365 --app-id "+foreign)
+	mustContain(t, "verify", r.stdout, "✗ tag "+setup.PortalTag+" on the enterprise application", "fix: entra-link setup --profile roger365 --app-id "+foreign)
 	_, r = tt.setup(0, "--profile", "roger365", "--app-id", foreign)
-	mustContain(t, "plan", r.stderr, "update  notes: who set the app up, for what — add: Set up by entra-link", "update  enterprise application tag "+setup.PortalTag)
+	mustContain(t, "plan", r.stderr, "update  notes: who set the app up, for what — add: Set up by entra-link", "update  tag "+setup.PortalTag+" on the enterprise application")
 	tt.day2(0, "verify", "--app-id", foreign)
 
 	// The privileged apps refuse owners unless asked, before signing in.

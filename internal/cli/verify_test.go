@@ -292,6 +292,6 @@ func TestVerifyBadInput(t *testing.T) {
 	r := tt.day2(3, "verify", "--app-id", foreign, "--profile", "roger365")
 	mustContain(t, "checklist", r.stdout, "! entra-link tags — the app carries no entra-link tags", "✓ API permission Microsoft Graph · application · User.Read.All",
 		"! notes: who set the app up, for what — the app's notes do not say that entra-link set it up",
-		"✗ enterprise application tag WindowsAzureActiveDirectoryIntegratedApp — the enterprise application lacks the tag",
+		"✗ tag WindowsAzureActiveDirectoryIntegratedApp on the enterprise application — the enterprise application lacks the tag",
 		"fix: entra-link setup --profile roger365 --app-id "+foreign)
 }

@@ -17,13 +17,13 @@ import (
 // App management policies (endpoints.md §11) restrict the credentials and
 // identifier URIs of apps. Preflight reads the policy when the signed-in
 // identity may (Policy.Read.All, which entra-link's sign-in does not ask
-// for: see README, "Least privilege"), and the plan applies it before any
-// write: a longer secret than allowed is shortened and the plan says so
-// (refused when --secret-expiry asked for it), a credential type the
+// for: see README, "Your tenant's rules"), and the plan applies it before
+// any write: a longer secret than allowed is shortened and the plan says
+// so (refused when --secret-expiry asked for it), a credential type the
 // policy forbids stops the run with words for the security team, and an
-// identifier URI it refuses too. When the policy is not known, the
-// credential is added right after the app and everything else waits for
-// it, and Graph's refusal is put in the same words. The rules are here,
+// identifier URI it refuses too. When the policy is not known, consents,
+// roles and owners wait for the credential, and Graph's refusal is put in
+// the same words. The rules are here,
 // apart from the credential steps they adjust (planner.credential).
 
 // PolicyRead is what preflight learned of the app management policy.
@@ -196,7 +196,7 @@ func (b *planner) credentialPolicy() {
 	pol, known := b.t.governingPolicy()
 	switch {
 	case !known:
-		chk.Unknown = "could not be read: " + b.t.Policy.Unread + "; the " + what + " is added right after the app, before anything else, so that a refusal leaves nothing else half-done"
+		chk.Unknown = "could not be read: " + b.t.Policy.Unread + "; consents, roles and owners wait for the " + what + ", so that a refusal leaves nothing granted to an app that cannot sign in"
 		b.gateOnCredential(cred)
 		return
 	case pol == nil:
@@ -215,7 +215,7 @@ func (b *planner) secretPolicy(chk, cred *Step, pol *graph.AppManagementPolicy, 
 	name := policyName(pol)
 	if r := findRestriction(pol.Passwords, restrictPasswordAddition, created); r != nil {
 		if r.Exemptions {
-			chk.Unknown = name + " blocks new client secrets" + since(*r) + " but exempts some people, maybe you; the secret is added before anything else"
+			chk.Unknown = name + " blocks new client secrets" + since(*r) + " but exempts some people, maybe you; consents, roles and owners wait for the secret"
 			b.gateOnCredential(cred)
 			return
 		}
@@ -230,7 +230,7 @@ func (b *planner) secretPolicy(chk, cred *Step, pol *graph.AppManagementPolicy, 
 	}
 	limit, ok := addISODuration(b.opt.Now, r.MaxLifetime)
 	if !ok {
-		chk.Unknown = fmt.Sprintf("%s limits client secrets to %q, which entra-link does not understand; the secret is added before anything else", name, r.MaxLifetime)
+		chk.Unknown = fmt.Sprintf("%s limits client secrets to %q, which entra-link does not understand; consents, roles and owners wait for the secret", name, r.MaxLifetime)
 		b.gateOnCredential(cred)
 		return
 	}
@@ -295,13 +295,16 @@ func (b *planner) certificatePolicy(chk, cred *Step, pol *graph.AppManagementPol
 	}
 }
 
-// gateOnCredential makes everything that acts on the app's service
-// principal wait for the credential: when the policy is not known, a
-// refused credential then leaves nothing else half-done.
+// gateOnCredential makes what grants the app power — consents, directory
+// roles, owners — wait for the credential: when the policy is not known, a
+// refused credential then leaves nothing granted to an app that cannot
+// sign in. The service principal is made alongside the credential (it
+// grants nothing, and a secret delivered before an interruption works only
+// once it exists), so a fresh setup keeps its four round trips.
 func (b *planner) gateOnCredential(cred *Step) {
 	for _, st := range b.steps {
 		switch st.Kind {
-		case KindServicePrincipal, KindSPTags, KindResource, KindConsent, KindGrant, KindRole, KindOwner:
+		case KindConsent, KindGrant, KindRole, KindOwner:
 			if st.payload != nil && st.PartOf == "" && !containsFold(st.After, cred.ID) {
 				st.After = append(st.After, cred.ID)
 			}

@@ -154,19 +154,19 @@ func TestPolicyAssignedToApp(t *testing.T) {
 }
 
 // TestPolicyUnknownSecretFirst: a policy that could not be read is said so,
-// and the secret is added right after the app with everything else after
-// it; when Graph then refuses the secret, nothing else runs and the words
-// are the plan's.
+// and consents wait for the secret (the service principal comes with it:
+// still three rounds); when Graph then refuses the secret, nothing is
+// consented and the words are the plan's.
 func TestPolicyUnknownSecretFirst(t *testing.T) {
 	s := spec(t, "entitle", profile.Request{})
 	tn := tenantFor(nil, AppState{})
 	tn.Policy = PolicyRead{Unread: "the sign-in does not carry Policy.Read.All (entra-link does not ask for it)"}
 	p := mustPlan(t, s, tn, PlanOptions{})
 	chk := p.Step("check/credential-policy")
-	if !strings.Contains(chk.Unknown, "Policy.Read.All") || !strings.Contains(chk.Unknown, "before anything else") {
+	if !strings.Contains(chk.Unknown, "Policy.Read.All") || !strings.Contains(chk.Unknown, "consents, roles and owners wait for the client secret") {
 		t.Errorf("check %+v", chk)
 	}
-	want := map[string]int{"app": 1, "credential": 2, "sp": 3, "consent/" + permKey(s.Permissions[0].ResourceAppID, s.Permissions[0].Name, s.Permissions[0].Type): 4}
+	want := map[string]int{"app": 1, "credential": 2, "sp": 2, "consent/" + permKey(s.Permissions[0].ResourceAppID, s.Permissions[0].Name, s.Permissions[0].Type): 3}
 	for id, round := range want {
 		if r := p.Step(id).Round; r != round {
 			t.Errorf("%s in round %d, want %d", id, r, round)
@@ -180,14 +180,14 @@ func TestPolicyUnknownSecretFirst(t *testing.T) {
 	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "does not allow client secrets on this app") || !strings.Contains(pe.Msg, "Policy.Read.All") {
 		t.Fatalf("err %v", err)
 	}
-	for _, c := range g.calls {
-		if !strings.HasPrefix(c, "CreateApplication") && !strings.HasPrefix(c, "AddPassword") {
-			t.Errorf("ran %s after the refused secret", c)
+	for _, c := range g.changes() {
+		if !strings.HasPrefix(c, "CreateApplication") && !strings.HasPrefix(c, "CreateServicePrincipal") {
+			t.Errorf("ran %s besides the app and its service principal", c)
 		}
 	}
 	for _, st := range res.Steps {
-		if st.Kind == string(KindServicePrincipal) && st.Status != "not-run" {
-			t.Errorf("service principal %s", st.Status)
+		if st.Kind == string(KindConsent) && st.Status != "not-run" {
+			t.Errorf("consent %s", st.Status)
 		}
 	}
 	if strings.Contains(res.Error, "Credential type not allowed") {

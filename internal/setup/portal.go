@@ -153,7 +153,7 @@ func (b *planner) appProperties(cur *graph.Application, app *graph.Application, 
 // servicePrincipalTags plans the portal tag on the app's service
 // principal: part of its creation, or a change of an existing one.
 func (b *planner) servicePrincipalTags(sp *Step) {
-	const target = "enterprise application tag " + PortalTag
+	const target = "tag " + PortalTag + " on the enterprise application"
 	const why = "the Entra admin center lists the app under Enterprise applications"
 	st := &Step{ID: "sp-tags", Kind: KindSPTags, Target: target, Detail: why}
 	switch {
