@@ -263,7 +263,7 @@ func TestGraphRefusalsInWords(t *testing.T) {
 		t.Errorf("lifetime: %v", err)
 	}
 	other := errors.New("boom")
-	if err := p.translate(p.Step("credential"), other); err != other {
+	if err := p.translate(p.Step("credential"), other); !errors.Is(err, other) || err.Error() != "boom" {
 		t.Errorf("other errors changed: %v", err)
 	}
 }
