@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/entra-link/entra-link/graph"
+	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -136,4 +137,58 @@ func TestOwnersPlan(t *testing.T) {
 func (f *fakeGraph) UpdateServicePrincipalTags(_ context.Context, id string, tags []string) error {
 	f.log("UpdateServicePrincipalTags %s %v", id, tags)
 	return nil
+}
+
+// preflightGraph is fakeGraph with the signed-in user's roles.
+type preflightGraph struct {
+	*fakeGraph
+	roles       []graph.DirectoryRole
+	eligible    []graph.EligibleRole
+	eligibleErr error
+}
+
+func (g *preflightGraph) MyDirectoryRoles(context.Context, graph.Identity) ([]graph.DirectoryRole, error) {
+	return g.roles, nil
+}
+
+func (g *preflightGraph) MyEligibleRoles(context.Context) ([]graph.EligibleRole, error) {
+	return g.eligible, g.eligibleErr
+}
+
+// TestPreflightRoles: preflight counts the roles the token carries; a role
+// the directory shows active but the token lacks was activated after the
+// sign-in; eligible roles are read for users, and only tenant-wide ones
+// count; the policy is not requested without Policy.Read.All.
+func TestPreflightRoles(t *testing.T) {
+	s := spec(t, "hire2retire", profile.Request{CertificateFile: "x.cer"})
+	f := newFake()
+	f.sps[strings.ToLower(catalog.GraphAppID)] = graphSP()
+	f.id = graph.Identity{TenantID: "tenant-1", ObjectID: "u1", Name: "pia@contoso.com", Scopes: []string{scopeApplications, scopeAppRoleAssign, scopeDelegatedGrants, scopeRoleManagement},
+		RoleIDs: []string{roleAppAdmin}}
+	g := &preflightGraph{fakeGraph: f,
+		roles:    []graph.DirectoryRole{{RoleTemplateID: roleAppAdmin}, {RoleTemplateID: rolePrivilegedRole}},
+		eligible: []graph.EligibleRole{{RoleTemplateID: roleGlobalAdmin, DirectoryScopeID: "/administrativeUnits/au1"}}}
+	tn, err := Preflight(context.Background(), testEnv(g), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn.Can.AssignRoles || len(tn.RoleNames) != 1 || tn.RoleNames[0] != "Application Administrator" || len(tn.EligibleNames) != 0 {
+		t.Errorf("roles %v, eligible %v, can %+v", tn.RoleNames, tn.EligibleNames, tn.Can)
+	}
+	if got := strings.Join(tn.Shortfalls(s), "\n"); !strings.Contains(got, "Privileged Role Administrator was activated after you signed in") {
+		t.Errorf("shortfalls %q", got)
+	}
+	if tn.Policy.Unread != "the sign-in does not carry Policy.Read.All (entra-link does not ask for it)" {
+		t.Errorf("policy %+v", tn.Policy)
+	}
+
+	g.roles = []graph.DirectoryRole{{RoleTemplateID: roleAppAdmin}}
+	g.eligible = []graph.EligibleRole{{RoleTemplateID: rolePrivilegedRole, DirectoryScopeID: "/"}}
+	if tn, err = Preflight(context.Background(), testEnv(g), s); err != nil || len(tn.EligibleNames) != 1 || tn.EligibleNames[0] != "Privileged Role Administrator" {
+		t.Fatalf("eligible %v: %v", tn.EligibleNames, err)
+	}
+	g.eligible, g.eligibleErr = nil, &graph.Error{Status: 403, Code: "Authorization_RequestDenied"}
+	if tn, err = Preflight(context.Background(), testEnv(g), s); err != nil || !strings.Contains(tn.eligibleUnread, "Graph answered 403 Authorization_RequestDenied") {
+		t.Errorf("unread eligibility %q: %v", tn.eligibleUnread, err)
+	}
 }

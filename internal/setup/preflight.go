@@ -324,9 +324,10 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 		}
 		l.mu.Lock()
 		for _, r := range roles {
-			if !id.AppOnly && len(id.RoleIDs) > 0 && !hasAny(id.RoleIDs, r.RoleTemplateID) {
+			if _, builtin := catalog.RoleByTemplateID(r.RoleTemplateID); builtin && !id.AppOnly && len(id.RoleIDs) > 0 && !hasAny(id.RoleIDs, r.RoleTemplateID) {
 				// Active in the directory, not in this token: Graph goes
 				// by the token (endpoints.md §13) until the next sign-in.
+				// (wids lists built-in roles only; custom ones stay.)
 				t.activatedLater = append(t.activatedLater, r.RoleTemplateID)
 				continue
 			}
