@@ -231,6 +231,8 @@ func TestScreensAt80x24(t *testing.T) {
 		// Taller than 24 rows: the body scrolls, the header and the
 		// question stay.
 		tm.keys("PageDown")
+		tm.waitFor(step, "lines 13–")
+		tm.keys("End")
 		screen := tm.waitFor(step, "end (", "Review — nothing has been changed yet", "Apply these changes to")
 		if strings.Contains(screen, `app registration "Entitle"`) {
 			t.Errorf("the review did not scroll:\n%s", screen)

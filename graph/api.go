@@ -25,6 +25,16 @@ type API interface {
 	// with the token's wids claim. (/me/transitiveMemberOf needs User.Read,
 	// which the least-privilege sign-in does not request.)
 	MyDirectoryRoles(ctx context.Context, id Identity) ([]DirectoryRole, error)
+	// MyEligibleRoles lists the roles the signed-in user may activate in PIM
+	// (roleEligibilityScheduleInstances/filterByCurrentUser(on='principal')).
+	MyEligibleRoles(ctx context.Context) ([]EligibleRole, error)
+	// User is GET /users/{id | userPrincipalName} (needs User.ReadBasic.All).
+	User(ctx context.Context, idOrUPN string) (DirectoryObject, error)
+
+	// DefaultAppManagementPolicy is GET /policies/defaultAppManagementPolicy.
+	DefaultAppManagementPolicy(ctx context.Context) (AppManagementPolicy, error)
+	// AppManagementPolicies is GET /applications/{id}/appManagementPolicies.
+	AppManagementPolicies(ctx context.Context, appObjectID string) ([]AppManagementPolicy, error)
 
 	// ApplicationByAppID is GET /applications(appId='…'); *Error NotFound if absent.
 	ApplicationByAppID(ctx context.Context, appID string) (Application, error)
@@ -40,6 +50,10 @@ type API interface {
 	UpsertApplication(ctx context.Context, uniqueName string, app Application) (out Application, created bool, err error)
 	// UpdateApplication is PATCH /applications/{id}.
 	UpdateApplication(ctx context.Context, objectID string, u ApplicationUpdate) error
+	// ApplicationOwners is GET /applications/{id}/owners, all pages.
+	ApplicationOwners(ctx context.Context, appObjectID string) ([]DirectoryObject, error)
+	// AddApplicationOwner is POST /applications/{id}/owners/$ref.
+	AddApplicationOwner(ctx context.Context, appObjectID, principalID string) error
 	// DeleteApplication is DELETE /applications/{id} (to the recycle bin).
 	DeleteApplication(ctx context.Context, objectID string) error
 	// AddPassword is POST /applications/{id}/addPassword; the result carries
@@ -59,6 +73,8 @@ type API interface {
 	// UpsertServicePrincipal is PATCH /servicePrincipals(appId='…') {tags}
 	// with Prefer: create-if-missing; created reports 201.
 	UpsertServicePrincipal(ctx context.Context, appID string, tags []string) (out ServicePrincipal, created bool, err error)
+	// UpdateServicePrincipalTags is PATCH /servicePrincipals/{id} {tags}.
+	UpdateServicePrincipalTags(ctx context.Context, objectID string, tags []string) error
 	// DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
 	DeleteServicePrincipal(ctx context.Context, objectID string) error
 

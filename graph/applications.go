@@ -20,6 +20,7 @@ import (
 var applicationSelect = []string{
 	"id", "appId", "displayName", "signInAudience", "tags", "identifierUris", "web",
 	"requiredResourceAccess", "passwordCredentials", "keyCredentials", "createdDateTime", "publisherDomain", "uniqueName",
+	"notes", "serviceManagementReference",
 }
 
 func (c *Client) applications() *applications.ApplicationsRequestBuilder {
@@ -106,7 +107,8 @@ func (c *Client) listApplications(ctx context.Context, op, filter string) ([]App
 
 // applicationBody is the body that creates app with exactly the given
 // properties (displayName, signInAudience, tags, identifierUris, web,
-// requiredResourceAccess, keyCredentials). Nothing is added: no default
+// requiredResourceAccess, keyCredentials, notes, serviceManagementReference).
+// Nothing is added: no default
 // User.Read permission, unlike the portal.
 func applicationBody(app Application) (models.Applicationable, error) {
 	if strings.TrimSpace(app.DisplayName) == "" {
@@ -139,6 +141,12 @@ func applicationBody(app Application) (models.Applicationable, error) {
 			return nil, err
 		}
 		body.SetKeyCredentials(kc)
+	}
+	if app.Notes != "" {
+		body.SetNotes(ptr(app.Notes))
+	}
+	if app.ServiceManagementReference != "" {
+		body.SetServiceManagementReference(ptr(app.ServiceManagementReference))
 	}
 	return body, nil
 }
@@ -241,6 +249,12 @@ func (c *Client) UpdateApplication(ctx context.Context, objectID string, u Appli
 	}
 	if u.UniqueName != nil {
 		body.SetUniqueName(ptr(*u.UniqueName))
+	}
+	if u.Notes != nil {
+		body.SetNotes(ptr(*u.Notes))
+	}
+	if u.ServiceManagementReference != nil {
+		body.SetServiceManagementReference(ptr(*u.ServiceManagementReference))
 	}
 	return c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
 		func(ctx context.Context) (*abs.RequestInformation, error) {

@@ -120,6 +120,8 @@ type wireApplication struct {
 	CreatedDateTime        time.Time                `json:"createdDateTime"`
 	PublisherDomain        string                   `json:"publisherDomain"`
 	UniqueName             string                   `json:"uniqueName"`
+	Notes                  *string                  `json:"notes"`
+	ServiceManagementRef   *string                  `json:"serviceManagementReference"`
 	Web                    *struct {
 		RedirectURIs          []string `json:"redirectUris"`
 		ImplicitGrantSettings *struct {
@@ -135,6 +137,12 @@ func (w wireApplication) toDomain() Application {
 		Tags: w.Tags, IdentifierURIs: w.IdentifierURIs, RequiredResourceAccess: w.RequiredResourceAccess,
 		PasswordCredentials: w.PasswordCredentials, KeyCredentials: w.KeyCredentials,
 		CreatedDateTime: utc(w.CreatedDateTime), PublisherDomain: w.PublisherDomain, UniqueName: w.UniqueName,
+	}
+	if w.Notes != nil {
+		a.Notes = *w.Notes
+	}
+	if w.ServiceManagementRef != nil {
+		a.ServiceManagementReference = *w.ServiceManagementRef
 	}
 	if w.Web != nil {
 		a.Web.RedirectURIs = w.Web.RedirectURIs

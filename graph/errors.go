@@ -191,9 +191,10 @@ func IsKeyTaken(err error) bool {
 // IsConflict reports that the object being created already exists: a 409
 // (service principal for the appId, oauth2PermissionGrant for the pair), or
 // the 400s Graph answers instead for a duplicate app role assignment
-// ("Permission being assigned already exists on the object") and directory
+// ("Permission being assigned already exists on the object"), directory
 // role assignment ("A conflicting object with one or more of the specified
-// property values is present in the directory"). Callers re-read the
+// property values is present in the directory") and owner ("One or more
+// added object references already exist …"). Callers re-read the
 // existing object; after a retried POST this is how "my first attempt
 // landed after all" shows up.
 func IsConflict(err error) bool {
@@ -206,7 +207,36 @@ func IsConflict(err error) bool {
 		return true
 	case http.StatusBadRequest:
 		m := strings.ToLower(ge.Message)
-		return strings.Contains(m, "already exists") || strings.Contains(m, "conflicting object")
+		return strings.Contains(m, "already exists") || strings.Contains(m, "conflicting object") ||
+			strings.Contains(m, "added object references already exist")
+	}
+	return false
+}
+
+// Codes Graph answers when an app management policy refuses a credential
+// (endpoints.md §11.2, [observed]).
+const (
+	CodeCredentialLifetime = "CredentialInvalidLifetimeAsPerAppPolicy"
+	CodeCredentialType     = "CredentialTypeNotAllowedAsPerAppPolicy"
+	// CodeServiceManagementReference: the tenant requires
+	// serviceManagementReference on new apps ([observed] Azure/azure-cli#30717).
+	CodeServiceManagementReference = "ServiceTreeValueMissing"
+)
+
+// CodeOf returns Graph's error code, or "".
+func CodeOf(err error) string {
+	if ge, ok := asError(err); ok {
+		return ge.Code
+	}
+	return ""
+}
+
+// IsCredentialPolicy reports that an app management policy refused a
+// credential: too long a lifetime, or a credential type it does not allow.
+func IsCredentialPolicy(err error) bool {
+	switch CodeOf(err) {
+	case CodeCredentialLifetime, CodeCredentialType:
+		return true
 	}
 	return false
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/organization"
+	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 )
 
 // WhoAmI reads who the client acts as from the claims of its own access
@@ -160,4 +162,31 @@ func (c *Client) MyDirectoryRoles(ctx context.Context, id Identity) ([]Directory
 		out = append(out, DirectoryRole{ID: roleID, RoleTemplateID: roleID})
 	}
 	return out, nil
+}
+
+// EligibleRole is a directory role the signed-in user may activate in PIM
+// (a unifiedRoleEligibilityScheduleInstance): it grants nothing until then.
+type EligibleRole struct {
+	RoleTemplateID   string    `json:"roleDefinitionId"`
+	DirectoryScopeID string    `json:"directoryScopeId"`
+	EndDateTime      time.Time `json:"endDateTime"`
+}
+
+// MyEligibleRoles is GET /roleManagement/directory/roleEligibilityScheduleInstances/
+// filterByCurrentUser(on='principal') (endpoints.md §13): the roles the
+// signed-in user is eligible for in PIM, allowed by the delegated
+// RoleManagement.ReadWrite.Directory entra-link signs in with. Eligibility
+// through a group (PIM for Groups) is not listed. A tenant without PIM
+// answers with an error; callers treat any error as "not known".
+func (c *Client) MyEligibleRoles(ctx context.Context) ([]EligibleRole, error) {
+	const op = "list my eligible directory roles"
+	first := func(ctx context.Context) (*abs.RequestInformation, error) {
+		return rolemanagement.NewRoleManagementRequestBuilderInternal(map[string]string{}, c.adapter).Directory().
+			RoleEligibilityScheduleInstances().FilterByCurrentUserWithOn(ptr("principal")).ToGetRequestInformation(ctx, nil)
+	}
+	out, err := listAll[EligibleRole](ctx, c, op, first, nil)
+	for i := range out {
+		out[i].EndDateTime = utc(out[i].EndDateTime)
+	}
+	return out, err
 }

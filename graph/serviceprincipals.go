@@ -108,6 +108,22 @@ func (c *Client) CreateServicePrincipal(ctx context.Context, appID string, tags 
 	return sp, nil
 }
 
+// UpdateServicePrincipalTags is PATCH /servicePrincipals/{id} {tags}: the
+// tags replace the service principal's own (an app's tags are not copied
+// to an existing service principal, endpoints.md §12).
+func (c *Client) UpdateServicePrincipalTags(ctx context.Context, objectID string, tags []string) error {
+	const op = "update service principal"
+	if _, err := parseUUID("service principal object id", objectID); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	body := models.NewServicePrincipal()
+	body.SetTags(nonNil(tags))
+	return c.send(ctx, op, retryPolicy{repeatable: true, replicated: objectNotReplicated},
+		func(ctx context.Context) (*abs.RequestInformation, error) {
+			return c.servicePrincipals().ByServicePrincipalId(objectID).ToPatchRequestInformation(ctx, body, nil)
+		}, nil)
+}
+
 // DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
 func (c *Client) DeleteServicePrincipal(ctx context.Context, objectID string) error {
 	const op = "delete service principal"

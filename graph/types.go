@@ -20,6 +20,11 @@ type Application struct {
 	// UniqueName is the app's alternate key (the upsert key); "" when it
 	// has none. It can be set once and never changed.
 	UniqueName string `json:"uniqueName"`
+	// Notes is the app's free-text notes (at most 1024 characters).
+	Notes string `json:"notes"`
+	// ServiceManagementReference links the app to an ITSM or service
+	// catalogue entry; some tenants require it on new apps.
+	ServiceManagementReference string `json:"serviceManagementReference"`
 }
 
 // Web is the application's web platform configuration.
@@ -79,6 +84,9 @@ type ApplicationUpdate struct {
 	KeyCredentials         *[]KeyCredential
 	// UniqueName can be set only while the app has none.
 	UniqueName *string
+	Notes      *string
+	// ServiceManagementReference: "" clears it.
+	ServiceManagementReference *string
 }
 
 // ServicePrincipal is an enterprise application (Graph "servicePrincipal").

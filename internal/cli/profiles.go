@@ -12,6 +12,7 @@ import (
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/profile"
+	"github.com/entra-link/entra-link/internal/setup"
 )
 
 // NewCmdProfiles builds `entra-link profiles list|show`.
@@ -166,6 +167,53 @@ type profileView struct {
 	Handover       profile.Handover   `json:"handover"`
 	Tags           []string           `json:"tags"`
 	Resources      []resourceViewLite `json:"resources"`
+	Owners         ownersView         `json:"owners"`
+}
+
+// ownersView says whether setup --owner may add owners to the app.
+type ownersView struct {
+	// Refused: --owner needs --allow-privileged-owners, because of Why.
+	Refused bool   `json:"refusedByDefault"`
+	Why     string `json:"why,omitempty"`
+}
+
+// ownersFor says why owners are off by default for p's app ("" when not):
+// what the app holds without features, and what features add.
+func ownersFor(p *profile.Profile) ownersView {
+	var perms []profile.Permission
+	var roles []profile.Role
+	for _, x := range p.Permissions {
+		if x.Feature == "" {
+			perms = append(perms, x)
+		}
+	}
+	for _, r := range p.DirectoryRoles {
+		if r.Feature == "" {
+			roles = append(roles, r)
+		}
+	}
+	why := profile.Privileges(perms, roles)
+	if len(why) > 0 {
+		return ownersView{Refused: true, Why: "the app holds " + strings.Join(why, " and ")}
+	}
+	for _, ft := range p.Features {
+		var fr []profile.Role
+		for _, r := range p.DirectoryRoles {
+			if r.Feature == ft.ID {
+				fr = append(fr, r)
+			}
+		}
+		var fp []profile.Permission
+		for _, x := range p.Permissions {
+			if x.Feature == ft.ID {
+				fp = append(fp, x)
+			}
+		}
+		if w := profile.Privileges(fp, fr); len(w) > 0 {
+			return ownersView{Why: "with --with " + ft.ID + " the app holds " + strings.Join(w, " and ")}
+		}
+	}
+	return ownersView{}
 }
 
 type credentialView struct {
@@ -213,6 +261,7 @@ func showView(p *profile.Profile) profileView {
 		Tags:        []string{profile.Tag, profile.TagProfilePrefix + p.ID},
 		Inputs:      []inputView{},
 		Permissions: []permissionView{}, DirectoryRoles: []roleView{},
+		Owners: ownersFor(p),
 	}
 	if v.Features == nil {
 		v.Features = []profile.Feature{}
@@ -240,6 +289,27 @@ func showView(p *profile.Profile) profileView {
 		v.DirectoryRoles = append(v.DirectoryRoles, roleView{Name: r.Name, TemplateID: r.TemplateID, Description: r.Description, Feature: r.Feature})
 	}
 	return v
+}
+
+// indentWrap writes text after head, wrapped to 80 columns with the
+// continuation lines under the text.
+func indentWrap(head, text string) string {
+	const width = 80
+	pad := strings.Repeat(" ", len(head))
+	var b strings.Builder
+	line := head
+	for _, w := range strings.Fields(text) {
+		if len(line) > len(head) && len(line)+1+len(w) > width {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			line = pad
+		}
+		if len(line) > len(head) {
+			line += " "
+		}
+		line += w
+	}
+	b.WriteString(line + "\n")
+	return b.String()
 }
 
 func nonNil(s []string) []string {
@@ -283,6 +353,16 @@ func showText(w io.Writer, p *profile.Profile) error {
 		fmt.Fprintf(&b, "  Redirect URI   web: %s\n", t)
 	}
 	fmt.Fprintf(&b, "  Tags           %s, %s%s\n", profile.Tag, profile.TagProfilePrefix, p.ID)
+	b.WriteString("  Notes          who set it up, when, with which entra-link version\n")
+	b.WriteString(indentWrap("  Enterprise app ", "tagged "+setup.PortalTag+": the portal's Enterprise applications list shows it"))
+	switch ow := ownersFor(p); {
+	case ow.Refused:
+		b.WriteString(indentWrap("  Owners         ", "none; --owner is refused by default: "+ow.Why+", and an owner can add a credential to the app and act with them (--allow-privileged-owners adds them anyway)"))
+	case ow.Why != "":
+		b.WriteString(indentWrap("  Owners         ", "none unless --owner (me, a user; repeatable); refused "+ow.Why+" unless --allow-privileged-owners: an owner can add credentials to the app"))
+	default:
+		b.WriteString(indentWrap("  Owners         ", "none unless --owner (me, a user; repeatable)"))
+	}
 
 	b.WriteString("\nPermissions (setup grants admin consent for all of them)\n")
 	for _, perm := range p.Permissions {
@@ -377,6 +457,7 @@ var templateNames = map[string]string{
 	"displayName": "app display name", "certificateThumbprint": "certificate thumbprint",
 	"certificateExpiresAt": "certificate expiry date", "tenantDomain": "tenant's initial domain",
 	"authorityHost": "sign-in host", "graphEndpoint": "Microsoft Graph endpoint",
+	"exchangeResource": "Exchange Online resource (token audience)",
 }
 
 func describeTemplate(t string) string {

@@ -40,6 +40,11 @@ type SetupOptions struct {
 	DryRun          bool
 	NewCredential   bool
 	Prune           bool
+	// ServiceManagementReference, Owners and AllowPrivilegedOwners set the
+	// app's service management reference and owners.
+	ServiceManagementReference string
+	Owners                     []string
+	AllowPrivilegedOwners      bool
 
 	ctx context.Context
 
@@ -80,6 +85,14 @@ for (permissions and their consent, directory roles, redirect and identifier URI
 
 The secret is shown once: it is delivered (printed or written with --output-file) even when a
 later step fails or you press Ctrl-C.
+
+The tenant's app management policy is applied before anything changes, when the signed-in
+identity may read it (Policy.Read.All): a secret longer than it allows is shortened and the plan
+says so (refused if you asked for it with --secret-expiry); a credential it forbids stops the
+run. The app's notes say who set it up, with which version, for what; its enterprise
+application carries the tag the portal lists it by. --owner adds owners (never by default to
+an app that holds directory roles or can grant itself more: an owner can add credentials to
+it and act as the app).
 
 Without flags, in a terminal, setup asks for what it needs. With --no-input (or when stdin
 is not a terminal) every missing value is an error that lists the flags to give.
@@ -173,6 +186,9 @@ See what a profile does with: entra-link profiles show ID`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing (offline unless --auth or --sandbox is given; then it reads the tenant)")
 	fl.BoolVar(&opts.Prune, "prune", false, "also remove what the app has and its profile does not ask for (permissions and their consent, directory roles, redirect and identifier URIs)")
 	fl.Lookup("output-file").Usage = "write the output to this file (mode 0600) instead of stdout; across several tenants, a directory for one file per tenant"
+	fl.StringVar(&opts.ServiceManagementReference, "service-management-reference", "", "the app's entry in your service catalogue (ITSM); some tenants require one on new apps")
+	fl.StringArrayVar(&opts.Owners, "owner", nil, "make a user an owner of the app: me (you), a user principal name or an object ID; repeatable")
+	fl.BoolVar(&opts.AllowPrivilegedOwners, "allow-privileged-owners", false, "let --owner add owners to an app that holds directory roles or can grant itself more (an owner can add credentials to it)")
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(profile.BuiltinIDs()...))
 	_ = cmd.RegisterFlagCompletionFunc("audience", fixedCompletion(profile.AudienceSingleTenant, profile.AudienceMultiTenant))
@@ -263,6 +279,10 @@ func (o *SetupOptions) Request() profile.Request {
 		CertificateOut:  o.CertificateOut,
 		Features:        o.With,
 		Placeholders:    o.DryRun,
+
+		ServiceManagementReference: o.ServiceManagementReference,
+		Owners:                     o.Owners,
+		AllowPrivilegedOwners:      o.AllowPrivilegedOwners,
 	}
 }
 

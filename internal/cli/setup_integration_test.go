@@ -95,6 +95,16 @@ func TestSetupProfiles(t *testing.T) {
 			if sp == "" {
 				t.Fatal("no service principal")
 			}
+			// As the portal makes apps: the enterprise application is listed,
+			// the notes say who set it up for what.
+			for _, p := range st.ServicePrincipals {
+				if p.ID == sp && !slices.Contains(p.Tags, "WindowsAzureActiveDirectoryIntegratedApp") {
+					t.Errorf("service principal tags %v", p.Tags)
+				}
+			}
+			if !strings.HasPrefix(app.Notes, "Set up by entra-link ") || !strings.Contains(app.Notes, "(profile "+tc.name+")") {
+				t.Errorf("notes %q", app.Notes)
+			}
 			if got := st.consented(sp); !slices.Equal(got, nilEmpty(tc.want.consented)) {
 				t.Errorf("consented app roles = %v, want %v", got, tc.want.consented)
 			}

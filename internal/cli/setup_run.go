@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/entra-link/entra-link/internal/buildinfo"
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/journal"
@@ -84,6 +85,7 @@ func (fl *setupFlow) makePlan() error {
 		Now: o.f.Now(), NewCredential: o.NewCredential, Prune: o.Prune, Force: o.Force,
 		OutputFormat: o.format(), OutputFile: o.OutputFile, Cloud: o.Cloud, PFXPassword: o.pfxPassword,
 		Sandbox: o.Sandbox || (fl.conn != nil && fl.conn.Sandbox != nil),
+		Version: buildinfo.Get().Version,
 	}
 	var t *setup.Tenant
 	if fl.tenant != nil {

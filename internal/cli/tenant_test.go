@@ -107,11 +107,15 @@ type sbState struct {
 			KeyID               string `json:"keyId"`
 			CustomKeyIdentifier string `json:"customKeyIdentifier"`
 		} `json:"keyCredentials"`
+		Owners                     []string `json:"owners"`
+		Notes                      string   `json:"notes"`
+		ServiceManagementReference string   `json:"serviceManagementReference"`
 	} `json:"applications"`
 	ServicePrincipals []struct {
 		ID             string   `json:"id"`
 		AppID          string   `json:"appId"`
 		DisplayName    string   `json:"displayName"`
+		Tags           []string `json:"tags"`
 		DirectoryRoles []string `json:"directoryRoles"`
 	} `json:"servicePrincipals"`
 	AppRoleAssignments []struct {

@@ -303,7 +303,12 @@ func TestVerifyBadInput(t *testing.T) {
 			}
 		})
 	}
-	// With --profile, a foreign app is checked (and told it carries no tags).
-	r := tt.day2(0, "verify", "--app-id", foreign, "--profile", "roger365")
-	mustContain(t, "checklist", r.stdout, "! entra-link tags — the app carries no entra-link tags", "✓ API permission Microsoft Graph · application · User.Read.All")
+	// With --profile, a foreign app is checked (and told it carries no tags
+	// and no notes); its enterprise application, made without the portal's
+	// tag, is a problem with the command that fixes it.
+	r := tt.day2(3, "verify", "--app-id", foreign, "--profile", "roger365")
+	mustContain(t, "checklist", r.stdout, "! entra-link tags — the app carries no entra-link tags", "✓ API permission Microsoft Graph · application · User.Read.All",
+		"! notes: who set the app up, for what — the app's notes do not say that entra-link set it up",
+		"✗ tag WindowsAzureActiveDirectoryIntegratedApp on the enterprise application — the enterprise application lacks the tag",
+		"fix: entra-link setup --profile roger365 --app-id "+foreign)
 }

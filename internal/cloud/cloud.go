@@ -25,13 +25,37 @@ type Cloud struct {
 	GraphEndpoint string
 	// Portal is the Azure portal for the cloud.
 	Portal string
-	// ExchangeResource is Exchange Online's resource URI (token audience).
+	// ExchangeResource is Exchange Online's resource URI: the audience of
+	// an app-only token for Exchange.ManageAsApp ({resource}/.default).
+	// Sources: see the clouds below.
 	ExchangeResource string
 	// Custom is true for a cloud made from --authority-host/--graph-endpoint.
 	Custom bool
 }
 
-// The four national clouds.
+// The four national clouds. Where each Exchange Online resource
+// (ExchangeResource) comes from (clouds.md note 4, and Microsoft's sources):
+//
+//   - global https://outlook.office365.com: the Exchange Online app-only
+//     authentication doc (MicrosoftDocs/office-docs-powershell,
+//     exchange/docs-conceptual/app-only-auth-powershell-v2.md) consents with
+//     scope=https://outlook.office365.com/.default.
+//   - usgov (GCC High) https://outlook.office365.us: the EXO V3 FAQ
+//     (exchange/docs-conceptual/faqs-exo-v3.md) connection URI, and the
+//     token endpoint Microsoft's own scripts use (microsoft/CSS-Exchange,
+//     Shared/AzureFunctions/Get-CloudServiceEndpoint.ps1 @ f88378b1,
+//     USGovernmentL4, whose endpoint + "/.default" is the token scope in
+//     Security/src/CVE-2023-23397/CVE-2023-23397.ps1).
+//   - usgov-dod https://outlook-dod.office365.us, not webmail.apps.mil:
+//     webmail.apps.mil is the DoD PowerShell connection URI in the EXO V3
+//     FAQ, which clouds.md took as the audience but marked unverified; the
+//     token audience Microsoft's scripts request is outlook-dod.office365.us
+//     (CSS-Exchange Get-CloudServiceEndpoint.ps1, USGovernmentL5), as does
+//     CISA's ScubaGear (scope https://outlook-dod.office365.us/.default), and
+//     Microsoft 365's DoD endpoint list names outlook-dod.office365.us first
+//     for Exchange Online (microsoft-365-u-s-government-dod-endpoints).
+//   - china https://partner.outlook.cn: the EXO V3 FAQ connection URI for
+//     21Vianet, and CSS-Exchange's ChinaCloud endpoint.
 var (
 	Global = Cloud{
 		Name: "global", Title: "Microsoft Entra ID (global service)", Aliases: []string{"public", "azurecloud", "commercial"},
@@ -46,7 +70,7 @@ var (
 	USGovDoD = Cloud{
 		Name: "usgov-dod", Title: "US Government L5 (DoD)", Aliases: []string{"dod", "usgovdod", "usgovl5"},
 		AuthorityHost: "https://login.microsoftonline.us", GraphEndpoint: "https://dod-graph.microsoft.us",
-		Portal: "https://portal.azure.us", ExchangeResource: "https://webmail.apps.mil",
+		Portal: "https://portal.azure.us", ExchangeResource: "https://outlook-dod.office365.us",
 	}
 	China = Cloud{
 		Name: "china", Title: "Microsoft Entra China operated by 21Vianet", Aliases: []string{"21vianet", "azurechina", "mooncake"},
@@ -54,6 +78,18 @@ var (
 		Portal: "https://portal.azure.cn", ExchangeResource: "https://partner.outlook.cn",
 	}
 )
+
+// ExchangeScope is the .default scope of Exchange Online in the cloud: what
+// an app with Exchange.ManageAsApp requests a token for.
+func (c Cloud) ExchangeScope() string { return c.ExchangeResource + "/.default" }
+
+// PIMActivationURL links to "My roles" of Privileged Identity Management in
+// the cloud's portal, where an eligible role is activated (Entra docs,
+// pim-how-to-activate-role: Identity governance > Privileged Identity
+// Management > My roles; the blade path is [observed] in public scripts).
+func (c Cloud) PIMActivationURL() string {
+	return c.Portal + "/#view/Microsoft_Azure_PIMCommon/ActivationMenuBlade/~/aadmigratedroles"
+}
 
 // All returns the four national clouds in a stable order.
 func All() []Cloud { return []Cloud{Global, USGov, USGovDoD, China} }

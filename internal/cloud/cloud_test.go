@@ -85,3 +85,24 @@ func TestCustom(t *testing.T) {
 		}
 	}
 }
+
+// TestExchangeResource pins each cloud's Exchange Online audience to the
+// sources named above the clouds in cloud.go: DoD's is
+// outlook-dod.office365.us (the token audience), not webmail.apps.mil (a
+// PowerShell connection host).
+func TestExchangeResource(t *testing.T) {
+	want := map[string]string{
+		"global":    "https://outlook.office365.com/.default",
+		"usgov":     "https://outlook.office365.us/.default",
+		"usgov-dod": "https://outlook-dod.office365.us/.default",
+		"china":     "https://partner.outlook.cn/.default",
+	}
+	for _, c := range All() {
+		if got := c.ExchangeScope(); got != want[c.Name] {
+			t.Errorf("%s: Exchange scope %s, want %s", c.Name, got, want[c.Name])
+		}
+	}
+	if !strings.HasPrefix(USGovDoD.PIMActivationURL(), "https://portal.azure.us/#view/Microsoft_Azure_PIMCommon/") {
+		t.Errorf("PIM link %s", USGovDoD.PIMActivationURL())
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/entra-link/entra-link/internal/catalog"
 )
 
 // Tags that mark apps entra-link manages (design.md §6).
@@ -50,6 +52,14 @@ type Request struct {
 	CertificateFile string
 	CertificateOut  string
 	Features        []string
+	// ServiceManagementReference is --service-management-reference.
+	ServiceManagementReference string
+	// Owners are --owner values: "me", a user's object ID or user
+	// principal name.
+	Owners []string
+	// AllowPrivilegedOwners lets Owners be added to an app that holds
+	// directory roles or permissions that can grant more (see Privileges).
+	AllowPrivilegedOwners bool
 	// Placeholders is for a dry run: a required value nobody gave becomes a
 	// placeholder naming its flag ("<--server-url>") instead of an error,
 	// and a certificate to generate goes to DefaultCertificateOut.
@@ -86,10 +96,21 @@ type Spec struct {
 	Features        []string
 	Tags            []string
 
-	Credential      string
-	SecretExpiry    Lifetime
+	Credential   string
+	SecretExpiry Lifetime
+	// SecretExpirySet: the lifetime was asked for (--secret-expiry); an app
+	// management policy's limit then refuses a longer one instead of
+	// shortening it.
+	SecretExpirySet bool
 	CertificateFile string
 	CertificateOut  string
+
+	// ServiceManagementReference is set on the app (some tenants require
+	// one on new apps); "" leaves the app's as it is.
+	ServiceManagementReference string
+	// Owners are the requested owners, as given (OwnerMe, an object ID or
+	// a user principal name).
+	Owners []string
 
 	Values map[string][]string
 	// VerifiedDomainHosts must be verified domains of the tenant.
@@ -276,6 +297,9 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 	if err := resolveCredential(s, p, r, now); err != nil {
 		return nil, err
 	}
+	if err := resolveApp(s, r); err != nil {
+		return nil, err
+	}
 	if m := MissingValues(p, r); len(m) > 0 {
 		if !r.Placeholders {
 			return nil, &MissingError{Missing: m}
@@ -348,9 +372,82 @@ func resolveCredential(s *Spec, p *Profile, r Request, now time.Time) error {
 				return &InvalidError{Flag: "--secret-expiry", Msg: "a secret must live at least one day"}
 			}
 			s.SecretExpiry = l
+			s.SecretExpirySet = true
 		}
 	}
 	return nil
+}
+
+// OwnerMe is the --owner value naming the signed-in admin.
+const OwnerMe = "me"
+
+// resolveApp checks the app's own properties: the service management
+// reference and the owners. An owner can add a credential to the app and
+// act as it, so owners of an app that holds privileges are refused unless
+// asked for explicitly.
+func resolveApp(s *Spec, r Request) error {
+	ref := strings.TrimSpace(r.ServiceManagementReference)
+	if strings.ContainsAny(ref, "\n\r\t") || len(ref) > 128 {
+		return &InvalidError{Flag: "--service-management-reference", Msg: "want one line of at most 128 characters, e.g. the ID of the app's entry in your service catalogue (ITSM, ServiceNow)"}
+	}
+	s.ServiceManagementReference = ref
+	for _, o := range r.Owners {
+		o = strings.TrimSpace(o)
+		switch {
+		case o == "":
+			continue
+		case strings.EqualFold(o, OwnerMe):
+			o = OwnerMe
+		case IsGUID(o):
+			o = strings.ToLower(o)
+		case strings.Count(o, "@") == 1 && !strings.HasPrefix(o, "@") && !strings.HasSuffix(o, "@") && !strings.ContainsAny(o, " /?#"):
+		default:
+			return &InvalidError{Flag: "--owner", Msg: fmt.Sprintf("%q is not a user: give me (the signed-in admin), a user principal name such as alex@contoso.com, or a user's object ID", o)}
+		}
+		if !slices.ContainsFunc(s.Owners, func(x string) bool { return strings.EqualFold(x, o) }) {
+			s.Owners = append(s.Owners, o)
+		}
+	}
+	if len(s.Owners) > 0 && !r.AllowPrivilegedOwners {
+		if why := Privileges(s.Permissions, s.Roles); len(why) > 0 {
+			return &InvalidError{Flag: "--owner", Msg: fmt.Sprintf("%s's app holds %s, and an owner can add a credential to it and act with them. Owners are off for such apps; add --allow-privileged-owners to add them anyway",
+				s.Profile.Product, strings.Join(why, " and "))}
+		}
+	}
+	return nil
+}
+
+// privilegedAppRoles are Microsoft Graph application permissions with
+// which an app can grant itself (or anyone) more: whoever can add a
+// credential to an app holding one can too.
+var privilegedAppRoles = []string{"RoleManagement.ReadWrite.Directory", "AppRoleAssignment.ReadWrite.All", "Application.ReadWrite.All"}
+
+// Privileges names, in words, what makes an app privileged: the directory
+// roles it holds and the Microsoft Graph application permissions that let
+// it grant itself more. Empty for an app an owner cannot escalate through.
+func Privileges(perms []Permission, roles []Role) []string {
+	var out []string
+	if len(roles) > 0 {
+		names := make([]string, 0, len(roles))
+		for _, r := range roles {
+			names = append(names, r.Name)
+		}
+		what := "the directory role "
+		if len(names) > 1 {
+			what = "the directory roles "
+		}
+		out = append(out, what+strings.Join(names, ", "))
+	}
+	var app []string
+	for _, p := range perms {
+		if p.Type == catalog.Application && strings.EqualFold(p.ResourceAppID, catalog.GraphAppID) && slices.Contains(privilegedAppRoles, p.Name) {
+			app = append(app, p.Name)
+		}
+	}
+	if len(app) > 0 {
+		out = append(out, "the Microsoft Graph application permission "+strings.Join(app, ", "))
+	}
+	return out
 }
 
 func inputList(p *Profile) string {

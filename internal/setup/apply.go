@@ -268,6 +268,7 @@ func (r *run) exec(ctx context.Context, s *Step) {
 	}
 	r.env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: StatusRunning})
 	outcome, err := s.payload.apply(ctx, r, s)
+	err = r.p.translate(s, err)
 	var pe *pendingError
 	switch {
 	case err == nil:
@@ -647,10 +648,17 @@ func (a *leftoverRemove) apply(ctx context.Context, r *run, _ *Step) (string, er
 type keyPairCreate struct {
 	subject  string
 	lifetime profile.Lifetime
+	// maxValidity, when set, is the longest the app management policy
+	// allows (policy.go).
+	maxValidity time.Duration
 }
 
 func (a *keyPairCreate) apply(_ context.Context, r *run, _ *Step) (string, error) {
-	kp, err := certs.Generate(a.subject, a.lifetime.AddTo(r.now).Sub(r.now), r.now)
+	validity := a.lifetime.AddTo(r.now).Sub(r.now)
+	if a.maxValidity > 0 {
+		validity = min(validity, a.maxValidity)
+	}
+	kp, err := certs.Generate(a.subject, validity, r.now)
 	if err != nil {
 		return "", err
 	}

@@ -22,6 +22,9 @@ func handoverVars(res *output.Result, c cloud.Cloud, keptSecret, keptCert *Crede
 		"displayName":   res.DisplayName,
 		"authorityHost": c.AuthorityHost,
 		"graphEndpoint": c.GraphEndpoint,
+		// The audience of an app-only Exchange Online token in this cloud
+		// (sources in the cloud package).
+		"exchangeResource": c.ExchangeResource,
 	}
 	switch {
 	case res.ClientSecret != "":

@@ -60,6 +60,9 @@ const (
 	KindCertificateOut  Kind = "certificate-out"  // --certificate-out can take the key files
 	KindKeyPair         Kind = "key-pair"         // a key pair generated in memory
 	KindVerifiedDomain  Kind = "verified-domain"  // a URL's host is a verified domain
+	// What the tenant's app management policy allows (policy.go).
+	KindCredentialPolicy Kind = "credential-policy"
+	KindURIPolicy        Kind = "identifier-uri-policy"
 
 	// The app registration and its lists (one request carries them).
 	KindApp           Kind = "app"
@@ -68,6 +71,9 @@ const (
 	KindIdentifierURI Kind = "identifier-uri"
 	KindRedirectURI   Kind = "redirect-uri"
 	KindPermission    Kind = "permission" // a requested API permission
+	// The app's own properties (portal.go).
+	KindNotes                      Kind = "notes"
+	KindServiceManagementReference Kind = "service-management-reference"
 
 	// Around the app.
 	KindResource         Kind = "resource-service-principal"
@@ -77,6 +83,8 @@ const (
 	KindConsent          Kind = "admin-consent"     // an application permission's app role assignment
 	KindGrant            Kind = "delegated-consent" // a tenant-wide oauth2PermissionGrant
 	KindRole             Kind = "directory-role"
+	KindSPTags           Kind = "service-principal-tags" // the portal's tag (portal.go)
+	KindOwner            Kind = "owner"
 
 	// rotate-secret and delete.
 	KindProof Kind = "secret-proof"
@@ -187,6 +195,8 @@ type PlanOptions struct {
 	Sandbox bool
 	// PFXPassword protects the PFX of a generated key pair ("" for none).
 	PFXPassword string
+	// Version is entra-link's version, for the app's notes.
+	Version string
 }
 
 // Offline reports whether the plan was made without reading the tenant.

@@ -26,6 +26,8 @@ func tenantFor(app *graph.Application, st AppState) *Tenant {
 		App:       app,
 		AppState:  st,
 		Can:       Capabilities{CreateApps: true, ConsentGraph: true, ConsentOther: true, GrantDelegated: true, AssignRoles: true},
+		// No app management policy is enabled, and the admin may read that.
+		Policy: PolicyRead{Default: &graph.AppManagementPolicy{Default: true}, AppRead: true},
 	}
 	if t.Unread == nil {
 		t.Unread = map[Kind]string{}
@@ -59,9 +61,10 @@ func stepByTarget(t *testing.T, p *Plan, target string) *Step {
 // entitleApp is an Entitle app as setup leaves it.
 func entitleApp(s *profile.Spec) (*graph.Application, AppState) {
 	app := &graph.Application{ID: "o1", AppID: "a1", DisplayName: "Entitle", SignInAudience: "AzureADMyOrg", Tags: append([]string(nil), s.Tags...),
-		UniqueName: UniqueName("entitle", "Entitle")}
+		UniqueName: UniqueName("entitle", "Entitle"),
+		Notes:      "Set up by entra-link 1.0.0 for Entitle (profile entitle) on 2026-11-01 by admin@contoso.com."}
 	rra := graph.RequiredResourceAccess{ResourceAppID: catalog.GraphAppID}
-	st := AppState{SP: &graph.ServicePrincipal{ID: "sp1", AppID: "a1"}, Unread: map[Kind]string{}}
+	st := AppState{SP: &graph.ServicePrincipal{ID: "sp1", AppID: "a1", Tags: []string{PortalTag}}, Unread: map[Kind]string{}}
 	for _, p := range s.Permissions {
 		rra.ResourceAccess = append(rra.ResourceAccess, graph.ResourceAccess{ID: p.ID, Type: "Role"})
 		st.Assignments = append(st.Assignments, graph.AppRoleAssignment{ID: "as-" + p.Name, PrincipalID: "sp1", ResourceID: "graph-sp", AppRoleID: p.ID})
@@ -96,7 +99,7 @@ func TestPlanOffline(t *testing.T) {
 	p := mustPlan(t, s, nil, PlanOptions{})
 	for _, st := range p.Steps {
 		switch st.Kind {
-		case KindCertificateOut:
+		case KindCertificateOut, KindCredentialPolicy:
 			if st.Action != ActCheck || st.Problem != "" {
 				t.Errorf("check %+v", st)
 			}

@@ -119,6 +119,9 @@ func NewPlan(s *profile.Spec, t *Tenant, opt PlanOptions) (*Plan, error) {
 	b.consents()
 	b.grants()
 	b.roles()
+	b.owners()
+	b.credentialPolicy()
+	b.identifierURIPolicy()
 	b.outputs()
 	b.pruneOrder()
 	p.Steps = append(b.checks, b.steps...)
@@ -136,6 +139,16 @@ func (b *planner) check(id string, kind Kind, target, detail string) *Step {
 func (b *planner) add(st *Step) *Step {
 	b.steps = append(b.steps, st)
 	return st
+}
+
+// stepByID is the planned step with this ID, or nil.
+func (b *planner) stepByID(id string) *Step {
+	for _, st := range b.steps {
+		if st.ID == id {
+			return st
+		}
+	}
+	return nil
 }
 
 // offline reports whether the plan is made without the tenant: the steps
@@ -279,6 +292,7 @@ func (b *planner) app() {
 		for _, perm := range s.Permissions {
 			part("permission/"+permKey(perm.ResourceAppID, perm.Name, perm.Type), KindPermission, ActCreateOrUpdate, "API permission "+PermissionTarget(perm), "")
 		}
+		b.appProperties(nil, nil, nil, part)
 		return
 	}
 	if t.App == nil {
@@ -300,14 +314,16 @@ func (b *planner) app() {
 		if s.IDTokenIssuance != nil {
 			idToken = *s.IDTokenIssuance
 		}
-		appStep.payload = &appCreate{key: key, app: graph.Application{
+		app := graph.Application{
 			DisplayName:            name,
 			SignInAudience:         s.SignInAudience,
 			Tags:                   b.desiredTags(nil),
 			IdentifierURIs:         s.IdentifierURIs,
 			Web:                    graph.Web{RedirectURIs: s.RedirectURIs, EnableIDTokenIssuance: idToken},
 			RequiredResourceAccess: b.requiredResourceAccess(nil, nil),
-		}}
+		}
+		b.appProperties(nil, &app, nil, part)
+		appStep.payload = &appCreate{key: key, app: app}
 		return
 	}
 
@@ -454,6 +470,10 @@ func (b *planner) app() {
 		listChanged = true
 	}
 
+	if b.appProperties(&cur, nil, &u, part) {
+		listChanged = true
+	}
+
 	if len(changes) == 0 && !listChanged {
 		appStep.Action = ActKeep
 		appStep.Detail = fmt.Sprintf("client ID %s, %s", cur.AppID, audienceWords(cur.SignInAudience))
@@ -594,7 +614,7 @@ func (b *planner) servicePrincipal() {
 		st.payload = offlineOnly{}
 	case b.t.SP == nil:
 		st.Action = ActCreate
-		st.payload = &spCreate{tags: b.s.Tags}
+		st.payload = &spCreate{tags: b.spTags()}
 		b.spNew = true
 		if b.appNew {
 			st.After = []string{"app"}
@@ -603,6 +623,7 @@ func (b *planner) servicePrincipal() {
 		st.Action = ActKeep
 		st.Detail = "exists"
 	}
+	b.servicePrincipalTags(st)
 }
 
 // afterApp is what a step that writes the app object waits for: the app's

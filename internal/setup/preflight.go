@@ -99,6 +99,24 @@ type Tenant struct {
 	// Warnings are things the user should know that do not stop the run.
 	Warnings   []string
 	orgUnknown bool
+
+	// Policy is what preflight read of the app management policy.
+	Policy PolicyRead
+	// EligibleNames are the directory roles the signed-in user may
+	// activate in PIM; eligibleUnread says why they could not be read.
+	EligibleNames  []string
+	eligibleIDs    []string
+	eligibleUnread string
+	// activatedLater are roles the directory shows active that the
+	// token's wids claim lacks: activated after the sign-in, they count
+	// only from the next one.
+	activatedLater []string
+	// Owners are the requested owners (Spec.Owners), resolved; AppOwners
+	// the existing app's owners (ownersUnread: why they are not known).
+	Owners       []Owner
+	AppOwners    []graph.DirectoryObject
+	ownersUnread string
+	cloud        cloud.Cloud
 }
 
 // AppState is what the tenant holds for one app: its service principal and
@@ -167,17 +185,11 @@ func capabilities(id graph.Identity, roleIDs []string) Capabilities {
 	return c
 }
 
-// Shortfalls lists, in words, what the plan needs that the identity lacks.
+// Shortfalls lists, in words, what the plan needs that the identity lacks:
+// the consent matrix of endpoints.md §13. A role the user is only eligible
+// for in PIM, or activated after signing in, is named as such.
 func (t *Tenant) Shortfalls(s *profile.Spec) []string {
 	var out []string
-	have := "no directory role"
-	if len(t.RoleNames) > 0 {
-		have = strings.Join(t.RoleNames, ", ")
-	}
-	who := "you have " + have
-	if t.Identity.AppOnly {
-		who = fmt.Sprintf("the signed-in app has %s and application permissions %s", have, listOrNone(t.Identity.Roles))
-	}
 	needGraph, needOther, needDelegated := false, false, false
 	for _, p := range s.Permissions {
 		switch {
@@ -190,18 +202,64 @@ func (t *Tenant) Shortfalls(s *profile.Spec) []string {
 		}
 	}
 	if needGraph && !t.Can.ConsentGraph {
-		out = append(out, "consent to Microsoft Graph application permissions needs Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeAppRoleAssign)+"; "+who)
+		out = append(out, "consent to Microsoft Graph application permissions needs Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeAppRoleAssign)+"; "+t.lacks(rolePrivilegedRole, roleGlobalAdmin))
 	}
 	if needOther && !t.Can.ConsentOther {
-		out = append(out, "consent to application permissions needs Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeAppRoleAssign)+"; "+who)
+		out = append(out, "consent to application permissions needs Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeAppRoleAssign)+"; "+t.lacks(roleCloudAppAdmin, roleAppAdmin, rolePrivilegedRole, roleGlobalAdmin))
 	}
 	if needDelegated && !t.Can.GrantDelegated {
-		out = append(out, "tenant-wide consent to delegated permissions needs Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeDelegatedGrants)+"; "+who)
+		out = append(out, "tenant-wide consent to delegated permissions needs Cloud Application Administrator, Application Administrator, Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeDelegatedGrants)+"; "+t.lacks(roleCloudAppAdmin, roleAppAdmin, rolePrivilegedRole, roleGlobalAdmin))
 	}
 	if len(s.Roles) > 0 && !t.Can.AssignRoles {
-		out = append(out, "assigning directory roles needs Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeRoleManagement)+"; "+who)
+		out = append(out, "assigning directory roles needs Privileged Role Administrator or Global Administrator"+appOnlyHint(t, scopeRoleManagement)+"; "+t.lacks(rolePrivilegedRole, roleGlobalAdmin))
 	}
 	return out
+}
+
+// lacks says what the identity has instead of one of roles (the least
+// privileged first): a role it may activate in PIM, one it activated
+// after signing in, or the roles it holds.
+func (t *Tenant) lacks(roles ...string) string {
+	if t.Identity.AppOnly {
+		return t.has()
+	}
+	for _, r := range roles {
+		if hasAny(t.eligibleIDs, r) {
+			return fmt.Sprintf("you are eligible for %s: activate it in PIM (%s) and run again", roleName(r, ""), t.pimURL())
+		}
+	}
+	for _, r := range roles {
+		if hasAny(t.activatedLater, r) {
+			return fmt.Sprintf("%s was activated after you signed in, and Entra counts it from your next sign-in: sign in again and run again", roleName(r, ""))
+		}
+	}
+	if t.eligibleUnread != "" {
+		return fmt.Sprintf("%s (%s: if you are eligible for one of these roles, activate it in PIM (%s) and run again)", t.has(), t.eligibleUnread, t.pimURL())
+	}
+	return t.has()
+}
+
+func (t *Tenant) pimURL() string {
+	c := t.cloud
+	if c.Portal == "" {
+		c = cloud.Global
+	}
+	return c.PIMActivationURL()
+}
+
+// roleName names a directory role by its template id.
+func roleName(templateID, displayName string) string {
+	if cr, ok := catalog.RoleByTemplateID(templateID); ok {
+		return cr.Name
+	}
+	if displayName != "" {
+		return displayName
+	}
+	return "a custom directory role"
+}
+
+func tenantWideScope(directoryScopeID string) bool {
+	return directoryScopeID == "/" || directoryScopeID == ""
 }
 
 func appOnlyHint(t *Tenant, perm string) string {
@@ -242,7 +300,7 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 	if err != nil {
 		return nil, err
 	}
-	t := &Tenant{Identity: id, Resources: map[string]graph.ServicePrincipal{}}
+	t := &Tenant{Identity: id, Resources: map[string]graph.ServicePrincipal{}, cloud: env.Cloud}
 	env.emit(Event{Action: "preflight", Target: "tenant, your roles, existing app", Status: StatusRunning})
 
 	var l lookups
@@ -274,17 +332,55 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 		}
 		l.mu.Lock()
 		for _, r := range roles {
-			t.roleIDs = append(t.roleIDs, r.RoleTemplateID)
-			name := r.DisplayName
-			if cr, ok := catalog.RoleByTemplateID(r.RoleTemplateID); ok {
-				name = cr.Name
-			} else if name == "" {
-				name = "a custom directory role"
+			if _, builtin := catalog.RoleByTemplateID(r.RoleTemplateID); builtin && !id.AppOnly && len(id.RoleIDs) > 0 && !hasAny(id.RoleIDs, r.RoleTemplateID) {
+				// Active in the directory, not in this token: Graph goes
+				// by the token (endpoints.md §13) until the next sign-in.
+				// (wids lists built-in roles only; custom ones stay.)
+				t.activatedLater = append(t.activatedLater, r.RoleTemplateID)
+				continue
 			}
-			t.RoleNames = append(t.RoleNames, name)
+			t.roleIDs = append(t.roleIDs, r.RoleTemplateID)
+			t.RoleNames = append(t.RoleNames, roleName(r.RoleTemplateID, r.DisplayName))
 		}
 		l.mu.Unlock()
 	})
+	if !id.AppOnly {
+		l.do(func() {
+			el, err := env.Graph.MyEligibleRoles(ctx)
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if err != nil {
+				// No PIM licence, or no permission: not known, never fatal.
+				t.eligibleUnread = "your PIM eligibility could not be read (" + briefly(err) + ")"
+				return
+			}
+			for _, e := range el {
+				if tenantWideScope(e.DirectoryScopeID) && !hasAny(t.eligibleIDs, e.RoleTemplateID) {
+					t.eligibleIDs = append(t.eligibleIDs, e.RoleTemplateID)
+					t.EligibleNames = append(t.EligibleNames, roleName(e.RoleTemplateID, ""))
+				}
+			}
+		})
+	}
+	l.do(func() {
+		pr := readDefaultPolicy(ctx, env.Graph, id)
+		l.mu.Lock()
+		t.Policy = pr
+		l.mu.Unlock()
+	})
+	t.Owners = make([]Owner, len(s.Owners))
+	for i, o := range s.Owners {
+		l.do(func() {
+			ow, err := resolveOwner(ctx, env.Graph, id, o)
+			if err != nil {
+				l.fail("--owner "+o, err)
+				return
+			}
+			l.mu.Lock()
+			t.Owners[i] = ow
+			l.mu.Unlock()
+		})
+	}
 	read := map[string]bool{}
 	readResources := func(l *lookups, appIDs []string) {
 		for _, appID := range appIDs {
@@ -391,6 +487,25 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 			more = append(more, rra.ResourceAppID)
 		}
 		readResources(&l2, more)
+		l2.do(func() {
+			pr := t.Policy
+			readAppPolicy(ctx, env.Graph, &pr, t.App)
+			l2.mu.Lock()
+			t.Policy = pr
+			l2.mu.Unlock()
+		})
+		if len(s.Owners) > 0 {
+			l2.do(func() {
+				owners, err := env.Graph.ApplicationOwners(ctx, t.App.ID)
+				l2.mu.Lock()
+				defer l2.mu.Unlock()
+				if err != nil {
+					t.ownersUnread = "the app's owners could not be read (" + briefly(err) + ")"
+					return
+				}
+				t.AppOwners = owners
+			})
+		}
 		st, err := readAppState(ctx, env.Graph, t.App.AppID, spByAppID)
 		if err := readErrors(t, append(l2.wait(), errOrNil(err)...)); err != nil {
 			return nil, err
@@ -406,7 +521,7 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 		if t.Identity.AppOnly {
 			need = "the Application.ReadWrite.All application permission"
 		}
-		return nil, &ForbiddenError{Msg: fmt.Sprintf("the signed-in identity cannot %s: that needs %s; %s. Nothing was changed.", what, need, t.has())}
+		return nil, &ForbiddenError{Msg: fmt.Sprintf("the signed-in identity cannot %s: that needs %s; %s. Nothing was changed.", what, need, t.lacks(roleCloudAppAdmin, roleAppAdmin, roleGlobalAdmin))}
 	}
 	env.emit(Event{Action: "preflight", Target: fmt.Sprintf("signed in as %s to %s", identityLabel(t.Identity), tenantLabel(t.Org)), Status: "done"})
 	return t, nil

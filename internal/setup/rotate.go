@@ -337,6 +337,11 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	cancel()
 	leftovers.Wait()
 	if err != nil {
+		if graph.IsCredentialPolicy(err) {
+			err = RotationRefused(err, p.Product, ro.Expiry)
+			env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
+			return nil, err
+		}
 		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
 		if graph.MayHaveTakenEffect(err) {
 			return nil, fmt.Errorf("adding the client secret: %w", addFailed(err, name, rec))

@@ -483,6 +483,8 @@ var missing = map[Kind]string{
 	KindGrant:            "tenant-wide admin consent is missing",
 	KindRole:             "not assigned to the app",
 	KindTags:             "the app carries no entra-link tags, so entra-link finds it only by --app-id",
+	KindNotes:            "the app's notes do not say that entra-link set it up, for which product, when and by whom; setup adds them (keeping the app's own notes)",
+	KindSPTags:           "the enterprise application lacks the tag " + PortalTag + ", so the Entra admin center's Enterprise applications list hides it by default; setup adds it",
 }
 
 func (v *verifier) run() {
@@ -525,6 +527,12 @@ func (v *verifier) step(s *Step) {
 		return
 	}
 	name := s.Target
+	if s.Kind == KindNotes && s.Action != ActKeep && !v.found.Tagged {
+		// Like the tags: an app entra-link did not make lacks them until
+		// setup adopts it.
+		v.warn(name, missing[KindNotes], v.fix.setup())
+		return
+	}
 	switch {
 	case s.Unknown != "":
 		v.problem(name, "could not be checked: "+s.Unknown, v.fix.setup())

@@ -36,7 +36,8 @@ func healthyApp(t *testing.T, g *fakeGraph, profileID string, features []string,
 	for _, f := range features {
 		tags = append(tags, profile.TagFeaturePrefix+f)
 	}
-	app := graph.Application{ID: "o1", AppID: "a1", DisplayName: p.DisplayName, SignInAudience: "AzureADMyOrg", Tags: tags, UniqueName: UniqueName(profileID, p.DisplayName)}
+	app := graph.Application{ID: "o1", AppID: "a1", DisplayName: p.DisplayName, SignInAudience: "AzureADMyOrg", Tags: tags, UniqueName: UniqueName(profileID, p.DisplayName),
+		Notes: "Set up by entra-link 1.0.0 for " + p.Product + " (profile " + p.ID + ") on 2026-01-01 by admin@contoso.com."}
 	perms, roles := expectedGrants(p, features)
 	byRes := map[string]*graph.RequiredResourceAccess{}
 	var order []string
@@ -78,7 +79,7 @@ func healthyApp(t *testing.T, g *fakeGraph, profileID string, features []string,
 	} else {
 		app.PasswordCredentials = []graph.PasswordCredential{{KeyID: "p1", Hint: "abc", EndDateTime: now.AddDate(1, 0, 0)}}
 	}
-	g.sps["a1"] = graph.ServicePrincipal{ID: "sp1", AppID: "a1"}
+	g.sps["a1"] = graph.ServicePrincipal{ID: "sp1", AppID: "a1", Tags: []string{PortalTag}}
 	g.apps = append(g.apps, app)
 	return &g.apps[len(g.apps)-1]
 }
