@@ -48,6 +48,8 @@ type API interface {
 	// ServicePrincipalByAppID is GET /servicePrincipals(appId='…') with appRoles
 	// and oauth2PermissionScopes; *Error NotFound if absent.
 	ServicePrincipalByAppID(ctx context.Context, appID string) (ServicePrincipal, error)
+	// ServicePrincipalsByName lists service principals with exactly this display name, all pages.
+	ServicePrincipalsByName(ctx context.Context, displayName string) ([]ServicePrincipal, error)
 	// CreateServicePrincipal is POST /servicePrincipals {appId, tags}.
 	CreateServicePrincipal(ctx context.Context, appID string, tags []string) (ServicePrincipal, error)
 	// DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
