@@ -36,18 +36,20 @@ func NewCmdDelete(f *Factory, runF func(*DeleteOptions) error) *cobra.Command {
 consents and its directory role assignments. entra-link shows what it will delete and asks
 first; --yes skips the question (and is required when it cannot ask).
 
-The consents, delegated grants and directory role assignments are removed first, then the
-service principal, then the app; if something cannot be removed, the app is kept and the
-command says what was done. An app entra-link did not create is refused unless --app-id
-names it explicitly (--name only matches the apps entra-link made).
+Deleting the service principal takes the consents, delegated grants and directory role
+assignments it holds with it; then the app is deleted. Both go in one request, in that
+order: if the service principal cannot be deleted, the app is kept, and the command says
+what was done. An app entra-link did not create is refused unless --app-id names it
+explicitly (--name only matches the apps entra-link made).
 
-Deleted apps stay in Entra's recycle bin (Deleted applications) for 30 days and can be restored
-from there, or with POST /directory/deletedItems/{id}/restore. Restoring brings back the app
-registration only: run setup again for its service principal, consent and roles.`,
+Both stay in Entra's recycle bin (deleted items) for 30 days. Restore the app registration
+(Deleted applications in the admin center, or POST /directory/deletedItems/{id}/restore),
+then its service principal the same way: that brings back its consents and directory roles.
+`,
 		Example: `  # See what goes, then confirm
   entra-link delete --name Entitle
 
-  # Only the plan: every consent, role, the service principal and the app, in order
+  # Only the plan: the service principal with every consent and role it holds, then the app
   entra-link delete --name Entitle --dry-run
 
   # In a script: an app entra-link did not create, by its client ID, with a JSON report
@@ -115,7 +117,7 @@ func deleteRun(o *DeleteOptions) error {
 	for _, w := range del.Warnings {
 		fmt.Fprintf(errOut, "! %s\n", w)
 	}
-	fmt.Fprintf(errOut, "The app registration can be restored from Entra's recycle bin for 30 days; its consents and roles are recreated by running setup again.\n")
+	fmt.Fprintf(errOut, "The app and its service principal, with its consents and roles, can be restored\nfrom Entra's recycle bin for 30 days.\n")
 	if !o.Yes {
 		if !o.f.IO.CanPrompt() {
 			return exit.UsageErrorf("delete cannot ask for confirmation here: add --yes to delete %q (nothing was changed)", del.Found.App.DisplayName)
@@ -166,7 +168,7 @@ func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style) {
 	for _, x := range r.Warnings {
 		fmt.Fprintf(w, "\n%s %s\n", st.Yellow("!"), x)
 	}
-	fmt.Fprintln(w, "\nThe app registration could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete it.")
+	fmt.Fprintln(w, "\nBoth could be restored from Entra's recycle bin for 30 days. Run the same command\nwithout --dry-run to delete them.")
 }
 
 // renderDelete reports what was deleted and how to undo it.
@@ -181,8 +183,9 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
 			fmt.Fprintf(w, " from %s", r.TenantName)
 		}
 		fmt.Fprintln(w, ".")
-		fmt.Fprintf(w, "  Removed %d application permission consent(s), %d delegated permission grant(s), %d directory role assignment(s); %d secret(s) and %d certificate(s) stopped working.\n",
-			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments, r.Removed.Secrets, r.Removed.Certificates)
+		fmt.Fprintf(w, "  Removed with the service principal: %d admin consent(s), %d delegated grant(s),\n  %d directory role assignment(s).\n",
+			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments)
+		fmt.Fprintf(w, "  Stopped working: %d client secret(s), %d certificate(s).\n", r.Removed.Secrets, r.Removed.Certificates)
 	} else {
 		fmt.Fprintf(w, "%s %q (client ID %s) was not deleted.\n", st.Red("✗"), r.App.DisplayName, r.App.ClientID)
 		fmt.Fprintln(w, "\nWhat was done")
@@ -201,8 +204,11 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
 		fmt.Fprintf(w, "\n%s %s\n", st.Red("✗"), r.Error)
 	}
 	if rb := r.RecycleBin; rb != nil {
-		fmt.Fprintf(w, "\nThe app registration stays in Entra's recycle bin for %d days. To restore it:\n", rb.RetentionDays)
+		fmt.Fprintf(w, "\nBoth stay in Entra's recycle bin for %d days. To restore the app registration:\n", rb.RetentionDays)
 		fmt.Fprintf(w, "  %s\n  or: %s\n", rb.Portal, rb.RestoreRequest)
+		if rb.RestoreServicePrincipalRequest != "" {
+			fmt.Fprintf(w, "then its service principal, with its consents and directory roles:\n  %s\n", rb.RestoreServicePrincipalRequest)
+		}
 		fmt.Fprintf(w, "Note: %s.\n", rb.AfterRestore)
 	}
 }

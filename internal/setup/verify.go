@@ -636,6 +636,14 @@ func orNone(s string) string {
 	return s
 }
 
+// shortKind names a credential kind in a few letters.
+func shortKind(kind string) string {
+	if kind == KindCertificate {
+		return "cert"
+	}
+	return kind
+}
+
 // checkCredentials reports each credential with its expiry: one that
 // expires within --warn-days is a problem unless another lasts longer.
 func (v *verifier) checkCredentials() {
@@ -673,16 +681,16 @@ func (v *verifier) checkCredentials() {
 		case !c.End.After(v.now):
 			detail := fmt.Sprintf("expired on %s", date)
 			if valid > 0 {
-				v.about("credential", "old "+c.Kind+" expired").warn(name, detail+"; it no longer works and can be removed", fmt.Sprintf("remove it in the Entra admin center: App registrations > %s > Certificates & secrets", v.found.App.DisplayName))
+				v.about("credential", "old "+shortKind(c.Kind)+" expired").warn(name, detail+"; it no longer works and can be removed", fmt.Sprintf("remove it in the Entra admin center: App registrations > %s > Certificates & secrets", v.found.App.DisplayName))
 			} else {
-				v.about("credential", c.Kind+" expired").problem(name, detail, fix(c.Kind))
+				v.about("credential", shortKind(c.Kind)+" expired").problem(name, detail, fix(c.Kind))
 			}
 		case !c.End.After(window):
 			detail := fmt.Sprintf("expires on %s (in %d days, within --warn-days %d)", date, days, v.warnDays)
 			if lasting != nil && lasting.KeyID != c.KeyID {
-				v.about("credential", fmt.Sprintf("old %s expires in %dd", c.Kind, days)).warn(name, fmt.Sprintf("%s; %s is valid until %s — make sure %s uses it", detail, lasting.Label(), lasting.End.UTC().Format("2006-01-02"), v.p.Product), "")
+				v.about("credential", fmt.Sprintf("old %s ends in %dd", shortKind(c.Kind), days)).warn(name, fmt.Sprintf("%s; %s is valid until %s — make sure %s uses it", detail, lasting.Label(), lasting.End.UTC().Format("2006-01-02"), v.p.Product), "")
 			} else {
-				v.about("credential", fmt.Sprintf("%s expires in %dd", c.Kind, days)).problem(name, detail, fix(c.Kind))
+				v.about("credential", fmt.Sprintf("%s expires in %dd", shortKind(c.Kind), days)).problem(name, detail, fix(c.Kind))
 			}
 		default:
 			v.ok(name, fmt.Sprintf("expires on %s (in %d days)", date, days))
