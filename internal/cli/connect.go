@@ -78,6 +78,28 @@ func sandboxDir(f *Factory) (string, error) {
 	return filepath.Join(home, ".local", "state", "entra-link", "sandbox"), nil
 }
 
+// stateDir is where entra-link keeps what outlives a command (saved
+// sign-ins): $XDG_STATE_HOME/entra-link, else ~/.local/state/entra-link.
+func stateDir(f *Factory) (string, error) {
+	if d := f.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "entra-link"), nil
+	}
+	home := f.Getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find a directory for entra-link's state (set XDG_STATE_HOME): %w", err)
+		}
+		home = h
+	}
+	return filepath.Join(home, ".local", "state", "entra-link"), nil
+}
+
+// signInStore keeps the sign-ins under the state directory.
+func signInStore(state string) *auth.SignInStore {
+	return &auth.SignInStore{Dir: filepath.Join(state, "signins")}
+}
+
 // connect signs in (or starts the in-process sandbox) and returns a Graph
 // client. Sign-in, Graph and the proof of a new secret all use conn.HTTP.
 func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, error) {
@@ -118,6 +140,11 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 			return nil, err
 		}
 		conn.HTTP = hc
+		// Browser and device-code sign-ins are kept for later commands.
+		if dir, err := stateDir(f); err == nil {
+			authOpts.SignIns = signInStore(dir)
+			authOpts.Notify = func(msg string) { writeWrapped(f.IO.ErrOut, msg, "", 80) }
+		}
 	}
 	authOpts.HTTPClient = conn.HTTP
 	cred, err := auth.NewCredential(authOpts)

@@ -51,6 +51,7 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 		NewCmdVerify(f, nil),
 		NewCmdDelete(f, nil),
 		NewCmdApps(f),
+		NewCmdAuth(f),
 		NewCmdProfiles(f),
 		NewCmdSandbox(f, nil),
 		NewCmdVersion(f),
