@@ -209,6 +209,6 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
 		if rb.RestoreServicePrincipalRequest != "" {
 			fmt.Fprintf(w, "then its service principal, with its consents and directory roles:\n  %s\n", rb.RestoreServicePrincipalRequest)
 		}
-		fmt.Fprintf(w, "Note: %s.\n", rb.AfterRestore)
+		writeWrapped(w, "Note: "+rb.AfterRestore+".", "", 80)
 	}
 }

@@ -172,12 +172,12 @@ func shortExpiry(e *setup.CredentialExpiry) string {
 func summaryLine(r *setup.AllReport, st output.Style) string {
 	s := r.Summary
 	if s.Unchecked > 0 {
-		return fmt.Sprintf("%s %d apps checked: %d could not be read, %d with problems; exit status 1.", st.Red("✗"), s.Apps, s.Unchecked, s.WithProblems)
+		return fmt.Sprintf("%s %s checked: %d could not be read, %d with problems.", st.Red("✗"), count(s.Apps, "app"), s.Unchecked, s.WithProblems)
 	}
 	if r.Healthy {
-		return fmt.Sprintf("%s %d apps checked: all set up as their products need them.", st.Green("✓"), s.Apps)
+		return fmt.Sprintf("%s %s checked: all set up as their products need them.", st.Green("✓"), count(s.Apps, "app"))
 	}
-	line := fmt.Sprintf("%s %d apps checked, %d healthy: %s in %s", st.Red("✗"), s.Apps, s.Healthy, count(s.Problems, "problem"), count(s.WithProblems, "app"))
+	line := fmt.Sprintf("%s %s checked, %d healthy: %s in %s", st.Red("✗"), count(s.Apps, "app"), s.Healthy, count(s.Problems, "problem"), count(s.WithProblems, "app"))
 	if s.Expiring > 0 {
 		line += ", " + count(s.Expiring, "expiring credential")
 	}
