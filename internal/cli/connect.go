@@ -97,7 +97,7 @@ func stateDir(f *Factory) (string, error) {
 
 // signInStore keeps the sign-ins under the state directory.
 func signInStore(state string) *auth.SignInStore {
-	return &auth.SignInStore{Dir: filepath.Join(state, "signins")}
+	return &auth.SignInStore{Dir: filepath.Join(state, "sign-in")}
 }
 
 // connect signs in (or starts the in-process sandbox) and returns a Graph

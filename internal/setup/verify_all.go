@@ -167,9 +167,10 @@ func VerifyAll(ctx context.Context, env *Env, req VerifyAllRequest) (*AllReport,
 				Fix: strings.Join(append([]string{"entra-link", "verify", "--app-id", app.AppID, "--profile-file", "PROFILE.yaml"}, req.FixArgs...), " ")})
 			// Its credentials expire all the same.
 			for _, c := range credentialChecks(now, req, w.found) {
-				if c.Status == CheckProblem {
+				switch c.Status {
+				case CheckProblem:
 					v.Problems = append(v.Problems, c)
-				} else if c.Status == CheckWarning {
+				case CheckWarning:
 					v.Warnings = append(v.Warnings, c)
 				}
 			}
