@@ -10,13 +10,19 @@ GOLANGCI_VERSION := v2.15.0
 TOOLS := $(CURDIR)/.tools
 GOLANGCI := $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build test test-deps fmt-check bench test-clients lint fmt vet tidy clean
+.PHONY: help build install demo test test-deps fmt-check bench test-clients lint fmt vet tidy clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/entra-link
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/entra-link
+
+install: ## install entra-link into $(go env GOPATH)/bin (or $GOBIN), version stamped in
+	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/entra-link
+
+demo: ## set up Entitle in the sandbox tenant (the README's "Try it")
+	$(GO) run ./cmd/entra-link setup --profile entitle --sandbox
 
 test: fmt-check vet test-deps ## gofmt check + go vet + all tests, then the real-client suite (the README's test command; what CI runs)
 	$(GO) test -count=1 ./...

@@ -37,6 +37,9 @@ func TestNetnsRotateWizardRemoveOld(t *testing.T) {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
 	const step = 30 * time.Second
+	// No --cloud: a terminal asks (Enter keeps the global cloud).
+	tm.waitFor(step, "Which cloud is your tenant in?")
+	tm.keys("Enter")
 	tm.waitFor(step, "Which app gets a new client secret?", "Entitle")
 	tm.keys("Enter")
 	tm.waitFor(step, "How long should the new secret be valid?")

@@ -512,10 +512,14 @@ func envLines(s string) map[string]string {
 	return out
 }
 
+// mustContain checks that s says each of parts. Text is wrapped to the
+// terminal (80 columns when it is not one), so line breaks and indentation
+// count as one space.
 func mustContain(t *testing.T, what, s string, parts ...string) {
 	t.Helper()
+	flat := strings.Join(strings.Fields(s), " ")
 	for _, p := range parts {
-		if !strings.Contains(s, p) {
+		if !strings.Contains(flat, strings.Join(strings.Fields(p), " ")) {
 			t.Errorf("%s does not contain %q:\n%s", what, p, redact(s))
 		}
 	}

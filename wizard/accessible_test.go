@@ -118,3 +118,67 @@ func TestLineReader(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessibleDefaults: line prompts say which answer Enter keeps: the
+// pre-selected choice is marked, a pre-filled value named, and y and n say
+// what they stand for.
+func TestAccessibleDefaults(t *testing.T) {
+	t.Parallel()
+	w, out := accessibleWizard("\n\n\n")
+	ctx := context.Background()
+	if v, err := w.Pick(ctx, "Which cloud?", "", []Choice{{"Global", "global"}, {"US Gov", "usgov"}}, "usgov"); err != nil || v != "usgov" {
+		t.Fatalf("Pick = %q, %v", v, err)
+	}
+	name := "Entitle"
+	if err := w.input(ctx, "Display name", "", "", &name, nil, nil); err != nil || name != "Entitle" {
+		t.Fatalf("input = %q, %v", name, err)
+	}
+	if ok, err := w.Confirm(ctx, "Keep the existing client secret?", "", "Keep it", "Add a new secret", true); err != nil || !ok {
+		t.Fatalf("Confirm = %v, %v", ok, err)
+	}
+	for _, want := range []string{"2. US Gov (default)", "Display name (Enter keeps Entitle)", "Keep the existing client secret? (y: Keep it, n: Add a new secret) [Y/n]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "1. Global (default)") {
+		t.Errorf("the wrong choice is marked:\n%s", out)
+	}
+}
+
+// TestAccessibleOutOfRange: a number that is not offered, then the end of
+// the input, is no answer (huh itself would index past its options).
+func TestAccessibleOutOfRange(t *testing.T) {
+	t.Parallel()
+	w, out := accessibleWizard("7\n")
+	_, err := w.Pick(context.Background(), "Which one?", "", []Choice{{"a", "a"}, {"b", "b"}}, "a")
+	if !errors.Is(err, ErrCancelled) {
+		t.Errorf("err = %v, want ErrCancelled\n%s", err, out)
+	}
+}
+
+// TestAuthPickerOffersOnlyWhatWorks: sign-in methods that cannot work on
+// this machine are not offered; the description says which and why.
+func TestAuthPickerOffersOnlyWhatWorks(t *testing.T) {
+	t.Parallel()
+	w, out := accessibleWizard("\n")
+	a := &SetupAnswers{}
+	unavailable := func(m string) string {
+		if m == "env" {
+			return "AZURE_CLIENT_ID is not set"
+		}
+		return ""
+	}
+	if err := w.askAuth(context.Background(), a, givenFlags(), "device-code", unavailable); err != nil || a.Auth != "device-code" {
+		t.Fatalf("auth %q, %v", a.Auth, err)
+	}
+	text := out.String()
+	if strings.Contains(text, ". Environment") {
+		t.Errorf("the environment method is offered:\n%s", text)
+	}
+	for _, want := range []string{"Not listed: Environment (AZURE_CLIENT_ID is not set).", "Device code (default)"} {
+		if !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -39,7 +39,7 @@ func (w *Wizard) handover(ctx context.Context, delivery string, res *output.Resu
 	}
 	w.say("")
 	var b bytes.Buffer
-	_ = output.RenderText(&b, res, output.Style{Color: w.st.color}, w.cfg.Now())
+	_ = output.RenderText(&b, res, output.Style{Color: w.st.color, Width: w.width()}, w.cfg.Now())
 	w.say("%s", strings.TrimRight(b.String(), "\n"))
 	if delivery != "" {
 		w.say("")

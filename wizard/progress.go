@@ -8,6 +8,8 @@ import (
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/entra-link/entra-link/internal/layout"
 )
 
 // Event is one step of a run as the engine reports it: a step starts
@@ -185,7 +187,7 @@ func (m *progressModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case finalStatus(ev.Status):
 			m.remove(k)
 			m.note = ""
-			m.lines = append(m.lines, strings.Split(wrapLine(m.st.stepLine(ev), m.width), "\n")...)
+			m.lines = append(m.lines, layout.Line(m.st.stepLine(ev), m.width)...)
 		default:
 			// "waiting" and any status to come: words under the spinner,
 			// under the step they belong to if it is running.
@@ -246,13 +248,13 @@ func (m *progressModel) render() string {
 		b.WriteString(l + "\n")
 	}
 	for _, k := range m.order {
-		b.WriteString(truncate(m.spin.View()+" "+stepLabel(m.running[k]), m.width) + "\n")
+		b.WriteString(layout.Truncate(m.spin.View()+" "+stepLabel(m.running[k]), m.width) + "\n")
 		if d := m.waiting[k]; d != "" {
-			b.WriteString(wrapLine("  "+m.st.dim(d), m.width) + "\n")
+			b.WriteString(layout.Text(layout.Line("  "+m.st.dim(d), m.width)))
 		}
 	}
 	if m.note != "" && m.now().Sub(m.noteAt) < noteTTL {
-		b.WriteString(wrapLine(m.spin.View()+" "+m.st.dim(m.note), m.width) + "\n")
+		b.WriteString(layout.Text(layout.Line(m.spin.View()+" "+m.st.dim(m.note), m.width)))
 	}
 	if m.stopping {
 		b.WriteString(m.st.yellow("Stopping: the steps under way finish first; a created secret is still shown.") + "\n")

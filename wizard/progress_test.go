@@ -104,28 +104,6 @@ func TestStepLineColour(t *testing.T) {
 	}
 }
 
-func TestWrapLine(t *testing.T) {
-	t.Parallel()
-	cases := []struct{ in, want string }{
-		{"short", "short"},
-		{"  Tenant      Contoso (entra-link sandbox) (contososandbox0m21go.onmicrosoft.com)",
-			"  Tenant      Contoso (entra-link sandbox)\n              (contososandbox0m21go.onmicrosoft.com)"},
-		{"✓ Create app registration \"Entitle\" (single-tenant) — client ID 583e765c-9c2c-404a",
-			"✓ Create app registration \"Entitle\" (single-tenant) — client ID\n  583e765c-9c2c-404a"},
-		{"  2. The secret expires on 2027-11-21; Entitle needs a new secret before then: rotate",
-			"  2. The secret expires on 2027-11-21; Entitle needs a new secret before then:\n     rotate"},
-		{"Esc or Ctrl-C leaves at any question. Nothing in your tenant changes before you confirm.",
-			"Esc or Ctrl-C leaves at any question. Nothing in your tenant changes before you\nconfirm."},
-		{"Portal: https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview",
-			"Portal:\nhttps://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview"},
-	}
-	for _, tc := range cases {
-		if got := wrapLine(tc.in, 80); got != tc.want {
-			t.Errorf("wrapLine(%q)\n got %q\nwant %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestCompletePath(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

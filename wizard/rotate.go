@@ -9,6 +9,7 @@ import (
 
 	"charm.land/huh/v2"
 
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -38,6 +39,9 @@ type AppChoice struct {
 	Profile string
 	// Expiry says which credential expires next, in words.
 	Expiry string
+	// Unavailable says why the app cannot be picked here ("" when it
+	// can): pickers offer only valid choices.
+	Unavailable string
 }
 
 // RotateReview is what a rotation will do, read before anything changes.
@@ -124,18 +128,22 @@ func (w *Wizard) Rotate(ctx context.Context, a *RotateAnswers, given Given, h Ro
 	if rv, err = h.Prepare(ctx, a); err != nil {
 		return nil, w.cancelled(ctx, err)
 	}
-	w.say("")
-	w.say("%s", w.st.bold("Review — nothing has been changed yet"))
+	header := []string{w.st.bold("Review — nothing has been changed yet")}
+	var body []string
 	for _, l := range rv.Summary {
-		w.sayWrapped("  ", l)
+		body = append(body, layout.Indent("  ", l, w.width())...)
 	}
 	for _, warn := range rv.Warnings {
-		w.sayWrapped("  ", w.st.yellow("!")+" "+warn)
+		body = append(body, layout.Indent("  ", w.st.yellow("!")+" "+warn, w.width())...)
 	}
+	body = append(body, "")
 	w.say("")
-	if !a.Yes {
+	if a.Yes {
+		w.sayLines(header)
+		w.sayLines(body)
+	} else {
 		ok := true
-		if err := w.confirm(ctx, "Add the new secret?", "", "Add it", "Cancel", &ok); err != nil {
+		if err := w.confirmScreen(ctx, header, body, "Add the new secret?", "Add it", "Cancel", &ok); err != nil {
 			return nil, err
 		}
 		if !ok {
@@ -173,35 +181,12 @@ func (w *Wizard) askApp(ctx context.Context, a *RotateAnswers, given Given, h Ro
 	if err != nil {
 		return w.cancelled(ctx, err)
 	}
-	if len(apps) == 0 {
-		return ErrNoApps
-	}
-	nameW, profW := 4, 7
-	for _, app := range apps {
-		nameW = max(nameW, len([]rune(app.Name)))
-		profW = max(profW, len([]rune(app.Profile)))
-	}
-	nameW = min(nameW, 28)
-	opts := make([]huh.Option[string], 0, len(apps))
-	for _, app := range apps {
-		prof := app.Profile
-		if prof == "" {
-			prof = "–"
-		}
-		label := fmt.Sprintf("%-*s  %-*s  %s", nameW, truncate(app.Name, nameW), profW, prof, app.Expiry)
-		opts = append(opts, huh.NewOption(truncate(label, w.width()-6), app.ClientID))
-	}
-	choice := apps[0].ClientID
-	if err := w.choose(ctx, "Which app gets a new client secret?",
-		"The apps entra-link made in this tenant: name, product profile, and the credential that expires next.", opts, &choice); err != nil {
+	app, err := w.PickApp(ctx, "Which app gets a new client secret?",
+		"The apps entra-link made in this tenant: name, product profile, and the credential that expires next.", apps)
+	if err != nil {
 		return err
 	}
-	a.AppID = choice
-	for _, app := range apps {
-		if app.ClientID == choice {
-			w.chose("App", fmt.Sprintf("%s (client ID %s)", app.Name, app.ClientID))
-		}
-	}
+	a.AppID = app.ClientID
 	return nil
 }
 

@@ -7,10 +7,12 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/huh/v2"
 
 	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -106,6 +108,10 @@ type Role struct {
 type SetupHooks struct {
 	// AuthDefault is the pre-selected sign-in method.
 	AuthDefault string
+	// AuthUnavailable says why a sign-in method cannot work on this
+	// machine ("" when it can, or nil for all): such methods are not
+	// offered.
+	AuthUnavailable func(method string) string
 	// SignIn signs in with a.Cloud and a.Auth.
 	SignIn func(ctx context.Context, a *SetupAnswers) (SignedIn, error)
 	// CheckDomain checks, without changing anything, that the URL's host
@@ -141,7 +147,7 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 	if err := w.askCloud(ctx, a, given); err != nil {
 		return nil, err
 	}
-	if err := w.askAuth(ctx, a, given, h.AuthDefault); err != nil {
+	if err := w.askAuth(ctx, a, given, h.AuthDefault, h.AuthUnavailable); err != nil {
 		return nil, err
 	}
 	if ctx.Err() != nil {
@@ -171,21 +177,33 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 		}
 		return nil, err
 	}
+	again := false
 	if rv.ExistingSecret != "" && !given("new-credential") && !a.NewCredential {
 		keep := true
 		desc := fmt.Sprintf("The app already has a valid client secret (%s). Its value cannot be read back: keep it if %s already has it; the values shown at the end will then not include it.", rv.ExistingSecret, product(a))
 		if err := w.confirm(ctx, "Keep the existing client secret?", desc, "Keep it", "Add a new secret", &keep); err != nil {
 			return nil, err
 		}
-		if !keep {
-			// Another credential step: plan again, and review that plan.
-			a.NewCredential = true
-			if rv, err = h.Review(ctx, a); err != nil {
-				if ctx.Err() != nil {
-					return nil, ErrCancelled
-				}
-				return nil, err
+		a.NewCredential = !keep
+		w.chose("Client secret", map[bool]string{true: "keep the existing one", false: "add a new one"}[keep])
+		// Another credential step: plan again, and review that plan.
+		again = !keep
+	}
+	// The lifetime matters only for a new secret: asked once it is known
+	// that one will be added; the plan is made again if it changed.
+	if needsSecret(a, rv) {
+		asked := a.SecretExpiry
+		if err := w.askSecretExpiry(ctx, a, given); err != nil {
+			return nil, err
+		}
+		again = again || a.SecretExpiry != asked && !sameLifetime(a.SecretExpiry, asked, a.Profile, w.cfg.Now())
+	}
+	if again {
+		if rv, err = h.Review(ctx, a); err != nil {
+			if ctx.Err() != nil {
+				return nil, ErrCancelled
 			}
+			return nil, err
 		}
 	}
 	if len(rv.Problems) > 0 {
@@ -201,10 +219,14 @@ func (w *Wizard) Setup(ctx context.Context, a *SetupAnswers, given Given, h Setu
 			return nil, err
 		}
 	}
-	w.showReview(a, rv)
-	if !a.Yes {
+	header, body := w.reviewScreen(a, rv)
+	w.say("")
+	if a.Yes {
+		w.sayLines(layoutLines(header, w.width()))
+		w.sayLines(layoutLines(body, w.width()))
+	} else {
 		ok := true
-		if err := w.confirm(ctx, "Apply these changes to "+rv.Tenant+"?", "", "Apply", "Cancel", &ok); err != nil {
+		if err := w.confirmScreen(ctx, header, body, "Apply these changes to "+rv.Tenant+"?", "Apply", "Cancel", &ok); err != nil {
 			return nil, err
 		}
 		if !ok {
@@ -230,12 +252,12 @@ func product(a *SetupAnswers) string {
 
 // answered prints the value a flag gave, so the transcript is complete.
 func (w *Wizard) answered(label, value, flag string) {
-	w.say("%s %s %s", w.st.dim(label+":"), value, w.st.dim("("+flag+")"))
+	w.chose(label, value+" "+w.st.dim("("+flag+")"))
 }
 
-// chose prints the answer to a question.
+// chose prints the answer to a question, continuing under the answer.
 func (w *Wizard) chose(label, value string) {
-	w.say("%s %s", w.st.dim(label+":"), value)
+	w.sayLines(layout.Hang(w.st.dim(label+":")+" ", strings.Repeat(" ", layout.StringWidth(label)+2), value, w.width()))
 }
 
 const otherProduct = "\x00file"
@@ -257,7 +279,7 @@ func (w *Wizard) askProduct(ctx context.Context, a *SetupAnswers, given Given) e
 	descWidth := w.width() - nameWidth - 8
 	opts := make([]huh.Option[string], 0, len(builtins)+1)
 	for _, p := range builtins {
-		label := fmt.Sprintf("%-*s  %s", nameWidth, p.Product, truncate(shortDescription(p.Description), descWidth))
+		label := fmt.Sprintf("%-*s  %s", nameWidth, p.Product, layout.Truncate(shortDescription(p.Description), descWidth))
 		opts = append(opts, huh.NewOption(label, p.ID))
 	}
 	opts = append(opts, huh.NewOption("Another product, from a profile file (YAML)", otherProduct))
@@ -322,19 +344,11 @@ func (w *Wizard) askCloud(ctx context.Context, a *SetupAnswers, given Given) err
 		w.answered("Cloud", current.Title, "--cloud")
 		return nil
 	}
-	opts := make([]huh.Option[string], 0, 4)
-	for _, c := range cloud.All() {
-		opts = append(opts, huh.NewOption(c.Title, c.Name))
-	}
-	choice := current.Name
-	if err := w.choose(ctx, "Which cloud is your tenant in?",
-		"Most tenants are in the global service. US Government and China tenants live in separate national clouds with their own sign-in.",
-		opts, &choice); err != nil {
+	choice, err := w.PickCloud(ctx, current.Name)
+	if err != nil {
 		return err
 	}
 	a.Cloud = choice
-	c, _ := cloud.Lookup(choice)
-	w.chose("Cloud", c.Title)
 	return nil
 }
 
@@ -356,7 +370,7 @@ func authName(id string) string {
 	return id
 }
 
-func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def string) error {
+func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def string, unavailable func(method string) string) error {
 	if a.Sandbox {
 		w.chose("Sign-in", "the sandbox's own administrator (an emulated tenant on this machine)")
 		return nil
@@ -366,20 +380,29 @@ func (w *Wizard) askAuth(ctx context.Context, a *SetupAnswers, given Given, def 
 		return nil
 	}
 	opts := make([]huh.Option[string], 0, len(authMethods))
+	var left []string
 	for _, m := range authMethods {
+		if unavailable != nil && m.id != def {
+			if why := unavailable(m.id); why != "" {
+				left = append(left, m.name+" ("+why+")")
+				continue
+			}
+		}
 		name := m.name
 		if m.id == def {
 			name += " (default)"
 		}
-		opts = append(opts, huh.NewOption(truncate(fmt.Sprintf("%-22s %s", name, m.line), w.width()-6), m.id))
+		opts = append(opts, huh.NewOption(layout.Truncate(fmt.Sprintf("%-22s %s", name, m.line), w.width()-6), m.id))
 	}
 	choice := a.Auth
 	if choice == "" {
 		choice = def
 	}
-	if err := w.choose(ctx, "How do you want to sign in?",
-		"Sign in as an admin who may create app registrations and grant admin consent (Global Administrator or Privileged Role Administrator).",
-		opts, &choice); err != nil {
+	desc := "Sign in as an admin who may create app registrations and grant admin consent (Global Administrator or Privileged Role Administrator)."
+	if len(left) > 0 {
+		desc += " Not listed: " + strings.Join(left, "; ") + "."
+	}
+	if err := w.choose(ctx, "How do you want to sign in?", desc, opts, &choice); err != nil {
 		return err
 	}
 	a.Auth = choice
@@ -557,7 +580,9 @@ func (w *Wizard) askCredential(ctx context.Context, a *SetupAnswers, given Given
 	}
 	switch cred {
 	case profile.CredentialSecret:
-		return w.askSecretExpiry(ctx, a, given)
+		// Asked after the review has read the app: not at all when the
+		// existing secret is kept.
+		return nil
 	case profile.CredentialCertificate:
 		return w.askCertificate(ctx, a, given, h)
 	}
@@ -578,6 +603,33 @@ func credentialName(c string) string {
 
 // lifetimeChoices are the secret lifetimes offered, longest last.
 var lifetimeChoices = []profile.Lifetime{{N: 90, Unit: 'd'}, {N: 6, Unit: 'm'}, {N: 1, Unit: 'y'}, {N: 18, Unit: 'm'}, {N: 2, Unit: 'y'}}
+
+// needsSecret: the run adds a client secret (so its lifetime matters).
+func needsSecret(a *SetupAnswers, rv *Review) bool {
+	cred := a.Credential
+	if cred == "" && a.Profile != nil {
+		cred = a.Profile.Credential.Default
+	}
+	return cred == profile.CredentialSecret && (rv.ExistingSecret == "" || a.NewCredential)
+}
+
+// sameLifetime: two --secret-expiry values ("" is the profile's default)
+// end on the same day.
+func sameLifetime(x, y string, p *profile.Profile, now time.Time) bool {
+	parse := func(s string) (profile.Lifetime, bool) {
+		if s == "" {
+			if p == nil {
+				return profile.Lifetime{}, false
+			}
+			return p.Credential.SecretExpiry, true
+		}
+		l, err := profile.ParseLifetime(s)
+		return l, err == nil
+	}
+	lx, okx := parse(x)
+	ly, oky := parse(y)
+	return okx && oky && lx.AddTo(now).Equal(ly.AddTo(now))
+}
 
 func (w *Wizard) askSecretExpiry(ctx context.Context, a *SetupAnswers, given Given) error {
 	p := a.Profile
@@ -723,46 +775,46 @@ func (w *Wizard) askShortfalls(ctx context.Context, a *SetupAnswers, rv *Review)
 	return nil
 }
 
-// showReview prints the review page: the plan, step by step, before
-// anything changes.
-func (w *Wizard) showReview(_ *SetupAnswers, rv *Review) {
-	w.say("")
-	w.say("%s", w.st.bold("Review — nothing has been changed yet"))
-	w.say("  %s  %s", w.st.dim("Tenant"), rv.Tenant)
+// reviewScreen is the review page: the plan, step by step, before
+// anything changes. The header (title and tenant) stays on screen while
+// the body scrolls.
+func (w *Wizard) reviewScreen(_ *SetupAnswers, rv *Review) (header, body []string) {
+	header = []string{
+		w.st.bold("Review — nothing has been changed yet"),
+		"  " + w.st.dim("Tenant") + "  " + rv.Tenant,
+	}
 	for _, l := range rv.Steps {
-		w.say("  %s", l)
+		body = append(body, "  "+l)
 	}
 	if len(rv.Permissions) > 0 {
-		w.say("")
-		w.say("%s", w.st.bold("What the permissions allow"))
+		body = append(body, "", w.st.bold("What the permissions allow"))
 		for _, p := range rv.Permissions {
-			w.say("  • %s %s", p.Name, w.st.dim("("+p.Resource+", "+p.Type+")"))
+			body = append(body, "  • "+p.Name+" "+w.st.dim("("+p.Resource+", "+p.Type+")"))
 			text := p.DisplayName
 			if p.Description != "" {
 				text += ": " + p.Description
 			}
-			for _, l := range wrap(text, w.width()-4) {
-				w.say("    %s", w.st.dim(l))
+			for _, l := range layout.Wrap(text, w.width()-4) {
+				body = append(body, "    "+w.st.dim(l))
 			}
 		}
 	}
 	if len(rv.Roles) > 0 {
-		w.say("")
-		w.say("%s", w.st.bold("What the directory roles allow"))
+		body = append(body, "", w.st.bold("What the directory roles allow"))
 		for _, r := range rv.Roles {
-			w.say("  • %s", r.Name)
+			body = append(body, "  • "+r.Name)
 			if r.Description != "" {
-				for _, l := range wrap(r.Description, w.width()-4) {
-					w.say("    %s", w.st.dim(l))
+				for _, l := range layout.Wrap(r.Description, w.width()-4) {
+					body = append(body, "    "+w.st.dim(l))
 				}
 			}
 		}
 	}
 	for _, warn := range rv.Warnings {
-		w.say("")
-		w.sayWrapped("  ", w.st.yellow("!")+" "+warn)
+		body = append(body, "")
+		body = append(body, layout.Indent("  ", w.st.yellow("!")+" "+warn, w.width())...)
 	}
-	w.say("")
+	return header, append(body, "")
 }
 
 func nonEmpty(v []string) []string {

@@ -403,10 +403,13 @@ func TestHire2RetireCertificateAndExchange(t *testing.T) {
 // is asked about, and missing privileges are explained with a choice.
 func TestExistingSecretAndShortfalls(t *testing.T) {
 	t.Parallel()
-	base := []answer{{want: []string{"Display name"}, keys: keys(enter)}, {want: []string{"How long"}, keys: keys(enter)}}
+	base := []answer{{want: []string{"Display name"}, keys: keys(enter)}}
 	t.Run("add a new secret, continue without consent rights", func(t *testing.T) {
+		// The lifetime is asked after "Keep the existing secret?", and a
+		// lifetime other than the default is reviewed again.
 		d := &keyDriver{t: t, script: append(append([]answer(nil), base...),
 			answer{want: []string{"Keep the existing client secret?", "…Xyz, expires 2027-01-01", "Keep it", "Add a new secret"}, keys: keys("n")},
+			answer{want: []string{"How long", "> 1 year"}, keys: keys(up, enter)},
 			answer{want: []string{"What now?", "> Create the app anyway"}, keys: keys(enter)},
 			answer{want: []string{"Apply"}, keys: keys(enter)},
 			answer{want: []string{"Leave?"}, keys: keys(enter)},
@@ -422,6 +425,9 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 		if !e.atApply.NewCredential {
 			t.Error("NewCredential not set")
 		}
+		if e.reviews != 2 || e.atReview.SecretExpiry != "6m" {
+			t.Errorf("%d reviews, the last with lifetime %q; want 2, the second with 6m", e.reviews, e.atReview.SecretExpiry)
+		}
 		if !strings.Contains(out.String(), "cannot do everything Entitle needs") || !strings.Contains(out.String(), "you have Application Administrator") {
 			t.Errorf("shortfalls not explained:\n%s", out)
 		}
@@ -430,6 +436,7 @@ func TestExistingSecretAndShortfalls(t *testing.T) {
 		}
 	})
 	t.Run("keep the secret, stop", func(t *testing.T) {
+		// A kept secret needs no lifetime: not asked.
 		d := &keyDriver{t: t, script: append(append([]answer(nil), base...),
 			answer{want: []string{"Keep the existing client secret?"}, keys: keys(enter)},
 			answer{want: []string{"What now?"}, keys: keys(down, enter)},

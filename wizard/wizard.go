@@ -19,14 +19,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/ansi"
+
+	"github.com/entra-link/entra-link/internal/layout"
 )
 
 // ErrCancelled is returned when the user leaves with Esc or Ctrl-C (or
@@ -48,8 +48,10 @@ type Config struct {
 	// spinner view, for when something else writes to Out meanwhile
 	// (--verbose traces).
 	PlainProgress bool
-	// Width is the terminal width used to wrap printed text (0 = 80).
-	Width int
+	// Width and Height are the terminal's size (0: 80×24). Text is
+	// wrapped to the width; screens taller than the height scroll.
+	Width  int
+	Height int
 	// Now is the clock (expiry dates on screen).
 	Now func() time.Time
 }
@@ -70,7 +72,10 @@ func New(cfg Config) *Wizard {
 		cfg.Now = time.Now
 	}
 	if cfg.Width <= 0 {
-		cfg.Width = 80
+		cfg.Width = layout.DefaultWidth
+	}
+	if cfg.Height <= 0 {
+		cfg.Height = layout.DefaultHeight
 	}
 	out := &syncWriter{w: cfg.Out}
 	w := &Wizard{cfg: cfg, out: out, st: style{color: cfg.Color && !cfg.Accessible}}
@@ -182,7 +187,17 @@ func (r *accessibleRunner) accessible() bool { return true }
 func (r *accessibleRunner) form(ctx context.Context, f *huh.Form) error {
 	f = configure(f, false, true).WithAccessible(true).WithOutput(r.out).WithInput(r.in)
 	done := make(chan error, 1)
-	go func() { done <- f.RunWithContext(ctx) }()
+	go func() {
+		defer func() {
+			// huh's numbered prompt indexes its options with the last line
+			// typed when the input ends after a number out of range: an
+			// ended input is no answer, not a crash.
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("asking the question: %v", p)
+			}
+		}()
+		done <- f.RunWithContext(ctx)
+	}()
 	select {
 	case <-ctx.Done():
 		// Ctrl-C on a line prompt arrives as SIGINT (the terminal is not in
@@ -248,93 +263,24 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 // say prints lines of the conversation that stay on screen, each wrapped
-// to the terminal width.
+// to the terminal width (see layout.Line).
 func (w *Wizard) say(format string, a ...any) {
-	var b strings.Builder
-	for _, l := range strings.Split(fmt.Sprintf(format, a...), "\n") {
-		b.WriteString(wrapLine(l, w.width()) + "\n")
-	}
-	_, _ = io.WriteString(w.out, b.String())
+	_, _ = io.WriteString(w.out, layout.Text(layout.Lines(fmt.Sprintf(format, a...), w.width())))
 }
 
 // sayWrapped prints text as one paragraph, every line indented.
 func (w *Wizard) sayWrapped(indent, text string) {
-	for _, l := range wrap(text, w.width()-len([]rune(indent))) {
-		fmt.Fprintln(w.out, indent+l)
-	}
+	_, _ = io.WriteString(w.out, layout.Text(layout.Indent(indent, text, w.width())))
 }
 
+// sayLines prints lines already laid out.
+func (w *Wizard) sayLines(lines []string) {
+	_, _ = io.WriteString(w.out, layout.Text(lines))
+}
+
+// width is the width text is wrapped to: the terminal's, but no wider
+// than lines stay easy to read.
 func (w *Wizard) width() int { return min(w.cfg.Width, 100) }
-
-// wrap breaks text into lines of at most width columns at spaces.
-func wrap(text string, width int) []string {
-	var lines []string
-	for _, para := range strings.Split(text, "\n") {
-		lines = append(lines, strings.Split(wrapLine(strings.Join(strings.Fields(para), " "), width), "\n")...)
-	}
-	return lines
-}
-
-// wrapLine wraps one printed line at spaces (never inside a word: IDs,
-// dates and URLs stay whole, so they still copy), continuing under its
-// text: "  1. long…" under "long", "Tenant     value…" under "value".
-func wrapLine(line string, width int) string {
-	if ansi.StringWidth(line) <= width || width < 20 {
-		return line
-	}
-	plain := ansi.Strip(line)
-	hang := len(plain) - len(strings.TrimLeft(plain, " "))
-	rest := plain[hang:]
-	if i := strings.Index(rest, "  "); i > 0 && i < 16 {
-		// "Label   value": continue under the value.
-		hang += i + len(rest[i:]) - len(strings.TrimLeft(rest[i:], " "))
-	} else if f := strings.Fields(rest); len(f) > 1 && isMark(f[0]) {
-		// A mark or list number ("✓", "•", "1."): continue under the text.
-		hang += len([]rune(f[0])) + 1
-	}
-	hang = min(hang, width/2)
-	var out []string
-	cur, curW := "", 0
-	for i, word := range strings.Split(line, " ") {
-		ww := ansi.StringWidth(word)
-		switch {
-		case i == 0:
-			cur, curW = word, ww
-		case curW+1+ww > width && ww > 0 && curW > hang:
-			out = append(out, cur)
-			cur, curW = strings.Repeat(" ", hang)+word, hang+ww
-		default:
-			cur, curW = cur+" "+word, curW+1+ww
-		}
-	}
-	return strings.Join(append(out, cur), "\n")
-}
-
-// isMark: a list number ("12.") or a single non-letter symbol ("✓", "•").
-func isMark(tok string) bool {
-	r := []rune(tok)
-	if len(r) == 1 {
-		return !unicode.IsLetter(r[0]) && !unicode.IsDigit(r[0])
-	}
-	if len(r) < 2 || len(r) > 3 || r[len(r)-1] != '.' {
-		return false
-	}
-	for _, c := range r[:len(r)-1] {
-		if !unicode.IsDigit(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// truncate cuts s to n runes with an ellipsis.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n || n < 2 {
-		return s
-	}
-	return strings.TrimRight(string(r[:n-1]), " ,;") + "…"
-}
 
 // style decorates printed text; plain without colour.
 type style struct{ color bool }
@@ -361,25 +307,63 @@ func (w *Wizard) ask(ctx context.Context, description string, field huh.Field) e
 	return w.ui.form(ctx, huh.NewForm(huh.NewGroup(field)))
 }
 
-// choose asks for one of options; *val is the pre-selected value.
+// fieldText wraps a question's title or description to the form's width
+// with layout's rules: huh would otherwise break lines at dots and dashes,
+// inside domain names and commands.
+func (w *Wizard) fieldText(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strings.Join(layout.Wrap(s, w.width()-formFrame), "\n")
+}
+
+// formFrame is what a question's border and padding take of the width.
+const formFrame = 4
+
+// choose asks for one of options; *val is the pre-selected value. In
+// accessible mode the pre-selected option says "(default)": Enter keeps it.
 func (w *Wizard) choose(ctx context.Context, title, description string, options []huh.Option[string], val *string) error {
-	sel := huh.NewSelect[string]().Title(title).Description(description).Options(options...).Value(val)
+	if w.ui.accessible() {
+		marked := make([]huh.Option[string], len(options))
+		copy(marked, options)
+		for i, o := range marked {
+			if o.Value == *val && !strings.Contains(o.Key, "default") {
+				marked[i] = huh.NewOption(o.Key+" (default)", o.Value)
+			}
+		}
+		options = marked
+	}
+	sel := huh.NewSelect[string]().Title(w.fieldText(title)).Description(w.fieldText(description)).Options(options...).Value(val)
 	return w.ask(ctx, description, sel)
 }
 
-// confirm asks a yes/no question; *val is the default.
+// confirm asks a yes/no question; *val is the default. Accessible prompts
+// say what y and n stand for ([Y/n] marks the default).
 func (w *Wizard) confirm(ctx context.Context, title, description, yes, no string, val *bool) error {
-	c := huh.NewConfirm().Title(title).Description(description).Affirmative(yes).Negative(no).Value(val)
+	if w.ui.accessible() && !(yes == "Yes" && no == "No") {
+		title += " (y: " + yes + ", n: " + no + ")"
+	}
+	c := huh.NewConfirm().Title(w.fieldText(title)).Description(w.fieldText(description)).Affirmative(yes).Negative(no).Value(val)
 	return w.ask(ctx, description, c)
 }
 
-// input asks for a line of text; *val is pre-filled. validate runs as the
-// answer is submitted and again after the form (accessible prompts skip
-// validators on an ended input).
+// input asks for a line of text; *val is pre-filled (accessible prompts
+// name it: Enter keeps it). validate runs as the answer is submitted and
+// again after the form (accessible prompts skip validators on an ended
+// input).
 func (w *Wizard) input(ctx context.Context, title, description, placeholder string, val *string, validate func(string) error, suggest func(string) []string) error {
-	in := huh.NewInput().Title(title).Description(description).Placeholder(placeholder).Value(val)
+	shown := title
+	if w.ui.accessible() && strings.TrimSpace(*val) != "" {
+		shown += " (Enter keeps " + *val + ")"
+	}
+	in := huh.NewInput().Title(w.fieldText(shown)).Description(w.fieldText(description)).Placeholder(placeholder).Value(val)
 	if validate != nil {
-		in = in.Validate(validate)
+		in = in.Validate(func(s string) error {
+			if err := validate(s); err != nil {
+				return &wrappedError{msg: w.fieldText(err.Error()), err: err}
+			}
+			return nil
+		})
 	}
 	if suggest != nil && !w.ui.accessible() {
 		in = in.SuggestionsFunc(func() []string { return suggest(*val) }, val)
@@ -394,6 +378,16 @@ func (w *Wizard) input(ctx context.Context, title, description, placeholder stri
 	}
 	return nil
 }
+
+// wrappedError is a validation message laid out for the question's width.
+type wrappedError struct {
+	msg string
+	err error
+}
+
+func (e *wrappedError) Error() string { return e.msg }
+
+func (e *wrappedError) Unwrap() error { return e.err }
 
 // InputError is an answer that is not valid. The terminal UI does not let
 // one through; accessible prompts do when the input ends early.

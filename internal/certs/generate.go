@@ -38,6 +38,9 @@ type KeyPair struct {
 	Certificate
 	// Key is the private key. Never log it or put it in an error.
 	Key *rsa.PrivateKey
+	// PFXPassword protects the PFX that WriteFiles writes ("" for none;
+	// see ReadPasswordFile). Never log it or put it in an error.
+	PFXPassword string
 }
 
 // Generate creates a self-signed certificate for subject (the common name,
@@ -99,15 +102,16 @@ func (k *KeyPair) PrivateKeyPEM() ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
-// PFX is key and certificate as PKCS#12 with an empty password, encrypted
-// with go-pkcs12's Modern encoder (AES-256-CBC, PBKDF2/HMAC-SHA-256), which
-// OpenSSL 1.1.1+, Java 12+ and Windows Server 2019+ read. Note that
-// azidentity.ParseCertificates (x/crypto/pkcs12) cannot; decode it with
-// go-pkcs12 instead.
+// PFX is key and certificate as PKCS#12, protected by k.PFXPassword (empty
+// when none was given), encrypted with go-pkcs12's Modern encoder
+// (AES-256-CBC, PBKDF2/HMAC-SHA-256), which OpenSSL 1.1.1+, Java 12+ and
+// Windows Server 2019+ read. Readers of the legacy encoding only (3DES,
+// SHA-1), azidentity.ParseCertificates (x/crypto/pkcs12) among them,
+// cannot: they get the PEM bundle instead. Decode it with go-pkcs12.
 func (k *KeyPair) PFX() ([]byte, error) {
-	pfx, err := pkcs12.Modern.Encode(k.Key, k.Cert, nil, "")
+	pfx, err := pkcs12.Modern.Encode(k.Key, k.Cert, nil, k.PFXPassword)
 	if err != nil {
-		return nil, fmt.Errorf("encode PFX: %w", err)
+		return nil, fmt.Errorf("encoding the PFX: %w", err)
 	}
 	return pfx, nil
 }
@@ -118,7 +122,8 @@ type Written struct {
 	KeyPath string
 	// CertPath is the PEM certificate (0644).
 	CertPath string
-	// PFXPath is the PKCS#12 bundle of both, empty password (0600).
+	// PFXPath is the PKCS#12 bundle of both, protected by PFXPassword
+	// (0600).
 	PFXPath string
 	// BundlePath is certificate and PKCS#8 key in one PEM file (0600): the
 	// only one of these files that azidentity (AZURE_CLIENT_CERTIFICATE_PATH,
@@ -142,8 +147,8 @@ func FileNames(dir, base string) Written {
 }
 
 // WriteFiles writes DIR/<base>.key.pem (PKCS#8 PEM, 0600),
-// DIR/<base>.cert.pem (0644), DIR/<base>.pfx (key and certificate, empty
-// password, 0600) and DIR/<base>.bundle.pem (certificate then key, 0600),
+// DIR/<base>.cert.pem (0644), DIR/<base>.pfx (key and certificate,
+// protected by k.PFXPassword, 0600) and DIR/<base>.bundle.pem (certificate then key, 0600),
 // creating dir with mode 0700 if it is missing. Each file is written
 // atomically through securefile. Unless force, nothing is written if any of
 // them exists. If a write fails part way, the files written by
@@ -151,7 +156,7 @@ func FileNames(dir, base string) Written {
 // certificate or the other way round. k.Path is set to the certificate file.
 func (k *KeyPair) WriteFiles(dir, base string, force bool) (Written, error) {
 	if base == "" || base == "." || base == ".." || strings.ContainsAny(base, `/\`) || filepath.Base(base) != base {
-		return Written{}, fmt.Errorf("write certificate files: %q is not a plain file name", base)
+		return Written{}, fmt.Errorf("cannot write the key pair: %q is not a plain file name", base)
 	}
 	if dir == "" {
 		dir = "."
@@ -160,11 +165,11 @@ func (k *KeyPair) WriteFiles(dir, base string, force bool) (Written, error) {
 	// Encode everything first: an encoding failure must not leave half a set.
 	keyPEM, err := k.PrivateKeyPEM()
 	if err != nil {
-		return Written{}, fmt.Errorf("write certificate files: %w", err)
+		return Written{}, fmt.Errorf("cannot write the key pair: %w", err)
 	}
 	pfx, err := k.PFX()
 	if err != nil {
-		return Written{}, fmt.Errorf("write certificate files: %w", err)
+		return Written{}, fmt.Errorf("cannot write the key pair: %w", err)
 	}
 	files := []struct {
 		path string
@@ -189,7 +194,7 @@ func (k *KeyPair) WriteFiles(dir, base string, force bool) (Written, error) {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Written{}, fmt.Errorf("write certificate files: create directory: %w", err)
+		return Written{}, &securefile.Error{Op: "create the directory", Path: dir, Reason: securefile.Reason(err), Err: err}
 	}
 	var done []string
 	for _, f := range files {
@@ -197,7 +202,7 @@ func (k *KeyPair) WriteFiles(dir, base string, force bool) (Written, error) {
 			for _, p := range done {
 				_ = os.Remove(p)
 			}
-			return Written{}, fmt.Errorf("write certificate files: %w", err)
+			return Written{}, err
 		}
 		done = append(done, f.path)
 	}

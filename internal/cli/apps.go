@@ -1,21 +1,19 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/securefile"
 	"github.com/entra-link/entra-link/internal/setup"
@@ -30,7 +28,8 @@ func NewCmdApps(f *Factory) *cobra.Command {
 rotate-secret, verify and delete find by --name.`,
 		Example: `  entra-link apps list
   entra-link apps list --output json`,
-		Args: noArgs,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRun,
 	}
 	cmd.AddCommand(NewCmdAppsList(f, nil))
 	return cmd
@@ -40,6 +39,9 @@ rotate-secret, verify and delete find by --name.`,
 type AppsListOptions struct {
 	f *Factory
 	TenantOptions
+	// Wide shows every column, however wide.
+	Wide bool
+
 	ctx     context.Context
 	fixArgs []string
 }
@@ -54,6 +56,7 @@ func NewCmdAppsList(f *Factory, runF func(*AppsListOptions) error) *cobra.Comman
 their product profile, when they were created, whether their service principal exists, and
 the credential (client secret or certificate) that expires next. It only reads.`,
 		Example: `  entra-link apps list
+  entra-link apps list --wide
   entra-link apps list --output json --tenant contoso.onmicrosoft.com
   entra-link apps list --sandbox`,
 		Args: noArgs,
@@ -74,6 +77,7 @@ the credential (client secret or certificate) that expires next. It only reads.`
 	}
 	opts.TenantOptions.register(cmd, false)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", output.FormatText, "output format: text or json")
+	cmd.Flags().BoolVar(&opts.Wide, "wide", false, "show every column (created, credential type and days left, service principal), however wide")
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(output.FormatText, output.FormatJSON))
 	return cmd
 }
@@ -106,37 +110,95 @@ func appsListRun(o *AppsListOptions) error {
 		return writeJSON(o.f.IO.Out, appsListJSON{Sandbox: d.sandbox(), Cloud: o.Cloud.Name, TenantID: list.Org.ID, TenantName: list.Org.DisplayName, Apps: apps})
 	}
 	var b bytes.Buffer
-	renderAppsList(&b, list, d.fixArgs)
+	renderAppsList(&b, list, d.fixArgs, layout.Width(o.f.IO.Out), o.Wide)
 	_, err = o.f.IO.Out.Write(b.Bytes())
 	return err
 }
 
-func renderAppsList(w io.Writer, list *setup.AppList, fixArgs []string) {
+// renderAppsList writes the list as a table in at most width columns:
+// name, profile, client ID and the date the next credential expires; with
+// wide, also when each was created, the credential's type and days left,
+// and its service principal.
+func renderAppsList(w io.Writer, list *setup.AppList, fixArgs []string, width int, wide bool) {
 	tenant := tenantTitle(list.Org)
 	if len(list.Apps) == 0 {
-		fmt.Fprintf(w, "No apps made by entra-link in %s yet. Set one up with: %s\n", tenant,
-			strings.Join(append([]string{"entra-link", "setup", "--profile", "ID"}, fixArgs...), " "))
+		cmd := strings.Join(append([]string{"entra-link", "setup", "--profile", "ID"}, fixArgs...), " ")
+		_, _ = io.WriteString(w, layout.Text(layout.Wrap("No apps made by entra-link in "+tenant+" yet. Set one up with: "+cmd, width)))
 		return
 	}
-	fmt.Fprintf(w, "%d app(s) made by entra-link in %s\n\n", len(list.Apps), tenant)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tCLIENT ID\tPROFILE\tCREATED\tNEXT CREDENTIAL EXPIRY\tSERVICE PRINCIPAL")
-	for _, a := range list.Apps {
-		prof := a.Profile
-		if prof == "" {
-			prof = "-"
+	var out []string
+	out = append(out, layout.Wrap(fmt.Sprintf("%d app(s) made by entra-link in %s", len(list.Apps), tenant), width)...)
+	out = append(out, "")
+	if wide {
+		var rows [][]string
+		for _, a := range list.Apps {
+			created := "-"
+			if !a.CreatedDateTime.IsZero() {
+				created = a.CreatedDateTime.Format("2006-01-02")
+			}
+			sp := "yes"
+			if !a.ServicePrincipal {
+				sp = "missing"
+			}
+			rows = append(rows, []string{a.DisplayName, a.ClientID, orDash(a.Profile), created, expiryText(a.NearestExpiry), sp})
 		}
-		created := "-"
-		if !a.CreatedDateTime.IsZero() {
-			created = a.CreatedDateTime.Format("2006-01-02")
-		}
-		sp := "yes"
-		if !a.ServicePrincipal {
-			sp = "missing"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.DisplayName, a.ClientID, prof, created, expiryText(a.NearestExpiry), sp)
+		out = append(out, layout.Table([]layout.Column{{Header: "NAME"}, {Header: "CLIENT ID"}, {Header: "PROFILE"}, {Header: "CREATED"},
+			{Header: "NEXT CREDENTIAL EXPIRY"}, {Header: "SERVICE PRINCIPAL"}}, rows, 1<<20)...)
+		_, _ = io.WriteString(w, layout.Text(out))
+		return
 	}
-	_ = tw.Flush()
+	// Name, client ID and expiry always; the profile when the names keep
+	// room (ids and dates are never cut; long names wrap in their column).
+	nameW, profW, expW, noSP := 4, 7, 7, 0
+	for _, a := range list.Apps {
+		nameW = max(nameW, layout.StringWidth(a.DisplayName))
+		profW = max(profW, layout.StringWidth(orDash(a.Profile)))
+		expW = max(expW, layout.StringWidth(shortExpiry(a)))
+		if !a.ServicePrincipal {
+			noSP++
+		}
+	}
+	withProfile := width-(36+expW+profW+6) >= min(nameW, 16)
+	cols := []layout.Column{{Header: "NAME", Fit: true, Min: 12}}
+	if withProfile {
+		cols = append(cols, layout.Column{Header: "PROFILE"})
+	}
+	cols = append(cols, layout.Column{Header: "CLIENT ID"}, layout.Column{Header: "EXPIRES"})
+	var rows [][]string
+	for _, a := range list.Apps {
+		row := []string{a.DisplayName}
+		if withProfile {
+			row = append(row, orDash(a.Profile))
+		}
+		rows = append(rows, append(row, a.ClientID, shortExpiry(a)))
+	}
+	out = append(out, layout.Table(cols, rows, width)...)
+	out = append(out, "")
+	if noSP > 0 {
+		out = append(out, layout.Hang("! ", "  ", fmt.Sprintf("%d app(s) have no service principal (enterprise application): see --wide.", noSP), width)...)
+	}
+	out = append(out, layout.Wrap("EXPIRES: when the next secret or certificate expires. More columns: --wide", width)...)
+	_, _ = io.WriteString(w, layout.Text(out))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shortExpiry is the date the next credential expires, marked when it has
+// expired.
+func shortExpiry(a setup.AppSummary) string {
+	e := a.NearestExpiry
+	switch {
+	case e == nil:
+		return "none"
+	case e.Expired:
+		return e.At.Format("2006-01-02") + " expired"
+	}
+	return e.At.Format("2006-01-02")
 }
 
 // expiryText is "secret 2027-11-21 (in 365 days)" or "expired …".
@@ -182,12 +244,21 @@ func ctxOr(ctx context.Context) context.Context {
 	return ctx
 }
 
-// startDayTwo signs in (or starts the sandbox).
+// startDayTwo asks for the cloud when no flag said (in a terminal), then
+// signs in (or starts the sandbox).
 func startDayTwo(ctx context.Context, f *Factory, t *TenantOptions, fixArgs []string) (*dayTwo, error) {
+	if !t.given("cloud") && f.IO.CanPrompt() {
+		if err := t.askCloud(ctx, f); err != nil {
+			return nil, err
+		}
+		// The commands entra-link suggests name the cloud just chosen.
+		fixArgs = tenantFlags(t, t.flags)
+	}
 	conn, err := t.connect(ctx, f)
 	if err != nil {
 		return nil, err
 	}
+	rememberCloud(f, t)
 	d := &dayTwo{conn: conn, fixArgs: fixArgs}
 	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose)}
 	return d, nil
@@ -219,8 +290,10 @@ func tenantFlags(t *TenantOptions, fs *pflag.FlagSet) []string {
 }
 
 // selector returns the app the flags name; on a terminal without either
-// flag it lists the apps entra-link made and asks which one.
-func (a *AppSelector) selector(ctx context.Context, f *Factory, d *dayTwo) (setup.Selector, error) {
+// flag it lists the apps entra-link made and asks which one (the picker
+// every command uses). unavailable says why an app cannot be picked by
+// this command ("" when it can).
+func (a *AppSelector) selector(ctx context.Context, f *Factory, t *TenantOptions, d *dayTwo, verb string, unavailable func(setup.AppSummary) string) (setup.Selector, error) {
 	if a.AppID != "" || a.Name != "" {
 		return setup.Selector{AppID: strings.ToLower(a.AppID), Name: a.Name}, nil
 	}
@@ -231,27 +304,12 @@ func (a *AppSelector) selector(ctx context.Context, f *Factory, d *dayTwo) (setu
 	if len(list.Apps) == 0 {
 		return setup.Selector{}, exit.UsageErrorf("no apps made by entra-link in %s: name the app with --app-id", tenantTitle(list.Org))
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Apps made by entra-link in %s:\n", tenantTitle(list.Org))
-	for i, app := range list.Apps {
-		prof := app.Profile
-		if prof == "" {
-			prof = "no profile"
-		}
-		fmt.Fprintf(f.IO.ErrOut, "  %d. %s (%s, client ID %s)\n", i+1, app.DisplayName, prof, app.ClientID)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "Which one? [1-%d] ", len(list.Apps))
-	line, err := bufio.NewReader(f.IO.In).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	id, err := pickApp(ctx, f, t, list, "Which app do you want to "+verb+"?",
+		"The apps entra-link made in "+tenantTitle(list.Org)+": name, product profile, and the credential that expires next.", unavailable)
+	if err != nil {
 		return setup.Selector{}, err
 	}
-	n, convErr := strconv.Atoi(strings.TrimSpace(line))
-	if convErr != nil || n < 1 || n > len(list.Apps) {
-		if strings.TrimSpace(line) == "" {
-			return setup.Selector{}, exit.WithCode(exit.Cancelled, errors.New("no app chosen; nothing was changed"))
-		}
-		return setup.Selector{}, exit.UsageErrorf("%q is not one of the numbers 1-%d; nothing was changed", strings.TrimSpace(line), len(list.Apps))
-	}
-	return setup.Selector{AppID: list.Apps[n-1].ClientID}, nil
+	return setup.Selector{AppID: id}, nil
 }
 
 // tenantTitle names a tenant: "Contoso (contoso.onmicrosoft.com)".
@@ -289,6 +347,6 @@ func writeOutput(f *Factory, t *TenantOptions, data []byte) error {
 		}
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Wrote %s (mode 0600).\n", t.OutputFile)
+	say(f.IO.ErrOut, "Wrote "+t.OutputFile+" (mode 0600).")
 	return nil
 }

@@ -30,9 +30,27 @@ func TestAppsList(t *testing.T) {
 		t.Fatalf("delete sp: %d", code)
 	}
 
+	// 80 columns: name, profile, client ID, expiry; ids and dates whole.
 	r = tt.day2(0, "apps", "list")
+	narrow := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	for _, l := range narrow {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("line of %d columns: %q", n, l)
+		}
+	}
+	if h := narrow[headerAt(narrow)]; !strings.Contains(h, "CLIENT ID") || !strings.Contains(h, "EXPIRES") {
+		t.Errorf("header %q", h)
+	}
+	mustContain(t, "apps list", r.stdout, str(h2r, "clientId"), str(rog, "clientId"), "2075-12-20", "ROGER365.io Azure",
+		"1 app(s) have no service principal (enterprise application): see --wide.", "More columns: --wide", "hire2retire", "roger365")
+
+	r = tt.day2(0, "apps", "list", "--wide")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 5 || !strings.HasPrefix(lines[0], "2 app(s) made by entra-link") || !strings.HasPrefix(lines[2], "NAME") {
+	if !strings.HasPrefix(lines[0], "2 app(s) made by entra-link") {
+		t.Fatalf("table:\n%s", r.stdout)
+	}
+	lines = lines[headerAt(lines)-2:]
+	if len(lines) != 5 {
 		t.Fatalf("table:\n%s", r.stdout)
 	}
 	// Sorted by name; the foreign app is not listed.
@@ -94,19 +112,33 @@ func TestDayTwoRoundTrips(t *testing.T) {
 }
 
 // TestPickApp: on a terminal without --app-id or --name, a day-2 command
-// lists the apps entra-link made and asks which one.
+// asks for the cloud (--cloud not given), then lists the apps entra-link
+// made and asks which one, with the picker every command uses.
 func TestPickApp(t *testing.T) {
 	tt := newTenant(t)
-	ent, _ := tt.setup(0, "--profile", "entitle")
+	_, _ = tt.setup(0, "--profile", "entitle")
 	rog, _ := tt.setup(0, "--profile", "roger365")
-	r := tt.runTTY("2\n", "verify", "--auth", "env")
+	r := tt.runTTY("\n2\n", "verify", "--auth", "env")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	mustContain(t, "prompt", r.stderr, "1. Entitle (entitle, client ID "+str(ent, "clientId")+")", "2. ROGER365.io Azure Entra replicator (roger365", "Which one? [1-2]")
+	mustContain(t, "prompt", r.stderr, "Which cloud is your tenant in?", "1. Microsoft Entra ID (global service) (default)",
+		"Which app do you want to check?", "1. Entitle ", "2. ROGER365.io Azure Entra rep…  roger365", "App: ROGER365.io Azure Entra replicator (client ID "+str(rog, "clientId")+")")
 	mustContain(t, "checklist", r.stdout, "(client ID "+str(rog, "clientId")+") checked against profile roger365")
-	r = tt.runTTY("7\n", "verify", "--auth", "env")
-	if r.code != 2 || !strings.Contains(r.stderr, `"7" is not one of the numbers 1-2`) {
-		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	// A number that is not offered is asked again; no answer changes nothing.
+	before := len(tt.sb.Requests())
+	r = tt.runTTY("\n7\n", "delete", "--auth", "env")
+	if r.code != 130 || !strings.Contains(r.stderr, "Invalid: must be a number between 1 and 2") || len(tt.writes(before)) != 0 {
+		t.Errorf("exit %d, writes %v\n%s", r.code, tt.writes(before), r.stderr)
 	}
+}
+
+// headerAt is the index of a table's header line (NAME …).
+func headerAt(lines []string) int {
+	for i, l := range lines {
+		if strings.HasPrefix(l, "NAME ") {
+			return i
+		}
+	}
+	return -1
 }

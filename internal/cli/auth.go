@@ -12,6 +12,7 @@ import (
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 )
@@ -108,7 +109,7 @@ It reads only this machine; it asks Microsoft nothing.`,
 					return err
 				}
 			} else {
-				renderAuthStatus(&b, saved, f.Now())
+				renderAuthStatus(&b, saved, f.Now(), layout.Width(f.IO.Out))
 			}
 			_, err = f.IO.Out.Write(b.Bytes())
 			return err
@@ -143,14 +144,15 @@ them in the Entra admin center (Users > the user > Revoke sessions).`,
 				return err
 			}
 			gone, err := signInStore(dir).Forget(match)
-			out := f.IO.Out
 			if len(gone) == 0 && err == nil {
-				fmt.Fprintln(out, "No saved sign-in matched; nothing to forget.")
+				sayLines(f.IO.Out, "No saved sign-in matched; nothing to forget.")
 				return nil
 			}
+			var out []string
 			for _, s := range gone {
-				fmt.Fprintf(out, "Forgot the sign-in of %s (tenant %s, cloud %s).\n", s.User(), tenantWords(s), cloudWords(s))
+				out = append(out, layout.Wrap(fmt.Sprintf("Forgot the sign-in of %s (tenant %s, cloud %s).", s.User(), tenantWords(s), cloudWords(s)), layout.Width(f.IO.Out))...)
 			}
+			sayLines(f.IO.Out, out...)
 			if err != nil {
 				return fmt.Errorf("some saved sign-in data could not be removed: %w", err)
 			}
@@ -191,43 +193,40 @@ func authStatusJSON(saved []*auth.SavedSignIn) map[string]any {
 	return map[string]any{"signIns": out}
 }
 
-// renderAuthStatus lists the saved sign-ins, each line within 80 columns
-// but for paths.
-func renderAuthStatus(w io.Writer, saved []*auth.SavedSignIn, now time.Time) {
+// renderAuthStatus lists the saved sign-ins in lines of at most width
+// columns.
+func renderAuthStatus(w io.Writer, saved []*auth.SavedSignIn, now time.Time, width int) {
 	if len(saved) == 0 {
-		fmt.Fprintln(w, "No saved sign-in. A command with --auth browser or device-code signs in and")
-		fmt.Fprintln(w, "keeps the sign-in for the next commands to the same tenant and cloud.")
+		_, _ = io.WriteString(w, layout.Text(layout.Wrap("No saved sign-in. A command with --auth browser or device-code signs in and keeps the sign-in for the next commands to the same tenant and cloud.", width)))
 		return
 	}
-	fmt.Fprintf(w, "%d saved sign-in(s), used by --auth browser and device-code:\n", len(saved))
+	out := layout.Wrap(fmt.Sprintf("%d saved sign-in(s), used by --auth browser and device-code:", len(saved)), width)
 	for _, s := range saved {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, s.User())
-		fmt.Fprintf(w, "  tenant     %s\n", tenantWords(s))
-		fmt.Fprintf(w, "  cloud      %s\n", cloudWords(s))
+		pairs := [][2]string{{"tenant", tenantWords(s)}, {"cloud", cloudWords(s)}}
 		if !strings.EqualFold(s.LoginClientID, auth.DefaultLoginClientID) {
-			fmt.Fprintf(w, "  client     %s (--login-client-id)\n", s.LoginClientID)
+			pairs = append(pairs, [2]string{"client", s.LoginClientID + " (--login-client-id)"})
 		}
-		fmt.Fprintf(w, "  signed in  %s with --auth %s\n", s.SignedInAt.UTC().Format("2006-01-02 15:04 UTC"), s.Method)
-		fmt.Fprintf(w, "  kept in    %s\n", s.StorageWords())
+		pairs = append(pairs, [2]string{"signed in", s.SignedInAt.UTC().Format("2006-01-02 15:04 UTC") + " with --auth " + s.Method})
+		kept := s.StorageWords()
 		if f := s.CacheFile(); f != "" {
-			fmt.Fprintf(w, "             (encrypted: %s)\n", f)
+			kept += " (encrypted file " + f + ")"
 		}
+		pairs = append(pairs, [2]string{"kept in", kept})
 		until := s.AccessTokenExpiresOn.UTC().Format("2006-01-02 15:04 UTC")
 		switch {
 		case s.Renewable():
-			fmt.Fprintf(w, "  valid      access token until %s, then renewed without a\n", until)
-			fmt.Fprintln(w, "             sign-in until you log out or Entra ends the session (after 90 days")
-			fmt.Fprintln(w, "             unused, or sooner by your tenant's policies)")
+			pairs = append(pairs, [2]string{"valid", "access token until " + until + ", then renewed without a sign-in until you log out or Entra ends the session (after 90 days unused, or sooner by your tenant's policies)"})
 		case s.AccessTokenExpiresOn.After(now):
-			fmt.Fprintf(w, "  valid      until %s (the access token only: %s)\n", until, s.StorageNote)
+			pairs = append(pairs, [2]string{"valid", "until " + until + " (the access token only: " + s.StorageNote + ")"})
 		default:
-			fmt.Fprintf(w, "  valid      no longer: the access token expired %s; the next command\n", until)
-			fmt.Fprintln(w, "             signs in again")
+			pairs = append(pairs, [2]string{"valid", "no longer: the access token expired " + until + "; the next command signs in again"})
 		}
+		out = append(out, "", s.User())
+		out = append(out, layout.Labeled("  ", pairs, width)...)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "entra-link auth logout forgets them (--tenant or --cloud: only those).")
+	out = append(out, "")
+	out = append(out, layout.Wrap("entra-link auth logout forgets them (--tenant or --cloud: only those).", width)...)
+	_, _ = io.WriteString(w, layout.Text(out))
 }
 
 // tenantWords names the tenant of a saved sign-in: its id and, when the

@@ -111,8 +111,8 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		LoginClientID: o.LoginClientID,
 		Getenv:        f.Getenv,
 		DeviceCodePrompt: func(_ context.Context, message string) error {
-			_, err := fmt.Fprintln(f.IO.ErrOut, message)
-			return err
+			say(f.IO.ErrOut, message)
+			return nil
 		},
 	}
 	if o.Sandbox {
@@ -127,8 +127,7 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		conn.Sandbox = srv
 		conn.close = func() { _ = srv.Close() }
 		ti := srv.Tenant()
-		fmt.Fprintf(f.IO.ErrOut, "SANDBOX: using the emulated tenant %q (%s) kept in %s — not a real Microsoft Entra tenant.\n",
-			ti.DisplayName, ti.TenantDomain, dir)
+		sandboxBanner(f.IO.ErrOut, ti.DisplayName, ti.TenantDomain, dir)
 		conn.HTTP = &http.Client{Transport: srv.Transport()}
 		env := map[string]string{"AZURE_CLIENT_ID": ti.ClientID, "AZURE_CLIENT_SECRET": ti.ClientSecret, "AZURE_TENANT_ID": ti.TenantID}
 		authOpts.Method = auth.MethodEnv
@@ -143,7 +142,7 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		// Browser and device-code sign-ins are kept for later commands.
 		if dir, err := stateDir(f); err == nil {
 			authOpts.SignIns = signInStore(dir)
-			authOpts.Notify = func(msg string) { writeWrapped(f.IO.ErrOut, msg, "", 80) }
+			authOpts.Notify = func(msg string) { say(f.IO.ErrOut, msg) }
 		}
 	}
 	authOpts.HTTPClient = conn.HTTP

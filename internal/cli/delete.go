@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/setup"
 )
@@ -88,7 +89,7 @@ func deleteRun(o *DeleteOptions) error {
 		return err
 	}
 	defer d.close()
-	sel, err := o.App.selector(ctx, o.f, d)
+	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "delete", nil)
 	if err != nil {
 		return err
 	}
@@ -104,25 +105,29 @@ func deleteRun(o *DeleteOptions) error {
 				return err
 			}
 		} else {
-			renderDeletePlan(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()})
+			renderDeletePlan(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}, layout.Width(o.f.IO.Out))
 		}
 		_, err := o.f.IO.Out.Write(b.Bytes())
 		return err
 	}
 	errOut := o.f.IO.ErrOut
-	fmt.Fprintf(errOut, "\nThis deletes from %s:\n", tenantTitle(del.Org))
-	for _, l := range del.Summary() {
-		fmt.Fprintf(errOut, "  - %s\n", l)
-	}
+	wd := width(o.f)
+	header := []string{"This deletes from " + tenantTitle(del.Org) + ":"}
+	body := layout.List("  - ", del.Summary(), wd)
 	for _, w := range del.Warnings {
-		fmt.Fprintf(errOut, "! %s\n", w)
+		body = append(body, layout.Hang("! ", "  ", w, wd)...)
 	}
-	fmt.Fprintf(errOut, "The app and its service principal, with its consents and roles, can be restored\nfrom Entra's recycle bin for 30 days.\n")
-	if !o.Yes {
+	body = append(body, layout.Wrap("The app and its service principal, with its consents and roles, can be restored from Entra's recycle bin for 30 days.", wd)...)
+	body = append(body, "")
+	fmt.Fprintln(errOut)
+	if o.Yes {
+		sayLines(errOut, append(header, body...)...)
+	} else {
 		if !o.f.IO.CanPrompt() {
+			sayLines(errOut, append(header, body...)...)
 			return exit.UsageErrorf("delete cannot ask for confirmation here: add --yes to delete %q (nothing was changed)", del.Found.App.DisplayName)
 		}
-		ok, err := confirm(o.f, fmt.Sprintf("Delete %q?", del.Found.App.DisplayName), false)
+		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, header, body, fmt.Sprintf("Delete %q?", del.Found.App.DisplayName), "Delete", "Keep it", false)
 		if err != nil {
 			return err
 		}
@@ -137,7 +142,7 @@ func deleteRun(o *DeleteOptions) error {
 			return err
 		}
 	} else {
-		renderDelete(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()})
+		renderDelete(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}, layout.Width(o.f.IO.Out))
 	}
 	if _, err := o.f.IO.Out.Write(b.Bytes()); err != nil {
 		return err
@@ -151,64 +156,78 @@ func deleteRun(o *DeleteOptions) error {
 	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
 }
 
-// renderDeletePlan prints what delete would do: the plan, one step a line.
-func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style) {
+// renderDeletePlan prints what delete would do: the plan, one step a line,
+// in lines of at most width columns.
+func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style, width int) {
+	var out []string
 	if r.Sandbox {
-		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
-		fmt.Fprintln(w)
+		out = append(out, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), "")
 	}
 	title := fmt.Sprintf("Plan to delete %q (client ID %s)", r.App.DisplayName, r.App.ClientID)
 	if r.TenantName != "" {
 		title += " from " + r.TenantName
 	}
-	fmt.Fprintln(w, st.Bold(title+" — dry run: nothing is changed"))
+	for _, l := range layout.Wrap(title+" — dry run: nothing is changed", width) {
+		out = append(out, st.Bold(l))
+	}
 	for _, l := range output.PlanLines(r.Plan) {
-		fmt.Fprintf(w, "  %s\n", l)
+		out = append(out, layout.Line("  "+l, width)...)
 	}
 	for _, x := range r.Warnings {
-		fmt.Fprintf(w, "\n%s %s\n", st.Yellow("!"), x)
+		out = append(out, "")
+		out = append(out, layout.Hang(st.Yellow("!")+" ", "  ", x, width)...)
 	}
-	fmt.Fprintln(w, "\nBoth could be restored from Entra's recycle bin for 30 days. Run the same command\nwithout --dry-run to delete them.")
+	out = append(out, "")
+	out = append(out, layout.Wrap("Both could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete them.", width)...)
+	_, _ = io.WriteString(w, layout.Text(out))
 }
 
-// renderDelete reports what was deleted and how to undo it.
-func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style) {
+// renderDelete reports what was deleted and how to undo it, in lines of
+// at most width columns.
+func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style, width int) {
+	var out []string
 	if r.Sandbox {
-		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
-		fmt.Fprintln(w)
+		out = append(out, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), "")
 	}
 	if r.Deleted {
-		fmt.Fprintf(w, "%s Deleted %q (client ID %s) and its service principal", st.Green("✓"), r.App.DisplayName, r.App.ClientID)
+		msg := fmt.Sprintf("Deleted %q (client ID %s) and its service principal", r.App.DisplayName, r.App.ClientID)
 		if r.TenantName != "" {
-			fmt.Fprintf(w, " from %s", r.TenantName)
+			msg += " from " + r.TenantName
 		}
-		fmt.Fprintln(w, ".")
-		fmt.Fprintf(w, "  Removed with the service principal: %d admin consent(s), %d delegated grant(s),\n  %d directory role assignment(s).\n",
-			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments)
-		fmt.Fprintf(w, "  Stopped working: %d client secret(s), %d certificate(s).\n", r.Removed.Secrets, r.Removed.Certificates)
+		out = append(out, layout.Hang(st.Green("✓")+" ", "  ", msg+".", width)...)
+		out = append(out, layout.Indent("  ", fmt.Sprintf("Removed with the service principal: %d admin consent(s), %d delegated grant(s), %d directory role assignment(s).",
+			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments), width)...)
+		out = append(out, layout.Indent("  ", fmt.Sprintf("Stopped working: %d client secret(s), %d certificate(s).", r.Removed.Secrets, r.Removed.Certificates), width)...)
 	} else {
-		fmt.Fprintf(w, "%s %q (client ID %s) was not deleted.\n", st.Red("✗"), r.App.DisplayName, r.App.ClientID)
-		fmt.Fprintln(w, "\nWhat was done")
+		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", fmt.Sprintf("%q (client ID %s) was not deleted.", r.App.DisplayName, r.App.ClientID), width)...)
+		out = append(out, "", "What was done")
 		for _, s := range r.Steps {
 			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗"), output.StepInterrupted: st.Yellow("!")}[s.Status]
 			if mark == "" {
 				mark = " "
 			}
-			fmt.Fprintf(w, "  %s %s %s\n", mark, output.ActionWord(s.Action), s.Target)
+			out = append(out, layout.Hang("  "+mark+" ", "    ", output.ActionWord(s.Action)+" "+s.Target, width)...)
 		}
 	}
 	for _, x := range r.Warnings {
-		fmt.Fprintf(w, "\n%s %s\n", st.Yellow("!"), x)
+		out = append(out, "")
+		out = append(out, layout.Hang(st.Yellow("!")+" ", "  ", x, width)...)
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "\n%s %s\n", st.Red("✗"), r.Error)
+		out = append(out, "")
+		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", r.Error, width)...)
 	}
 	if rb := r.RecycleBin; rb != nil {
-		fmt.Fprintf(w, "\nBoth stay in Entra's recycle bin for %d days. To restore the app registration:\n", rb.RetentionDays)
-		fmt.Fprintf(w, "  %s\n  or: %s\n", rb.Portal, rb.RestoreRequest)
+		out = append(out, "")
+		out = append(out, layout.Wrap(fmt.Sprintf("Both stay in Entra's recycle bin for %d days. To restore the app registration:", rb.RetentionDays), width)...)
+		out = append(out, layout.Hang("  - ", "    ", "in the portal: "+rb.Portal, width)...)
+		out = append(out, layout.Hang("  - ", "    ", "or with Microsoft Graph:", width)...)
+		out = append(out, layout.Indent("    ", rb.RestoreRequest, width)...)
 		if rb.RestoreServicePrincipalRequest != "" {
-			fmt.Fprintf(w, "then its service principal, with its consents and directory roles:\n  %s\n", rb.RestoreServicePrincipalRequest)
+			out = append(out, layout.Wrap("then its service principal, with its consents and directory roles:", width)...)
+			out = append(out, layout.Indent("    ", rb.RestoreServicePrincipalRequest, width)...)
 		}
-		writeWrapped(w, "Note: "+rb.AfterRestore+".", "", 80)
+		out = append(out, layout.Hang("Note: ", "  ", rb.AfterRestore+".", width)...)
 	}
+	_, _ = io.WriteString(w, layout.Text(out))
 }

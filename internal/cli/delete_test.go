@@ -95,18 +95,18 @@ func TestDeleteConfirms(t *testing.T) {
 	before := len(tt.sb.Requests())
 	r := tt.day2(2, "delete", "--app-id", appID)
 	mustContain(t, "stderr", r.stderr, "This deletes from", `app registration "Entitle"`, "add --yes to delete")
-	r = tt.runTTY("n\n", "delete", "--auth", "env", "--app-id", appID)
-	if r.code != 130 || !strings.Contains(r.stderr, `Delete "Entitle"? [y/N]`) {
+	r = tt.runTTY("n\n", "delete", "--auth", "env", "--cloud", "global", "--app-id", appID)
+	if r.code != 130 || !strings.Contains(r.stderr, `Delete "Entitle"? (y: Delete, n: Keep it) [y/N]`) {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
-	r = tt.runTTY("\n", "delete", "--auth", "env", "--app-id", appID)
+	r = tt.runTTY("\n", "delete", "--auth", "env", "--cloud", "global", "--app-id", appID)
 	if r.code != 130 {
 		t.Errorf("the default answer must be no: exit %d", r.code)
 	}
 	if w := tt.writes(before); len(w) != 0 {
 		t.Fatalf("changed the tenant without a yes: %v", w)
 	}
-	r = tt.runTTY("y\n", "delete", "--auth", "env", "--app-id", appID)
+	r = tt.runTTY("y\n", "delete", "--auth", "env", "--cloud", "global", "--app-id", appID)
 	if r.code != 0 || tt.state().spOf(appID) != "" {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
+	"github.com/entra-link/entra-link/wizard"
 )
 
 // Sign-in methods (--auth).
@@ -41,6 +42,8 @@ type TenantOptions struct {
 	// flag was given (Changed), which is not the same as non-empty (--cloud
 	// has a default).
 	flags *pflag.FlagSet
+	// ui is the run's wizard (newWizard), created on the first question.
+	ui *wizard.Wizard
 }
 
 func (o *TenantOptions) register(cmd *cobra.Command, withOutput bool) {
@@ -86,7 +89,7 @@ func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
 		}
 		if fs.Changed("cloud") {
 			// design.md §2: custom endpoints win; say so rather than fail.
-			fmt.Fprintf(f.IO.ErrOut, "Note: --cloud %s is ignored: --authority-host and --graph-endpoint replace it.\n", o.CloudName)
+			say(f.IO.ErrOut, fmt.Sprintf("Note: --cloud %s is ignored: --authority-host and --graph-endpoint replace it.", o.CloudName))
 		}
 		c, err := cloud.Custom(o.AuthorityHost, o.GraphEndpoint)
 		if err != nil {

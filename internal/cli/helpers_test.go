@@ -71,11 +71,25 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// mustContain checks that s says each of parts. Text is wrapped to the
+// terminal's width, so line breaks and indentation count as one space.
 func mustContain(t *testing.T, what, s string, parts ...string) {
 	t.Helper()
 	for _, p := range parts {
-		if !strings.Contains(s, p) {
+		if !strings.Contains(flowed(s), flowed(p)) {
 			t.Errorf("%s does not contain %q:\n%s", what, p, s)
 		}
 	}
+}
+
+// flowed joins wrapped lines: every run of white space becomes one space,
+// and a command continued on the next line (" \") is one line again.
+func flowed(s string) string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if f != "\\" {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -43,6 +42,7 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 	if err == nil {
 		return exit.OK
 	}
+	err = usageWords(root, err)
 	code = exit.Code(err)
 	if code == exit.Failed && IsUsageError(err) {
 		code = exit.Usage
@@ -56,7 +56,7 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 		}
 	}
 	if !exit.IsSilent(err) {
-		fmt.Fprintf(f.IO.ErrOut, "entra-link: %v\n", err)
+		printError(f.IO.ErrOut, err)
 	}
 	return code
 }

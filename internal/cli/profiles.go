@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/catalog"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/profile"
 )
 
@@ -23,7 +23,10 @@ func NewCmdProfiles(f *Factory) *cobra.Command {
 credential, account type, redirect and identifier URIs, the inputs it asks for, and how
 the values are handed over. Five are built in; --profile-file reads one for any other
 product (same YAML format: see docs/profiles.md).`,
-		Args: noArgs,
+		Example: `  entra-link profiles list
+  entra-link profiles show hire2retire`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRun,
 	}
 	cmd.AddCommand(newCmdProfilesList(f), newCmdProfilesShow(f))
 	return cmd
@@ -76,16 +79,17 @@ func newCmdProfilesList(f *Factory) *cobra.Command {
 				}
 				return writeJSON(f.IO.Out, rows)
 			}
-			tw := tabwriter.NewWriter(f.IO.Out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPRODUCT\tDESCRIPTION")
+			var rows [][]string
 			for _, p := range profiles {
 				desc := p.Description
 				if p.Source != "built-in" {
 					desc += " [" + p.Source + "]"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", p.ID, p.Product, desc)
+				rows = append(rows, []string{p.ID, p.Product, desc})
 			}
-			return tw.Flush()
+			lines := layout.Table([]layout.Column{{Header: "ID"}, {Header: "PRODUCT"}, {Header: "DESCRIPTION", Fit: true, Min: 24}}, rows, layout.Width(f.IO.Out))
+			_, err := io.WriteString(f.IO.Out, layout.Text(lines))
+			return err
 		},
 	}
 	formatFlag(cmd, &format)
@@ -331,7 +335,7 @@ func showText(w io.Writer, p *profile.Profile) error {
 	for _, h := range p.Handover.Fields {
 		fmt.Fprintf(&b, "  %-22s ← %s\n", h.Label, describeTemplate(h.Value))
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, layout.Text(layout.Lines(strings.TrimRight(b.String(), "\n"), layout.Width(w))))
 	return err
 }
 

@@ -138,6 +138,6 @@ func (k *keeper) recovered(f *Factory, v any) int {
 		defer func() { _ = recover() }() // nothing more can be done
 		k.rescue()
 	}()
-	fmt.Fprintf(f.IO.ErrOut, "entra-link: %v\n", &internalError{p: p})
+	printError(f.IO.ErrOut, &internalError{p: p})
 	return exit.Failed
 }

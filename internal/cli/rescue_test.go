@@ -85,7 +85,8 @@ func TestPanicBeforeChangesIsInternalError(t *testing.T) {
 	if r.code != 1 || r.stdout != "" || len(tt.writes(before)) != 0 {
 		t.Fatalf("exit %d, stdout %q, writes %v", r.code, r.stdout, tt.writes(before))
 	}
-	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); !strings.HasPrefix(lines[len(lines)-1], "entra-link: internal error (a bug in entra-link): injected bug in ") {
+	// One message (wrapped to the terminal), the last thing said.
+	if msg := flowed(r.stderr[strings.LastIndex(r.stderr, "entra-link: "):]); !strings.HasPrefix(msg, "entra-link: internal error (a bug in entra-link): injected bug in ") || strings.Count(msg, "entra-link: ") != 1 {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

@@ -1,13 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
-	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 )
 
 // NewRootCmd builds the whole command tree.
@@ -40,9 +42,24 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exit.UsageError(fmt.Errorf("%w (run '%s --help' for usage)", err, c.CommandPath()))
+	root.SetFlagErrorFunc(flagError)
+	// Help texts are written for 80 columns or more; they are re-wrapped to
+	// the terminal, examples' commands kept whole.
+	// Two spaces between a command's name and its summary, always: the
+	// summary column is what a wrapped summary continues under.
+	root.SetUsageTemplate(strings.ReplaceAll(root.UsageTemplate(), "{{rpad .Name .NamePadding }} {{.Short}}", "{{rpad .Name .NamePadding }}  {{.Short}}"))
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		var buf bytes.Buffer
+		out := c.OutOrStdout()
+		c.SetOut(&buf)
+		defaultHelp(c, args)
+		c.SetOut(out)
+		_, _ = io.WriteString(out, layout.Text(layout.Reflow(buf.String(), layout.Width(out))))
 	})
+	root.Version = versionLine()
+	root.SetVersionTemplate("entra-link {{.Version}}\n")
+	root.Flags().Bool("version", false, "print the version, commit and Go version (the same as: entra-link version)")
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	root.AddCommand(

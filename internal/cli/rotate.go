@@ -11,6 +11,7 @@ import (
 
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
@@ -131,7 +132,7 @@ func rotateRun(o *RotateOptions) error {
 		return err
 	}
 	defer d.close()
-	sel, err := o.App.selector(ctx, o.f, d)
+	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "give a new client secret", secretUnavailable)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func rotateRun(o *RotateOptions) error {
 				Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
 				HTTPClient: d.conn.HTTP, Timeout: o.proofTimeout,
 				OnRetry: func(attempt int, code string, wait time.Duration) {
-					fmt.Fprintf(o.f.IO.ErrOut, "… Entra does not accept the new secret yet (%s: still replicating); trying again in %s\n", code, wait)
+					say(o.f.IO.ErrOut, fmt.Sprintf("… Entra does not accept the new secret yet (%s: still replicating); trying again in %s", code, wait))
 				},
 			})
 		}
@@ -152,12 +153,16 @@ func rotateRun(o *RotateOptions) error {
 	if err != nil {
 		return preflightError(err)
 	}
+	// Adding a secret needs no confirmation: what it does is said, then done.
+	wd := width(o.f)
+	var lines []string
 	for _, w := range ro.Warnings {
-		fmt.Fprintf(o.f.IO.ErrOut, "! %s\n", w)
+		lines = append(lines, layout.Hang("! ", "  ", w, wd)...)
 	}
 	for _, l := range ro.Summary() {
-		fmt.Fprintln(o.f.IO.ErrOut, l)
+		lines = append(lines, layout.Wrap(l, wd)...)
 	}
+	sayLines(o.f.IO.ErrOut, lines...)
 	res, applyErr, deliverErr := o.rotate(ctx, d, ro)
 	var ie *internalError
 	switch {
@@ -183,7 +188,7 @@ func rotateDryRun(o *RotateOptions) error {
 		return err
 	}
 	defer d.close()
-	sel, err := o.App.selector(ctx, o.f, d)
+	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "give a new client secret", secretUnavailable)
 	if err != nil {
 		return err
 	}

@@ -212,7 +212,7 @@ func TestRotateNeedsNoConfirmation(t *testing.T) {
 	if j := decode(t, r.stdout); str(j, "clientSecret") == "" || strings.Contains(r.stderr, "--yes") {
 		t.Errorf("no secret, or --yes asked for:\n%s\n%s", r.stdout, r.stderr)
 	}
-	r = tt.runTTY("", "rotate-secret", "--auth", "env", "--app-id", appID, "--remove-old", "--secret-expiry", "90d", "-o", "json")
+	r = tt.runTTY("", "rotate-secret", "--auth", "env", "--cloud", "global", "--app-id", appID, "--remove-old", "--secret-expiry", "90d", "-o", "json")
 	mustContain(t, "stderr", r.stderr, "Add a new client secret to", "valid 90 days", "2 other secret(s) will be removed once the new secret has been proven")
 	if strings.Contains(r.stderr, "[Y/n]") {
 		t.Errorf("asked for confirmation:\n%s", r.stderr)

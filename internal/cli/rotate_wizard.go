@@ -58,7 +58,8 @@ func rotateWizardRun(o *RotateOptions) error {
 			}
 			apps := make([]wizard.AppChoice, 0, len(list.Apps))
 			for _, a := range list.Apps {
-				apps = append(apps, wizard.AppChoice{Name: a.DisplayName, ClientID: a.ClientID, Profile: a.Profile, Expiry: expiryText(a.NearestExpiry)})
+				apps = append(apps, wizard.AppChoice{Name: a.DisplayName, ClientID: a.ClientID, Profile: a.Profile, Expiry: expiryText(a.NearestExpiry),
+					Unavailable: secretUnavailable(a)})
 			}
 			return apps, nil
 		},

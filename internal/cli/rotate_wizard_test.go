@@ -13,8 +13,9 @@ func TestRotateWizardAccessible(t *testing.T) {
 	tt := newTenant(t)
 	res, _ := tt.setup(0, "--profile", "roger365")
 	appID, oldKey := str(res, "clientId"), str(res, "clientSecretKeyId")
-	// app 1, lifetime 2 (6 months), retire the old secret, add it, leave
-	r := tt.runTerminal("1\n2\ny\ny\n\n", nil, "rotate-secret", "--auth", "env", "--accessible", "--output", "json")
+	// the cloud (Enter: global), app 1, lifetime 2 (6 months), retire the
+	// old secret, add it, leave
+	r := tt.runTerminal("\n1\n2\ny\ny\n\n", nil, "rotate-secret", "--auth", "env", "--accessible", "--output", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstderr:\n%s", r.code, r.stderr)
 	}

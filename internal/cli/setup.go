@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/securefile"
@@ -32,6 +34,7 @@ type SetupOptions struct {
 	SecretExpiry    string
 	CertificateFile string
 	CertificateOut  string
+	PFXPasswordFile string
 	With            []string
 	Yes             bool
 	DryRun          bool
@@ -42,6 +45,8 @@ type SetupOptions struct {
 
 	// Profile is loaded by validate.
 	Profile *profile.Profile
+	// pfxPassword is read from --pfx-password-file by validate.
+	pfxPassword string
 }
 
 // NewCmdSetup builds `entra-link setup`. runF replaces the run in tests.
@@ -99,6 +104,9 @@ See what a profile does with: entra-link profiles show ID`,
   # in the US Government L5 (DoD) cloud
   entra-link setup --profile hire2retire --certificate-file hire2retire.cer --with exchange --cloud usgov-dod
 
+  # Hire2Retire with a key pair generated here, its PFX protected by a password
+  entra-link setup --profile hire2retire --certificate-out ./h2r --pfx-password-file ./pfx-password
+
   # Unify, multi-tenant, with its OAuth callback
   entra-link setup --profile unify --audience multi-tenant --redirect-uri https://app.unifyapps.com/oauth/callback
 
@@ -136,6 +144,9 @@ See what a profile does with: entra-link profiles show ID`,
 	fl.StringVar(&opts.SecretExpiry, "secret-expiry", "", "client secret lifetime, e.g. 90d, 6m, 1y, 24m (default: the profile's; at most 2 years)")
 	fl.StringVar(&opts.CertificateFile, "certificate-file", "", "upload this certificate (PEM or DER .cer/.crt/.pem; public part only)")
 	fl.StringVar(&opts.CertificateOut, "certificate-out", "", "directory for a generated key pair (key 0600, certificate, PFX)")
+	fl.StringVar(&opts.PFXPasswordFile, "pfx-password-file", "", "file holding the password for the generated PFX (its first line; a file, never a value on the command line). "+
+		"The PFX is written in the modern PKCS#12 encoding (AES-256, SHA-256: OpenSSL 1.1.1+, Java 12+, Windows Server 2019+); "+
+		"readers of the legacy 3DES encoding only, azidentity among them, take the .bundle.pem instead")
 	fl.StringArrayVar(&opts.With, "with", nil, "optional profile feature, e.g. exchange (hire2retire); repeatable")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking for confirmation")
 	fl.BoolVar(&opts.NewCredential, "new-credential", false, "add a new secret or certificate even if the app has a valid one")
@@ -154,6 +165,7 @@ See what a profile does with: entra-link profiles show ID`,
 	_ = cmd.MarkFlagFilename("profile-file", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("certificate-file", "cer", "crt", "pem", "der")
 	_ = cmd.MarkFlagDirname("certificate-out")
+	_ = cmd.MarkFlagFilename("pfx-password-file")
 	return cmd
 }
 
@@ -168,6 +180,11 @@ func (o *SetupOptions) validate(cmd *cobra.Command) error {
 	if o.DryRun && o.Yes {
 		return exit.UsageErrorf("--dry-run and --yes contradict each other: a dry run applies nothing")
 	}
+	if o.Sandbox && !o.DryRun && !o.f.IO.CanPrompt() {
+		// The sandbox is a tenant on this machine: trying it from a script,
+		// a pipe or a test needs no --yes.
+		o.Yes = true
+	}
 	if o.ProfileFile != "" {
 		p, err := profile.LoadFile(o.ProfileFile)
 		if err != nil {
@@ -180,6 +197,11 @@ func (o *SetupOptions) validate(cmd *cobra.Command) error {
 			return exit.UsageError(fmt.Errorf("--profile: %w", err))
 		}
 		o.Profile = p
+	}
+	if o.PFXPasswordFile != "" {
+		if err := o.readPFXPassword(); err != nil {
+			return err
+		}
 	}
 	for _, kv := range o.Inputs {
 		k, _, ok := strings.Cut(kv, "=")
@@ -253,7 +275,7 @@ func deliver(f *Factory, t *TenantOptions, r *output.Result) error {
 			}
 			return err
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Wrote %s (mode 0600).\n", t.OutputFile)
+		say(f.IO.ErrOut, "Wrote "+t.OutputFile+" (mode 0600).")
 		return nil
 	}
 	_, err = f.IO.Out.Write(data)
@@ -263,7 +285,10 @@ func deliver(f *Factory, t *TenantOptions, r *output.Result) error {
 // render formats r as --output says; colour only for a terminal stdout.
 func render(f *Factory, t *TenantOptions, r *output.Result, toStdout bool) ([]byte, error) {
 	var buf bytes.Buffer
-	st := output.Style{Color: toStdout && f.IO.ColorEnabled() && f.IO.IsStdoutTTY()}
+	st := output.Style{Color: toStdout && f.IO.ColorEnabled() && f.IO.IsStdoutTTY(), Width: layout.DefaultWidth}
+	if toStdout {
+		st.Width = layout.Width(f.IO.Out)
+	}
 	format := t.Output
 	if format == "" {
 		format = output.FormatText
@@ -272,4 +297,25 @@ func render(f *Factory, t *TenantOptions, r *output.Result, toStdout bool) ([]by
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// readPFXPassword reads --pfx-password-file, checking first that a key
+// pair will be generated for the PFX it protects.
+func (o *SetupOptions) readPFXPassword() error {
+	if o.CertificateFile != "" {
+		return exit.UsageErrorf("--pfx-password-file protects the PFX of a key pair entra-link generates; with --certificate-file nothing is generated (drop one of them)")
+	}
+	cred := o.Credential
+	if cred == "" && o.Profile != nil {
+		cred = o.Profile.Credential.Default
+	}
+	if cred != "" && cred != profile.CredentialCertificate {
+		return exit.UsageErrorf("--pfx-password-file protects the PFX of a generated certificate, and this run adds a %s, not a certificate", cred)
+	}
+	pw, err := certs.ReadPasswordFile(o.PFXPasswordFile)
+	if err != nil {
+		return exit.UsageErrorf("--pfx-password-file: %v", err)
+	}
+	o.pfxPassword = pw
+	return nil
 }

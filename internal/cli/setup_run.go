@@ -1,16 +1,14 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"sync"
 
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/securefile"
@@ -60,6 +58,7 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 		return err
 	}
 	fl.conn = conn
+	rememberCloud(fl.o.f, &fl.o.TenantOptions)
 	conn.setProgress(progress)
 	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress}
 	return nil
@@ -81,7 +80,7 @@ func (fl *setupFlow) makePlan() error {
 	o := fl.o
 	opt := setup.PlanOptions{
 		Now: o.f.Now(), NewCredential: o.NewCredential, Prune: o.Prune, Force: o.Force,
-		OutputFormat: o.format(), OutputFile: o.OutputFile, Cloud: o.Cloud,
+		OutputFormat: o.format(), OutputFile: o.OutputFile, Cloud: o.Cloud, PFXPassword: o.pfxPassword,
 		Sandbox: o.Sandbox || (fl.conn != nil && fl.conn.Sandbox != nil),
 	}
 	var t *setup.Tenant
@@ -182,16 +181,18 @@ func setupRun(o *SetupOptions) error {
 	}
 	errOut := o.f.IO.ErrOut
 	if short := fl.plan.Shortfalls(); len(short) > 0 {
-		fmt.Fprintf(errOut, "\nThe signed-in identity cannot do everything %s needs:\n", spec.Profile.Product)
-		for _, s := range short {
-			fmt.Fprintf(errOut, "  - %s\n", s)
-		}
-		fmt.Fprintln(errOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
+		fmt.Fprintln(errOut)
+		say(errOut, fmt.Sprintf("The signed-in identity cannot do everything %s needs:", spec.Profile.Product))
+		sayLines(errOut, layout.List("  - ", short, width(o.f))...)
+		say(errOut, "Continuing: the app is created and the output carries the admin-consent link (exit status 4).")
 	}
 	// The confirmation: exactly the plan that is applied.
-	printPlan(errOut, fl.plan, tenantName(fl.tenant), output.Style{Color: o.f.IO.ColorEnabled()})
-	if !o.Yes {
-		ok, err := confirm(o.f, "Apply these changes to "+tenantName(fl.tenant)+"?", true)
+	header, body := planScreen(fl.plan, tenantName(fl.tenant), output.Style{Color: o.f.IO.ColorEnabled()}, width(o.f))
+	fmt.Fprintln(errOut)
+	if o.Yes {
+		sayLines(errOut, append(header, body...)...)
+	} else {
+		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, header, body, "Apply these changes to "+tenantName(fl.tenant)+"?", "Apply", "Cancel", true)
 		if err != nil {
 			return err
 		}
@@ -203,19 +204,22 @@ func setupRun(o *SetupOptions) error {
 	return err
 }
 
-// printPlan shows the plan a run is about to apply, one line per step.
-func printPlan(w io.Writer, p *setup.Plan, tenant string, st output.Style) {
-	fmt.Fprintf(w, "\n%s\n", st.Bold(fmt.Sprintf("Plan for %s (profile %s) in %s:", p.Product, p.Spec.Profile.ID, tenant)))
+// planScreen is the plan a run is about to apply, one line per step, laid
+// out for width columns: its title (kept on screen) and its body.
+func planScreen(p *setup.Plan, tenant string, st output.Style, width int) (header, body []string) {
+	for _, l := range layout.Wrap(fmt.Sprintf("Plan for %s (profile %s) in %s:", p.Product, p.Spec.Profile.ID, tenant), width) {
+		header = append(header, st.Bold(l))
+	}
 	for _, l := range p.Lines() {
-		fmt.Fprintf(w, "  %s\n", l)
+		body = append(body, layout.Line("  "+l, width)...)
 	}
 	if !p.Changes() {
-		fmt.Fprintln(w, "Nothing to change: the app is as the profile says.")
+		body = append(body, "Nothing to change: the app is as the profile says.")
 	}
 	for _, warn := range p.Warnings {
-		fmt.Fprintf(w, "%s %s\n", st.Yellow("!"), warn)
+		body = append(body, layout.Hang(st.Yellow("!")+" ", "  ", warn, width)...)
 	}
-	fmt.Fprintln(w)
+	return header, append(body, "")
 }
 
 func tenantName(t *setup.Tenant) string {
@@ -301,7 +305,7 @@ func (e *earlyDelivery) hold(r *output.Result) {
 		return
 	}
 	if err := e.write(r); err != nil {
-		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s yet: %v (the secret will be printed instead)\n", e.t.OutputFile, err)
+		printError(e.f.IO.ErrOut, fmt.Errorf("%w; the result will be written there at the end, or printed if it still cannot be", err))
 	}
 }
 
@@ -336,7 +340,7 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 	if e.t.OutputFile != "" {
 		err := e.write(r)
 		if err == nil {
-			fmt.Fprintf(e.f.IO.ErrOut, "Wrote %s (mode 0600).\n", e.t.OutputFile)
+			say(e.f.IO.ErrOut, "Wrote "+e.t.OutputFile+" (mode 0600).")
 			return nil
 		}
 		if !r.HasSecret() {
@@ -344,7 +348,7 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 		}
 		// The secret must not be lost: it goes to stdout, and the exit
 		// status says that the file was not written.
-		fmt.Fprintf(e.f.IO.ErrOut, "entra-link: could not write %s: %v; printing the result instead.\n", e.t.OutputFile, err)
+		printError(e.f.IO.ErrOut, fmt.Errorf("%w; printing the result instead", err))
 		data, rerr := render(e.f, e.t, r, false)
 		if rerr != nil {
 			return rerr
@@ -373,7 +377,7 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 		if ev.Status == setup.StatusWaiting {
 			mu.Lock()
 			defer mu.Unlock()
-			fmt.Fprintln(f.IO.ErrOut, st.Dim("  … "+ev.Detail+" ("+ev.Target+")"))
+			sayLines(f.IO.ErrOut, st.Dim("  … "+ev.Detail+" ("+ev.Target+")"))
 			return
 		}
 		mu.Lock()
@@ -386,30 +390,6 @@ func progressPrinter(f *Factory, verbose bool) func(setup.Event) {
 		if ev.Detail != "" {
 			line += st.Dim(" — " + ev.Detail)
 		}
-		fmt.Fprintln(f.IO.ErrOut, line)
-	}
-}
-
-// confirm asks a yes/no question on stderr and reads the answer from stdin.
-func confirm(f *Factory, question string, def bool) (bool, error) {
-	hint := "[y/N]"
-	if def {
-		hint = "[Y/n]"
-	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s ", question, hint)
-	line, err := bufio.NewReader(f.IO.In).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, err
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "":
-		if errors.Is(err, io.EOF) {
-			return false, exit.WithCode(exit.Cancelled, errors.New("no answer; nothing was changed"))
-		}
-		return def, nil
-	case "y", "yes":
-		return true, nil
-	default:
-		return false, nil
+		sayLines(f.IO.ErrOut, line)
 	}
 }

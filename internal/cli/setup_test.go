@@ -131,7 +131,7 @@ func TestBadInput(t *testing.T) {
 		{"bad --input", "setup --profile entitle --input novalue --dry-run", []string{"--input", "ID=VALUE"}},
 		{"missing profile file", "setup --profile-file /nonexistent/p.yaml --dry-run", []string{"--profile-file", "/nonexistent/p.yaml"}},
 		{"broken profile file", "setup --profile-file testdata/broken.yaml --dry-run", []string{"testdata/broken.yaml:7", "permissions[0].application[0]", `did you mean "User.Read.All"`}},
-		{"unknown flag", "setup --profil entitle", []string{"unknown flag: --profil"}},
+		{"unknown flag", "setup --profil entitle", []string{"unknown flag --profil for entra-link setup; did you mean --profile or --profile-file?"}},
 		{"positional arg", "setup entitle", []string{"takes no arguments", "entitle"}},
 		{"unknown command", "setpu", []string{`unknown command "setpu"`}},
 		{"sandbox with auth", "setup --profile entitle --sandbox --auth browser", []string{"--sandbox", "--auth"}},

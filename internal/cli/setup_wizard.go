@@ -11,13 +11,12 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/term"
-
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/cloud"
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
@@ -46,15 +45,15 @@ func (o *TenantOptions) accessible(f *Factory) bool {
 	return o.Accessible || f.Getenv("ACCESSIBLE") != "" || f.Getenv("TERM") == "dumb"
 }
 
-// newWizard builds the wizard on stderr.
+// newWizard builds the wizard on stderr, once per run: its keyboard reader
+// owns the terminal, so every question of a run (cloud, app, review) goes
+// through the same one.
 func newWizard(f *Factory, t *TenantOptions) *wizard.Wizard {
-	width := 80
-	if fd, ok := f.IO.ErrOut.(interface{ Fd() uintptr }); ok {
-		if w, _, err := term.GetSize(int(fd.Fd())); err == nil && w > 0 {
-			width = w
-		}
+	if t.ui != nil {
+		return t.ui
 	}
-	return wizard.New(wizard.Config{
+	width, height := layout.Size(f.IO.ErrOut)
+	t.ui = wizard.New(wizard.Config{
 		In:         f.IO.In,
 		Out:        f.IO.ErrOut,
 		Accessible: t.accessible(f),
@@ -62,8 +61,10 @@ func newWizard(f *Factory, t *TenantOptions) *wizard.Wizard {
 		// A --verbose trace shares stderr with the progress: plain lines.
 		PlainProgress: t.Verbose,
 		Width:         width,
+		Height:        height,
 		Now:           f.Now,
 	})
+	return t.ui
 }
 
 // wizardError maps the wizard's own outcomes to exit codes; errors from
@@ -93,6 +94,10 @@ func (o *SetupOptions) answers() *wizard.SetupAnswers {
 		CertificateFile: o.CertificateFile, CertificateOut: o.CertificateOut,
 		With: append([]string(nil), o.With...), NewCredential: o.NewCredential,
 		Sandbox: o.Sandbox, Yes: o.Yes, AppID: o.AppID,
+	}
+	if !o.given("cloud") && !o.Cloud.Custom {
+		// Pre-selected: the cloud used last.
+		a.Cloud = lastCloud(o.f)
 	}
 	a.Delivery = o.delivery(o.f)
 	return a
@@ -170,7 +175,8 @@ func setupWizardRun(o *SetupOptions) error {
 	var org graph.Organization
 	orgKnown := false
 	hooks := wizard.SetupHooks{
-		AuthDefault: auth.DefaultMethod(o.f.Getenv, runtime.GOOS),
+		AuthDefault:     auth.DefaultMethod(o.f.Getenv, runtime.GOOS),
+		AuthUnavailable: authUnavailable(o.f),
 		SignIn: func(ctx context.Context, a *wizard.SetupAnswers) (wizard.SignedIn, error) {
 			if err := o.fill(a); err != nil {
 				return wizard.SignedIn{}, err

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/profile"
 	"github.com/entra-link/entra-link/internal/setup"
@@ -130,7 +131,7 @@ func verifyRun(o *VerifyOptions) error {
 		return err
 	}
 	defer d.close()
-	sel, err := o.App.selector(ctx, o.f, d)
+	sel, err := o.App.selector(ctx, o.f, &o.TenantOptions, d, "check", verifyUnavailable(o.profile))
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,11 @@ func verifyRun(o *VerifyOptions) error {
 		}
 	} else {
 		st := output.Style{Color: o.OutputFile == "" && o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}
-		renderVerify(&b, rep, st)
+		wd := layout.DefaultWidth
+		if o.OutputFile == "" {
+			wd = layout.Width(o.f.IO.Out)
+		}
+		renderVerify(&b, rep, st, wd)
 	}
 	if err := writeOutput(o.f, &o.TenantOptions, b.Bytes()); err != nil {
 		return err
@@ -159,11 +164,12 @@ func verifyRun(o *VerifyOptions) error {
 }
 
 // renderVerify writes the checklist: ✓ fine, ✗ problem, ! worth a look,
-// each problem with the command that fixes it.
-func renderVerify(w io.Writer, r *setup.Report, st output.Style) {
+// each problem with the command that fixes it (on a line of its own, so
+// that it copies whole); lines of at most width columns.
+func renderVerify(w io.Writer, r *setup.Report, st output.Style, width int) {
+	var out []string
 	if r.Sandbox {
-		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
-		fmt.Fprintln(w)
+		out = append(out, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), "")
 	}
 	title := fmt.Sprintf("%s (client ID %s) checked against profile %s", r.App.DisplayName, r.App.ClientID, r.Profile)
 	if len(r.Features) > 0 {
@@ -172,8 +178,10 @@ func renderVerify(w io.Writer, r *setup.Report, st output.Style) {
 	if r.TenantName != "" {
 		title += " in " + r.TenantName
 	}
-	fmt.Fprintln(w, st.Bold(title))
-	fmt.Fprintln(w)
+	for _, l := range layout.Wrap(title, width) {
+		out = append(out, st.Bold(l))
+	}
+	out = append(out, "")
 	for _, c := range r.Checks {
 		mark := st.Green("✓")
 		switch c.Status {
@@ -182,24 +190,30 @@ func renderVerify(w io.Writer, r *setup.Report, st output.Style) {
 		case setup.CheckWarning:
 			mark = st.Yellow("!")
 		}
-		line := fmt.Sprintf("  %s %s", mark, c.Name)
+		line := "  " + mark + " " + c.Name
 		if c.Detail != "" {
 			line += st.Dim(" — " + c.Detail)
 		}
-		fmt.Fprintln(w, line)
+		out = append(out, layout.Line(line, width)...)
 		if c.Fix != "" {
-			fmt.Fprintf(w, "      fix: %s\n", c.Fix)
+			if fix := "      fix: " + c.Fix; layout.StringWidth(fix) <= width {
+				out = append(out, fix)
+			} else {
+				out = append(out, "      fix:")
+				out = append(out, layout.Command("        ", c.Fix, width)...)
+			}
 		}
 	}
-	fmt.Fprintln(w)
+	out = append(out, "")
 	switch {
 	case r.Healthy && len(r.Warnings) == 0:
-		fmt.Fprintf(w, "%s %s is set up as %s needs it.\n", st.Green("✓"), r.App.DisplayName, productOr(r))
+		out = append(out, layout.Hang(st.Green("✓")+" ", "  ", fmt.Sprintf("%s is set up as %s needs it.", r.App.DisplayName, productOr(r)), width)...)
 	case r.Healthy:
-		fmt.Fprintf(w, "%s %s is set up as %s needs it; %d thing(s) marked ! are worth a look.\n", st.Green("✓"), r.App.DisplayName, productOr(r), len(r.Warnings))
+		out = append(out, layout.Hang(st.Green("✓")+" ", "  ", fmt.Sprintf("%s is set up as %s needs it; %d thing(s) marked ! are worth a look.", r.App.DisplayName, productOr(r), len(r.Warnings)), width)...)
 	default:
-		fmt.Fprintf(w, "%s %d problem(s) found (exit status 3); each comes with the command that fixes it.\n", st.Red("✗"), len(r.Problems))
+		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", fmt.Sprintf("%d problem(s) found (exit status 3); each comes with the command that fixes it.", len(r.Problems)), width)...)
 	}
+	_, _ = io.WriteString(w, layout.Text(out))
 }
 
 func productOr(r *setup.Report) string {

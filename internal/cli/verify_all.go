@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/entra-link/entra-link/internal/exit"
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/setup"
 )
@@ -34,7 +34,11 @@ func verifyAllRun(o *VerifyOptions) error {
 		}
 	} else {
 		st := output.Style{Color: o.OutputFile == "" && o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}
-		renderVerifyAll(&b, rep, st)
+		width := layout.DefaultWidth
+		if o.OutputFile == "" {
+			width = layout.Width(o.f.IO.Out)
+		}
+		renderVerifyAll(&b, rep, st, width)
 	}
 	if err := writeOutput(o.f, &o.TenantOptions, b.Bytes()); err != nil {
 		return err
@@ -49,8 +53,9 @@ func verifyAllRun(o *VerifyOptions) error {
 	return nil
 }
 
-// Column widths of verify --all's table: with the mark and the gaps
-// between them a line is at most 79 columns.
+// Column widths of verify --all's table at 80 columns: with the mark and
+// the gaps between them a line is 79 columns. A wider terminal gives the
+// app's name the extra room.
 const (
 	colProduct = 12
 	colApp     = 20
@@ -60,35 +65,38 @@ const (
 
 // renderVerifyAll writes the table (one line per app: product, app, what
 // is wrong, nearest credential expiry), then each app's problems and
-// notes with the commands that fix them, and a summary line last.
-func renderVerifyAll(w io.Writer, r *setup.AllReport, st output.Style) {
+// notes with the commands that fix them, and a summary line last, in
+// lines of at most width columns (fix commands are laid out to copy).
+func renderVerifyAll(w io.Writer, r *setup.AllReport, st output.Style, width int) {
+	var out []string
 	if r.Sandbox {
-		fmt.Fprintln(w, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."))
-		fmt.Fprintln(w)
+		out = append(out, st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), "")
 	}
 	tenant := r.TenantName
 	if tenant == "" {
 		tenant = "tenant " + r.TenantID
 	}
 	if len(r.Apps) == 0 {
-		fmt.Fprintf(w, "No apps made by entra-link in %s.\n", tenant)
-		fmt.Fprintln(w, st.Green("✓")+" 0 apps checked.")
+		out = append(out, layout.Wrap(fmt.Sprintf("No apps made by entra-link in %s.", tenant), width)...)
+		out = append(out, st.Green("✓")+" 0 apps checked.")
+		_, _ = io.WriteString(w, layout.Text(out))
 		return
 	}
-	fmt.Fprintln(w, st.Bold(fmt.Sprintf("%d app(s) made by entra-link in %s", len(r.Apps), tenant)))
-	fmt.Fprintf(w, "Credentials count as expiring within %d days (--warn-days).\n\n", r.WarnDays)
-	fmt.Fprintf(w, "  %s %s %s %s\n", pad("PRODUCT", colProduct), pad("APP", colApp), pad("WHAT IS WRONG", colWrong), "NEXT EXPIRY")
+	for _, l := range layout.Wrap(fmt.Sprintf("%d app(s) made by entra-link in %s", len(r.Apps), tenant), width) {
+		out = append(out, st.Bold(l))
+	}
+	out = append(out, layout.Wrap(fmt.Sprintf("Credentials count as expiring within %d days (--warn-days).", r.WarnDays), width)...)
+	out = append(out, "")
+	appW := colApp + max(0, width-80)
+	out = append(out, "  "+layout.Pad("PRODUCT", colProduct)+" "+layout.Pad("APP", appW)+" "+layout.Pad("WHAT IS WRONG", colWrong)+" NEXT EXPIRY")
 	for _, a := range r.Apps {
 		mark, wrong := verdictMark(a, st)
 		product := a.Product
 		if product == "" {
-			product = a.Profile
+			product = orDash(a.Profile)
 		}
-		if product == "" {
-			product = "-"
-		}
-		fmt.Fprintf(w, "%s %s %s %s %s\n", mark, pad(product, colProduct), pad(a.App.DisplayName, colApp), pad(wrong, colWrong),
-			fit(shortExpiry(a.NearestExpiry), colExpiry))
+		out = append(out, mark+" "+layout.Pad(layout.Truncate(product, colProduct), colProduct)+" "+layout.Pad(layout.Truncate(a.App.DisplayName, appW), appW)+" "+
+			layout.Pad(layout.Truncate(wrong, colWrong), colWrong)+" "+layout.Truncate(verdictExpiry(a.NearestExpiry), colExpiry))
 	}
 
 	var detailed []setup.AppVerdict
@@ -98,37 +106,36 @@ func renderVerifyAll(w io.Writer, r *setup.AllReport, st output.Style) {
 		}
 	}
 	if len(detailed) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, st.Bold("Problems and how to fix them"))
+		out = append(out, "", st.Bold("Problems and how to fix them"))
 	}
 	for _, a := range detailed {
-		fmt.Fprintln(w)
-		fmt.Fprintf(w, "%s (client ID %s)\n", a.App.DisplayName, a.App.ClientID)
+		out = append(out, "")
+		out = append(out, layout.Wrap(fmt.Sprintf("%s (client ID %s)", a.App.DisplayName, a.App.ClientID), width)...)
 		if a.Error != "" {
-			fmt.Fprintf(w, "  %s could not be checked: %s\n", st.Red("✗"), a.Error)
+			out = append(out, layout.Hang("  "+st.Red("✗")+" ", "    ", "could not be checked: "+a.Error, width)...)
 			continue
 		}
 		var fixes []string
-		for _, c := range a.Problems {
-			fmt.Fprintf(w, "  %s %s\n", st.Red("✗"), c.Name)
-			writeWrapped(w, c.Detail, "    ", 80)
+		note := func(mark string, c setup.Check) {
+			out = append(out, layout.Hang("  "+mark+" ", "    ", c.Name, width)...)
+			out = append(out, layout.Indent("    ", c.Detail, width)...)
 			if c.Fix != "" && !slices.Contains(fixes, c.Fix) {
 				fixes = append(fixes, c.Fix)
 			}
+		}
+		for _, c := range a.Problems {
+			note(st.Red("✗"), c)
 		}
 		for _, c := range a.Warnings {
-			fmt.Fprintf(w, "  %s %s\n", st.Yellow("!"), c.Name)
-			writeWrapped(w, c.Detail, "    ", 80)
-			if c.Fix != "" && !slices.Contains(fixes, c.Fix) {
-				fixes = append(fixes, c.Fix)
-			}
+			note(st.Yellow("!"), c)
 		}
 		for _, f := range fixes {
-			fmt.Fprintf(w, "  fix: %s\n", f)
+			out = append(out, layout.Command("  fix: ", f, width)...)
 		}
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, summaryLine(r, st))
+	out = append(out, "")
+	out = append(out, layout.Wrap(summaryLine(r, st), width)...)
+	_, _ = io.WriteString(w, layout.Text(out))
 }
 
 // verdictMark is an app's mark and what is wrong, in a few words.
@@ -143,7 +150,7 @@ func verdictMark(a setup.AppVerdict, st output.Style) (string, string) {
 		}
 		if n := len(a.Problems) - 1; n > 0 {
 			more := fmt.Sprintf(" +%d", n)
-			return st.Red("✗"), fit(wrong, colWrong-len(more)) + more
+			return st.Red("✗"), layout.Truncate(wrong, colWrong-len(more)) + more
 		}
 		return st.Red("✗"), wrong
 	case len(a.Warnings) > 0:
@@ -152,9 +159,9 @@ func verdictMark(a setup.AppVerdict, st output.Style) (string, string) {
 	return st.Green("✓"), "ok"
 }
 
-// shortExpiry is the nearest credential expiry in at most colExpiry
+// verdictExpiry is the nearest credential expiry in at most colExpiry
 // columns: "2027-11-21", "2026-12-01 (10d)", "expired 2026-11-01".
-func shortExpiry(e *setup.CredentialExpiry) string {
+func verdictExpiry(e *setup.CredentialExpiry) string {
 	if e == nil {
 		return "no credential"
 	}
@@ -190,38 +197,4 @@ func count(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// writeWrapped writes text in lines of at most width columns, each
-// starting with indent; a word longer than a line (a URL) stays whole.
-func writeWrapped(w io.Writer, text, indent string, width int) {
-	line := indent
-	for _, word := range strings.Fields(text) {
-		if line != indent && len([]rune(line))+1+len([]rune(word)) > width {
-			fmt.Fprintln(w, line)
-			line = indent
-		}
-		if line != indent {
-			line += " "
-		}
-		line += word
-	}
-	if line != indent {
-		fmt.Fprintln(w, line)
-	}
-}
-
-// fit shortens s to n columns, ending in "…" when cut.
-func fit(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
-// pad fits s to exactly n columns.
-func pad(s string, n int) string {
-	s = fit(s, n)
-	return s + strings.Repeat(" ", n-len([]rune(s)))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -195,7 +196,7 @@ func TestVerifyAllFindsExactlyTheProblems(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
 	for _, l := range lines {
-		if !strings.HasPrefix(l, "  fix: ") && len([]rune(l)) > 80 {
+		if len([]rune(l)) > 80 {
 			t.Errorf("line wider than 80 columns (%d): %q", len([]rune(l)), l)
 		}
 	}
@@ -208,15 +209,25 @@ func TestVerifyAllFindsExactlyTheProblems(t *testing.T) {
 	if appLines != 41 { // 40 apps + the summary line
 		t.Errorf("%d app lines, want 40 and a summary:\n%s", appLines, r.stdout)
 	}
+	fixes := fixCommands(r.stdout)
+	for _, want := range []string{
+		"entra-link rotate-secret --app-id " + str(expiring, "clientId") + " --auth env",
+		"entra-link setup --profile entitle --app-id " + clones[7] + " --yes --auth env",
+		"entra-link setup --profile relution --app-id " + relutionAppID(tt) + " --server-url https://relution.contoso.com --prune --yes --auth env",
+	} {
+		if !slices.Contains(fixes, want) {
+			t.Errorf("no fix %q in %q", want, fixes)
+		}
+	}
+	if len(fixes) != 3 {
+		t.Errorf("fixes %q, want one per problem", fixes)
+	}
 	mustContain(t, "verify --all", r.stdout,
 		"ROGER365.io  ROGER365 soon        secret expires in 10d",
 		"Entitle      Entitle 008          missing admin consent",
 		"Relution     Relution             extra redirect URI",
 		"✗ admin consent Microsoft Graph · Directory.ReadWrite.All\n    admin consent is missing\n",
 		"✗ redirect URI https://stray.contoso.com/callback\n    Relution does not need it\n",
-		"fix: entra-link rotate-secret --app-id "+str(expiring, "clientId")+" --auth env",
-		"fix: entra-link setup --profile entitle --app-id "+clones[7]+" --yes --auth env",
-		"--prune --yes --auth env",
 	)
 	last := lines[len(lines)-1]
 	if last != "✗ 40 apps checked, 37 healthy: 3 problems in 3 apps, 1 expiring credential." {
@@ -245,11 +256,9 @@ func TestVerifyAllFindsExactlyTheProblems(t *testing.T) {
 
 	// The printed fixes repair it: after them every app is healthy (the
 	// rotated app's old secret is a note: a new one lasts longer).
-	for _, l := range lines {
-		if f, ok := strings.CutPrefix(l, "  fix: "); ok {
-			if fr := tt.runFix(f); fr.code != 0 {
-				t.Fatalf("%s: %d %s", f, fr.code, fr.stderr)
-			}
+	for _, f := range fixes {
+		if fr := tt.runFix(f); fr.code != 0 {
+			t.Fatalf("%s: %d %s", f, fr.code, fr.stderr)
 		}
 	}
 	r = tt.day2(0, "verify", "--all")
@@ -261,6 +270,34 @@ func TestVerifyAllFindsExactlyTheProblems(t *testing.T) {
 	mustContain(t, "after the fixes", r.stdout, "! ROGER365.io  ROGER365 soon        old secret ends in 10d",
 		"  ! client secret", "    expires on ", "make sure ROGER365.io uses it\n",
 		"✓ 40 apps checked: all set up as their products need them.")
+}
+
+// fixCommands are the commands printed after "  fix: ", their shell line
+// continuations joined.
+func fixCommands(text string) []string {
+	var out []string
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		cmd, ok := strings.CutPrefix(lines[i], "  fix: ")
+		if !ok {
+			continue
+		}
+		for strings.HasSuffix(cmd, " \\") && i+1 < len(lines) {
+			i++
+			cmd = strings.TrimSuffix(cmd, " \\") + " " + strings.TrimSpace(lines[i])
+		}
+		out = append(out, cmd)
+	}
+	return out
+}
+
+func relutionAppID(tt *tenant) string {
+	for _, a := range tt.state().Applications {
+		if a.DisplayName == "Relution" {
+			return a.AppID
+		}
+	}
+	return ""
 }
 
 // TestVerifyAllBadInput: --all excludes --app-id, --name and --profile.

@@ -48,7 +48,14 @@ func (tt *tenant) runTTY(input string, args ...string) result {
 	in.WriteString(input)
 	io.SetStdinTTY(true)
 	io.SetStderrTTY(true)
-	f := &Factory{IO: io, Now: time.Now, Getenv: func(k string) string { return tt.env[k] }, HTTPClient: clientWith(tt.sb.Transport())}
+	// Questions are asked with line prompts (the input is not a terminal).
+	getenv := func(k string) string {
+		if k == "ACCESSIBLE" {
+			return "1"
+		}
+		return tt.env[k]
+	}
+	f := &Factory{IO: io, Now: time.Now, Getenv: getenv, HTTPClient: clientWith(tt.sb.Transport())}
 	code := Run(context.Background(), f, args)
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
@@ -73,15 +80,25 @@ func decode(t *testing.T, s string) map[string]any {
 }
 
 // fixFor returns the fix command printed under the checklist line that
-// contains name.
+// contains name: on the "fix:" line, or, when it is too long for it, on
+// the lines under it (continued with " \").
 func fixFor(t *testing.T, text, name string) string {
 	t.Helper()
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
-		if strings.Contains(l, name) && i+1 < len(lines) {
-			if fix, ok := strings.CutPrefix(strings.TrimSpace(lines[i+1]), "fix: "); ok {
-				return fix
+		if !strings.Contains(l, name) {
+			continue
+		}
+		for j := i + 1; j < len(lines) && j < i+4; j++ {
+			rest, ok := strings.CutPrefix(strings.TrimSpace(lines[j]), "fix:")
+			if !ok {
+				continue
 			}
+			cmd := strings.TrimSpace(rest)
+			for k := j + 1; cmd == "" || strings.HasSuffix(cmd, "\\"); k++ {
+				cmd = strings.TrimSpace(strings.TrimSuffix(cmd, "\\") + " " + strings.TrimSpace(lines[k]))
+			}
+			return strings.Join(strings.Fields(cmd), " ")
 		}
 	}
 	t.Fatalf("no fix under %q in:\n%s", name, text)
@@ -191,7 +208,7 @@ func TestVerifyFindsDrift(t *testing.T) {
 		}
 		r := tt.day2(3, "verify", "--name", "hire2retire", "--output", "json")
 		j := decode(t, r.stdout)
-		if j["healthy"] != false || !strings.Contains(r.stderr, "verify found 1 problem(s): directory role User Administrator: not assigned to the app") {
+		if j["healthy"] != false || !strings.Contains(flowed(r.stderr), "verify found 1 problem(s): directory role User Administrator: not assigned to the app") {
 			t.Errorf("json %v\nstderr %s", j, r.stderr)
 		}
 		var fix string

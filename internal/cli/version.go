@@ -26,7 +26,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			case "text", "":
-				_, err := fmt.Fprintf(f.IO.Out, "entra-link %s (commit %s, %s, %s)\n", info.Version, info.Commit, info.GoVersion, info.Platform)
+				_, err := fmt.Fprintf(f.IO.Out, "entra-link %s\n", versionLine())
 				return err
 			default:
 				return exit.UsageErrorf("invalid value %q for --output: valid values are text, json", format)
@@ -35,4 +35,10 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// versionLine is "VERSION (commit C, GO, OS/ARCH)".
+func versionLine() string {
+	info := buildinfo.Get()
+	return fmt.Sprintf("%s (commit %s, %s, %s)", info.Version, info.Commit, info.GoVersion, info.Platform)
 }

@@ -99,7 +99,7 @@ func TestTextOutcome(t *testing.T) {
 	if err := RenderText(&b, r, Style{}, now); err != nil {
 		t.Fatal(err)
 	}
-	s := b.String()
+	s := strings.Join(strings.Fields(b.String()), " ")
 	for _, w := range []string{"SANDBOX", "Entitle is set up", `"client_id": "cid"`, "shown only this once", "expires on 2027-11-21 (in 365 days)",
 		"✓ Microsoft Graph · application · Directory.ReadWrite.All", "Admin consent is still needed", "https://portal.azure.com/#x", "1. Paste it into Entitle."} {
 		if !strings.Contains(s, w) {
@@ -123,6 +123,45 @@ func TestTextOutcome(t *testing.T) {
 	if !strings.Contains(b.String(), "only partly set up") || !strings.Contains(b.String(), "✓ create app registration x") ||
 		!strings.Contains(b.String(), "! create admin consent y — interrupted: the run was stopped") || strings.Contains(b.String(), "Next steps") {
 		t.Errorf("partial text:\n%s", b.String())
+	}
+}
+
+// TestTextFitsAndKeyPairStep: the report fits its width (a line wider is
+// one word: a URL), keeps commands whole, and a generated key pair comes
+// with the step saying which file the product wants.
+func TestTextFitsAndKeyPairStep(t *testing.T) {
+	r := result()
+	r.Product, r.Profile = "Hire2Retire", "hire2retire"
+	r.NextSteps = []string{"The secret expires on 2027-11-21; renew it before then: entra-link rotate-secret --app-id 70494f6e-2c1a-4d8e-9b3a-5f6e7d8c9b0a."}
+	r.PortalURL = "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview/appId/70494f6e-2c1a-4d8e-9b3a-5f6e7d8c9b0a"
+	r.CertificateThumbprint = "FF9DA9E02768CEE93F008309BE01B73F88A0E48E"
+	dir := "/home/admin/hire2retire-certificate"
+	r.CertificatePFXPath, r.CertificateBundlePath = dir+"/hire2retire.pfx", dir+"/hire2retire.bundle.pem"
+	r.CertificateKeyPath, r.CertificateCertPath = dir+"/hire2retire.key.pem", dir+"/hire2retire.cert.pem"
+	for _, protected := range []bool{false, true} {
+		r.CertificatePFXProtected = protected
+		for _, width := range []int{60, 80} {
+			var b bytes.Buffer
+			if err := RenderText(&b, r, Style{Width: width}, now); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+				if len([]rune(l)) > width && strings.Contains(strings.TrimSpace(l), " ") {
+					t.Errorf("width %d: line of %d columns: %q", width, len([]rune(l)), l)
+				}
+			}
+			if width == 80 && !strings.Contains(b.String(), "\n       entra-link rotate-secret --app-id 70494f6e-2c1a-4d8e-9b3a-5f6e7d8c9b0a\n") {
+				t.Errorf("width %d: the command is not whole on a line of its own:\n%s", width, b.String())
+			}
+			s := strings.Join(strings.Fields(b.String()), " ")
+			want := "Hire2Retire signs in as this app with the private key of this certificate: give Hire2Retire the file " + dir + "/hire2retire.pfx (key and certificate, PKCS#12; it has no password)."
+			if protected {
+				want = strings.Replace(want, "it has no password", "its password is the one in --pfx-password-file", 1)
+			}
+			if !strings.Contains(s, want) || !strings.Contains(s, "If it asks for PEM, give it "+dir+"/hire2retire.bundle.pem instead.") {
+				t.Errorf("no key-pair step %q:\n%s", want, b.String())
+			}
+		}
 	}
 }
 

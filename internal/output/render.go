@@ -7,11 +7,15 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/entra-link/entra-link/internal/layout"
 )
 
-// Style decorates text output; the zero value is plain.
+// Style decorates text output; the zero value is plain, 80 columns wide.
 type Style struct {
 	Color bool
+	// Width is the width text is laid out for (0: 80 columns).
+	Width int
 }
 
 func (s Style) wrap(code, text string) string {
@@ -132,22 +136,53 @@ func RenderHandover(w io.Writer, r *Result) error {
 	return err
 }
 
-// RenderText writes the human-readable report.
+// RenderText writes the human-readable report, laid out for st.Width
+// columns (80 when 0): wrapped at word boundaries, commands to copy on
+// lines of their own.
 func RenderText(w io.Writer, r *Result, st Style, now time.Time) error {
-	var b strings.Builder
+	t := &textOut{st: st, width: st.Width}
+	if t.width <= 0 {
+		t.width = layout.DefaultWidth
+	}
 	if r.Sandbox {
-		b.WriteString(st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant.") + "\n\n")
+		t.lines(layout.Wrap(st.Yellow("SANDBOX — an emulated tenant on this machine, not a real Microsoft Entra tenant."), t.width)...)
+		t.lines("")
 	}
 	if r.DryRun {
-		renderPlan(&b, r, st)
+		renderPlan(t, r)
 	} else {
-		renderOutcome(&b, r, st, now)
+		renderOutcome(t, r, now)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, layout.Text(t.out))
 	return err
 }
 
-func renderPlan(b *strings.Builder, r *Result, st Style) {
+// textOut collects the lines of a text report.
+type textOut struct {
+	st    Style
+	width int
+	out   []string
+}
+
+func (t *textOut) lines(l ...string) { t.out = append(t.out, l...) }
+
+// line adds a line laid out by hand, wrapped with its continuation under
+// its text.
+func (t *textOut) line(l string) { t.out = append(t.out, layout.Line(l, t.width)...) }
+
+// para adds a paragraph after first ("! ", "✗ "), continuing under it.
+func (t *textOut) para(first, text string) {
+	t.out = append(t.out, layout.Hang(first, strings.Repeat(" ", layout.StringWidth(first)), text, t.width)...)
+}
+
+func (t *textOut) bold(text string) {
+	for _, l := range layout.Wrap(text, t.width) {
+		t.out = append(t.out, t.st.Bold(l))
+	}
+}
+
+func renderPlan(t *textOut, r *Result) {
+	st := t.st
 	where := "offline: the tenant was not read, so steps that depend on it say \"create or update\""
 	if r.TenantName != "" {
 		where = "in " + r.TenantName
@@ -155,19 +190,21 @@ func renderPlan(b *strings.Builder, r *Result, st Style) {
 			where += " (" + r.TenantDomain + ")"
 		}
 	}
-	fmt.Fprintf(b, "%s\n", st.Bold(fmt.Sprintf("Plan for %s (profile %s, %s cloud) — dry run: nothing is changed", r.DisplayName, r.Profile, r.Cloud)))
-	fmt.Fprintf(b, "%s\n", where)
+	t.bold(fmt.Sprintf("Plan for %s (profile %s, %s cloud) — dry run: nothing is changed", r.DisplayName, r.Profile, r.Cloud))
+	t.lines(layout.Wrap(where, t.width)...)
 	for _, l := range PlanLines(r.Plan) {
-		b.WriteString("  " + l + "\n")
+		t.line("  " + l)
 	}
-	renderPermissions(b, r, st, true)
+	renderPermissions(t, r, true)
 	for _, w := range r.Warnings {
-		fmt.Fprintf(b, "\n%s %s\n", st.Yellow("!"), w)
+		t.lines("")
+		t.para(st.Yellow("!")+" ", w)
 	}
 	if len(r.Placeholders) > 0 {
-		fmt.Fprintf(b, "\nValues shown as <--flag> were not given: give them with %s.\n", strings.Join(r.Placeholders, ", "))
+		t.lines("")
+		t.lines(layout.Wrap(fmt.Sprintf("Values shown as <--flag> were not given: give them with %s.", strings.Join(r.Placeholders, ", ")), t.width)...)
 	}
-	b.WriteString("\nRun the same command without --dry-run to apply it.\n")
+	t.lines("", "Run the same command without --dry-run to apply it.")
 }
 
 // ActionWord is how a step's action reads in text.
@@ -178,7 +215,8 @@ func ActionWord(action string) string {
 // PlanLines renders steps as plain lines, one per step: the action, the
 // target and, after a dash, the detail. The dry run, the wizard's review,
 // the flag path's confirmation and verify all show a plan through it, so
-// they cannot drift apart.
+// they cannot drift apart. (Lines are laid out for the terminal where
+// they are shown: a "action  target" line continues under its target.)
 func PlanLines(steps []Step) []string {
 	width := 0
 	for _, s := range steps {
@@ -195,9 +233,10 @@ func PlanLines(steps []Step) []string {
 	return out
 }
 
-func renderPermissions(b *strings.Builder, r *Result, st Style, plan bool) {
+func renderPermissions(t *textOut, r *Result, plan bool) {
+	st := t.st
 	if len(r.Permissions) > 0 {
-		b.WriteString("\nPermissions\n")
+		t.lines("", "Permissions")
 		for _, p := range r.Permissions {
 			mark := st.Green("✓")
 			if plan {
@@ -205,18 +244,18 @@ func renderPermissions(b *strings.Builder, r *Result, st Style, plan bool) {
 			} else if !p.Consented {
 				mark = st.Red("✗")
 			}
-			fmt.Fprintf(b, "  %s %s · %s · %s", mark, p.Resource, p.Type, p.Name)
+			line := fmt.Sprintf("  %s %s · %s · %s", mark, p.Resource, p.Type, p.Name)
 			if p.Description != "" {
-				fmt.Fprintf(b, " — %s", st.Dim(p.Description))
+				line += " — " + st.Dim(p.Description)
 			}
 			if !plan && !p.Consented {
-				b.WriteString(" (admin consent still needed)")
+				line += " (admin consent still needed)"
 			}
-			b.WriteByte('\n')
+			t.line(line)
 		}
 	}
 	if len(r.DirectoryRoles) > 0 {
-		b.WriteString("\nDirectory roles for the app\n")
+		t.lines("", "Directory roles for the app")
 		for _, d := range r.DirectoryRoles {
 			mark := st.Green("✓")
 			if plan {
@@ -224,12 +263,13 @@ func renderPermissions(b *strings.Builder, r *Result, st Style, plan bool) {
 			} else if !d.Assigned {
 				mark = st.Red("✗")
 			}
-			fmt.Fprintf(b, "  %s %s\n", mark, d.Name)
+			t.line(fmt.Sprintf("  %s %s", mark, d.Name))
 		}
 	}
 }
 
-func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
+func renderOutcome(t *textOut, r *Result, now time.Time) {
+	st := t.st
 	title := fmt.Sprintf("%s is set up", r.DisplayName)
 	switch {
 	case r.Title != "" && r.Error != "":
@@ -245,57 +285,59 @@ func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
 			title += " (" + r.TenantDomain + ")"
 		}
 	}
-	b.WriteString(st.Bold(title) + "\n")
+	t.bold(title)
 	if r.Handover != nil && len(r.Handover.Fields) > 0 {
-		fmt.Fprintf(b, "\nValues for %s\n", productName(r))
+		t.lines("", "Values for "+productName(r))
 		if r.HandoverFormat == "json" {
 			var hb strings.Builder
 			_ = RenderHandover(&hb, r)
+			// JSON to paste: its lines are never wrapped.
 			for _, l := range strings.Split(strings.TrimRight(hb.String(), "\n"), "\n") {
-				b.WriteString("  " + l + "\n")
+				t.lines("  " + l)
 			}
 		} else {
-			width := 0
+			pairs := make([][2]string, 0, len(r.Handover.Fields))
 			for _, f := range r.Handover.Fields {
-				width = max(width, len(f.Label))
+				pairs = append(pairs, [2]string{f.Label, f.Value})
 			}
-			for _, f := range r.Handover.Fields {
-				fmt.Fprintf(b, "  %-*s  %s\n", width, f.Label, f.Value)
-			}
+			t.lines(layout.Labeled("  ", pairs, t.width)...)
 		}
 	}
 	if r.ClientSecret != "" && r.ClientSecretExpiresAt != nil {
 		days := int(math.Round(r.ClientSecretExpiresAt.Sub(now).Hours() / 24))
-		fmt.Fprintf(b, "\n%s The client secret is shown only this once: store it now. It expires on %s (in %d days).\n",
-			st.Yellow("!"), r.ClientSecretExpiresAt.Format("2006-01-02"), days)
+		t.lines("")
+		t.para(st.Yellow("!")+" ", fmt.Sprintf("The client secret is shown only this once: store it now. It expires on %s (in %d days).",
+			r.ClientSecretExpiresAt.Format("2006-01-02"), days))
 	}
 	if k := r.KeptSecret; k != nil {
 		hint := ""
 		if k.Hint != "" {
 			hint = k.Hint + "…, "
 		}
-		fmt.Fprintf(b, "\n%s The app's client secret (%sexpires %s) was kept: its value cannot be read back, so it is not shown. For a new one, run the same command with --new-credential (the old one keeps working).\n",
-			st.Yellow("!"), hint, k.ExpiresAt.UTC().Format("2006-01-02"))
+		t.lines("")
+		t.para(st.Yellow("!")+" ", fmt.Sprintf("The app's client secret (%sexpires %s) was kept: its value cannot be read back, so it is not shown. For a new one, run the same command with --new-credential (the old one keeps working).",
+			hint, k.ExpiresAt.UTC().Format("2006-01-02")))
 	}
 	if r.CertificateThumbprint != "" {
-		fmt.Fprintf(b, "\nCertificate %s", r.CertificateThumbprint)
+		line := "Certificate " + r.CertificateThumbprint
 		if r.CertificateExpiresAt != nil {
-			fmt.Fprintf(b, " (expires %s)", r.CertificateExpiresAt.Format("2006-01-02"))
+			line += " (expires " + r.CertificateExpiresAt.Format("2006-01-02") + ")"
 		}
-		b.WriteByte('\n')
-		for _, p := range []string{r.CertificateKeyPath, r.CertificateCertPath, r.CertificatePFXPath, r.CertificateBundlePath} {
-			if p != "" {
-				fmt.Fprintf(b, "  wrote %s\n", p)
-			}
+		if r.CertificatePFXPath != "" {
+			line += "; its key pair was written to:"
 		}
+		t.lines("")
+		t.line(line)
+		renderKeyFiles(t, r)
 	}
-	renderPermissions(b, r, st, false)
+	renderPermissions(t, r, false)
 	if r.ConsentURL != "" {
-		fmt.Fprintf(b, "\n%s Admin consent is still needed. Send this link to a Global Administrator or Privileged Role Administrator:\n  %s\n",
-			st.Yellow("!"), r.ConsentURL)
+		t.lines("")
+		t.para(st.Yellow("!")+" ", "Admin consent is still needed. Send this link to a Global Administrator or Privileged Role Administrator:")
+		t.lines("  " + r.ConsentURL)
 	}
 	if len(r.Steps) > 0 && (r.Error != "" || hasStatus(r.Steps, StepFailed, StepNotRun, StepInterrupted)) {
-		b.WriteString("\nWhat was done\n")
+		t.lines("", "What was done")
 		for _, s := range r.Steps {
 			line := fmt.Sprintf("  %s %s %s", stepMark(s.Status, st), ActionWord(s.Action), s.Target)
 			switch s.Status {
@@ -306,24 +348,65 @@ func renderOutcome(b *strings.Builder, r *Result, st Style, now time.Time) {
 				}
 				line += st.Dim(" — " + why)
 			}
-			b.WriteString(line + "\n")
+			t.line(line)
 		}
 	}
 	for _, w := range r.Warnings {
-		fmt.Fprintf(b, "\n%s %s\n", st.Yellow("!"), w)
+		t.lines("")
+		t.para(st.Yellow("!")+" ", w)
 	}
 	if r.Error != "" {
-		fmt.Fprintf(b, "\n%s %s\n", st.Red("✗"), r.Error)
+		t.lines("")
+		t.para(st.Red("✗")+" ", r.Error)
 	}
-	if len(r.NextSteps) > 0 && r.Error == "" {
-		b.WriteString("\nNext steps\n")
-		for i, s := range r.NextSteps {
-			fmt.Fprintf(b, "  %d. %s\n", i+1, s)
-		}
+	next := r.NextSteps
+	if r.CertificatePFXPath != "" {
+		next = append(append([]string(nil), next...), keyPairStep(r))
+	}
+	if len(next) > 0 && r.Error == "" {
+		t.lines("", "Next steps")
+		t.lines(layout.Numbered("  ", next, t.width)...)
 	}
 	if r.PortalURL != "" {
-		fmt.Fprintf(b, "\nPortal: %s\n", r.PortalURL)
+		t.lines("", "Portal:", "  "+r.PortalURL)
 	}
+}
+
+// renderKeyFiles lists the files of a generated key pair, each with what
+// it is for.
+func renderKeyFiles(t *textOut, r *Result) {
+	pfx := "key and certificate, PKCS#12 (no password)"
+	if r.CertificatePFXProtected {
+		pfx = "key and certificate, PKCS#12, with the password of --pfx-password-file"
+	}
+	files := [][2]string{
+		{r.CertificatePFXPath, pfx},
+		{r.CertificateBundlePath, "key and certificate, PEM (OpenSSL; AZURE_CLIENT_CERTIFICATE_PATH)"},
+		{r.CertificateKeyPath, "the private key alone, PEM (mode 0600)"},
+		{r.CertificateCertPath, "the certificate alone, PEM: what Entra holds"},
+	}
+	for _, f := range files {
+		if f[0] != "" {
+			t.lines("  " + f[0])
+			t.lines(layout.Indent("    ", f[1], t.width)...)
+		}
+	}
+}
+
+// keyPairStep says which of the generated files the product takes: the
+// product signs in as the app with the private key, so it needs the key
+// pair, which the PFX carries.
+func keyPairStep(r *Result) string {
+	pw := "it has no password"
+	if r.CertificatePFXProtected {
+		pw = "its password is the one in --pfx-password-file"
+	}
+	s := fmt.Sprintf("%s signs in as this app with the private key of this certificate: give %s the file %s (key and certificate, PKCS#12; %s).",
+		productName(r), productName(r), r.CertificatePFXPath, pw)
+	if r.CertificateBundlePath != "" {
+		s += fmt.Sprintf(" If it asks for PEM, give it %s instead.", r.CertificateBundlePath)
+	}
+	return s + " Both hold the private key: delete your copies once it has one."
 }
 
 func productName(r *Result) string {

@@ -50,6 +50,9 @@ type Result struct {
 	// CertificateBundlePath holds certificate + key in one PEM, the form
 	// azidentity reads from AZURE_CLIENT_CERTIFICATE_PATH.
 	CertificateBundlePath string `json:"certificateBundlePath,omitempty"`
+	// CertificatePFXProtected: the PFX has the password of
+	// --pfx-password-file (else none).
+	CertificatePFXProtected bool `json:"-"`
 
 	// KeptSecret is the app's existing client secret that this run kept:
 	// its value cannot be read back, so no output carries it.

@@ -18,7 +18,9 @@
 // Directories, devices, FIFOs and sockets at path are refused even with
 // force: replacing them is never what "write the output there" means.
 //
-// Errors name the path and never contain the data.
+// Errors name the path in words ("cannot write out.json: the directory
+// ./results does not exist") and never contain the data or the name of a
+// temporary file.
 package securefile
 
 import (
@@ -50,7 +52,7 @@ func WriteFile(path string, data []byte, force bool) error {
 // everything else behaves as in WriteFile.
 func WriteFileMode(path string, data []byte, perm fs.FileMode, force bool) error {
 	if perm&^fs.ModePerm != 0 {
-		return fmt.Errorf("write %s: mode %v has bits beyond the permission bits", path, perm)
+		return fmt.Errorf("cannot write %s: mode %v has bits beyond the permission bits", path, perm)
 	}
 	return write(path, data, perm, force)
 }
@@ -63,20 +65,17 @@ func WriteFileMode(path string, data []byte, perm fs.FileMode, force bool) error
 func Replace(path string, data []byte) error {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
+		return &Error{Path: path, Reason: "it is gone: " + reason(err), Err: err}
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("replace %s: no longer a regular file (%s); not writing to it", path, describe(fi.Mode()))
+		return fmt.Errorf("cannot rewrite %s: it is no longer a regular file (now a %s); not writing to it", path, describe(fi.Mode()))
 	}
-	if err := writeAtomic(path, data, SecretPerm, true); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	return nil
+	return writeAtomic(path, data, SecretPerm, true)
 }
 
 func write(path string, data []byte, perm fs.FileMode, force bool) error {
 	if path == "" {
-		return errors.New("write: empty file name")
+		return errors.New("cannot write a file with an empty name")
 	}
 	fi, err := os.Lstat(path)
 	switch {
@@ -86,20 +85,18 @@ func write(path string, data []byte, perm fs.FileMode, force bool) error {
 		}
 		m := fi.Mode()
 		if !m.IsRegular() && m&fs.ModeSymlink == 0 {
-			return fmt.Errorf("write %s: refusing to replace a %s, even with --force", path, describe(m))
+			return fmt.Errorf("cannot write %s: it is a %s, and entra-link does not replace one, even with --force", path, describe(m))
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		// Created below.
 	default:
-		return fmt.Errorf("write %s: %w", path, err)
+		return &Error{Path: path, Reason: dirReason(filepath.Dir(path), err), Err: err}
 	}
-	if err := writeAtomic(path, data, perm, force); err != nil {
-		if errors.Is(err, ErrExists) {
-			return existsError(path)
-		}
-		return fmt.Errorf("write %s: %w", path, err)
+	err = writeAtomic(path, data, perm, force)
+	if errors.Is(err, ErrExists) {
+		return existsError(path)
 	}
-	return nil
+	return err
 }
 
 func existsError(path string) error {
@@ -118,7 +115,7 @@ func writeAtomic(path string, data []byte, perm fs.FileMode, replace bool) (err 
 	// first byte is written, whatever the umask.
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("create temporary file: %w", err)
+		return &Error{Path: path, Reason: dirReason(dir, err), Err: err}
 	}
 	tmp := f.Name()
 	defer func() {
@@ -129,24 +126,28 @@ func writeAtomic(path string, data []byte, perm fs.FileMode, replace bool) (err 
 	}()
 	// Chmod by descriptor so the mode is exact (umask only ever narrows the
 	// CreateTemp mode, and a public companion file needs it widened).
+	fail := func(e error) error { return &Error{Path: path, Reason: reason(e), Err: e} }
 	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("set mode of temporary file: %w", err)
+		return fail(err)
 	}
 	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write temporary file: %w", err)
+		return fail(err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync temporary file: %w", err)
+		return fail(err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("close temporary file: %w", err)
+		return fail(err)
 	}
 	if replace {
 		if err = os.Rename(tmp, path); err != nil {
-			return fmt.Errorf("move into place: %w", err)
+			return fail(err)
 		}
 	} else if err = linkNoReplace(tmp, path); err != nil {
-		return err
+		if errors.Is(err, ErrExists) {
+			return err
+		}
+		return fail(err)
 	}
 	syncDir(dir)
 	return nil
@@ -162,8 +163,9 @@ func linkNoReplace(tmp, path string) error {
 	lerr := hardLink(tmp, path)
 	if lerr == nil {
 		if err := os.Remove(tmp); err != nil {
-			// path is complete and in place; only the spare name is left.
-			return fmt.Errorf("remove temporary file %s: %w", tmp, err)
+			// path is complete and in place; only a second name for the
+			// same data is left, which the user must know of to delete it.
+			return &Error{Path: path, Reason: fmt.Sprintf("it was written, but its temporary copy %s next to it could not be removed (%s); delete it, it holds the same data", filepath.Base(tmp), reason(err)), Err: err}
 		}
 		return nil
 	}
@@ -181,7 +183,7 @@ func linkNoReplace(tmp, path string) error {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("move into place: %w (hard link failed too: %w)", err, lerr)
+		return errors.Join(err, lerr)
 	}
 	return nil
 }

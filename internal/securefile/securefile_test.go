@@ -403,3 +403,39 @@ func TestWriteFileWithoutHardLinks(t *testing.T) {
 	}
 	assertOnly(t, dir, "out.json")
 }
+
+// TestErrorsInWords: a failed write says why in words, naming the path the
+// user gave, never a temporary file or a Go error chain.
+func TestErrorsInWords(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ path, want string }{
+		{filepath.Join(dir, "nope", "x.json"), "cannot write " + filepath.Join(dir, "nope", "x.json") + ": the directory " + filepath.Join(dir, "nope") + " does not exist"},
+		{filepath.Join(file, "x.json"), "cannot write " + filepath.Join(file, "x.json") + ": " + file + " is a file, not a directory"},
+	}
+	if runtime.GOOS != "windows" && os.Geteuid() != 0 {
+		ro := filepath.Join(dir, "ro")
+		if err := os.Mkdir(ro, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct{ path, want string }{filepath.Join(ro, "x.json"), "you may not create files in the directory " + ro})
+	}
+	for _, tc := range cases {
+		err := WriteFile(tc.path, []byte(secret), false)
+		if err == nil {
+			t.Fatalf("%s: written", tc.path)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.want) {
+			t.Errorf("got  %q\nwant %q", msg, tc.want)
+		}
+		for _, bad := range []string{".tmp-", "open ", "create temporary", "no such file or directory"} {
+			if strings.Contains(msg, bad) {
+				t.Errorf("%q shows %q", msg, bad)
+			}
+		}
+	}
+}

@@ -557,10 +557,12 @@ func (a *keyPairCreate) apply(_ context.Context, r *run, _ *Step) (string, error
 	return "thumbprint " + kp.Thumbprint, nil
 }
 
-// generatedFiles is where a generated key pair is written.
+// generatedFiles is where a generated key pair is written, and the
+// password of its PFX ("" for none).
 type generatedFiles struct {
 	dir, base string
 	force     bool
+	password  string
 }
 
 // certUpload adds a certificate to the app, keeping its others: the one
@@ -580,6 +582,7 @@ func (a *certUpload) apply(ctx context.Context, r *run, _ *Step) (string, error)
 		r.mu.Lock()
 		kp := r.keyPair
 		r.mu.Unlock()
+		kp.PFXPassword = a.generated.password
 		w, err := kp.WriteFiles(a.generated.dir, a.generated.base, a.generated.force)
 		if err != nil {
 			return "", fmt.Errorf("writing the key pair: %w", err)
@@ -587,6 +590,7 @@ func (a *certUpload) apply(ctx context.Context, r *run, _ *Step) (string, error)
 		r.mu.Lock()
 		r.res.CertificateKeyPath, r.res.CertificateCertPath, r.res.CertificatePFXPath = w.KeyPath, w.CertPath, w.PFXPath
 		r.res.CertificateBundlePath = w.BundlePath
+		r.res.CertificatePFXProtected = a.generated.password != ""
 		r.mu.Unlock()
 		cert = &kp.Certificate
 		wrote = "wrote " + w.KeyPath + " (0600), " + w.CertPath + ", " + w.PFXPath + ", " + w.BundlePath + "; "

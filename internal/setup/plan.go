@@ -180,6 +180,8 @@ type PlanOptions struct {
 	Cloud cloud.Cloud
 	// Sandbox marks results as coming from the emulated tenant.
 	Sandbox bool
+	// PFXPassword protects the PFX of a generated key pair ("" for none).
+	PFXPassword string
 }
 
 // Offline reports whether the plan was made without reading the tenant.

@@ -737,7 +737,7 @@ func (b *planner) generate(st *Step) {
 		return
 	}
 	st.After = append([]string{"key-pair"}, b.afterApp()...)
-	st.payload = &certUpload{generated: &generatedFiles{dir: dir, base: base, force: b.opt.Force}}
+	st.payload = &certUpload{generated: &generatedFiles{dir: dir, base: base, force: b.opt.Force, password: b.opt.PFXPassword}}
 }
 
 // consentCan reports whether the identity may consent to a resource's

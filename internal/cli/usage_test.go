@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/entra-link/entra-link/internal/layout"
+)
+
+// TestUsageMessages: flag and command mistakes are said in words, with
+// what was probably meant; never cobra's or Go's raw texts; exit 2.
+func TestUsageMessages(t *testing.T) {
+	for _, tc := range []struct {
+		args string
+		want string
+	}{
+		{"setup --profile entitle --profile-file x.yaml", "entra-link: --profile and --profile-file cannot be used together; give one of them"},
+		{"verify --name x --profile entitle --profile-file p.yaml", "--profile and --profile-file cannot be used together"},
+		{"setup --profle entitle", "entra-link: unknown flag --profle for entra-link setup; did you mean --profile?"},
+		{"rotate-secret --remove-olds", "did you mean --remove-old?"},
+		{"setup --frobnicate", "unknown flag --frobnicate for entra-link setup; see its flags with: entra-link setup --help"},
+		{"rotate-secret -x", "unknown flag -x for entra-link rotate-secret"},
+		{"stup", `entra-link: unknown command "stup" for entra-link; did you mean entra-link setup?`},
+		{"rotate", `did you mean entra-link rotate-secret?`},
+		{"apps lst", `unknown command "lst" for entra-link apps; did you mean entra-link apps list?`},
+		{"profiles shw entitle", `did you mean entra-link profiles show?`},
+		{"apps frob", `unknown command "frob" for entra-link apps; see the commands with: entra-link apps --help`},
+		{"verify --warn-days x", `invalid value "x" for --warn-days: want a whole number, e.g. --warn-days 30`},
+		{"sandbox --state-dir x --latency 5", `invalid value "5" for --latency: want a duration such as 500ms, 3s or 2m`},
+		{"setup --yes=maybe", `invalid value "maybe" for --yes: want true or false`},
+		{"setup --profile", "--profile needs a value: built-in product profile: relution, hire2retire, entitle, unify, roger365"},
+	} {
+		t.Run(tc.args, func(t *testing.T) {
+			r := run(t, strings.Fields(tc.args)...)
+			if r.code != 2 || r.stdout != "" {
+				t.Errorf("exit %d, stdout %q; want 2 and nothing", r.code, r.stdout)
+			}
+			mustContain(t, "stderr", r.stderr, tc.want)
+			for _, raw := range []string{"if any flags in the group", "strconv.", "Did you mean this?", "flag needs an argument", "unknown flag:"} {
+				if strings.Contains(r.stderr, raw) {
+					t.Errorf("stderr shows %q:\n%s", raw, r.stderr)
+				}
+			}
+			for _, l := range strings.Split(strings.TrimRight(r.stderr, "\n"), "\n") {
+				if n := len([]rune(l)); n > 80 {
+					t.Errorf("line of %d columns: %q", n, l)
+				}
+			}
+		})
+	}
+}
+
+// TestVersionFlag: entra-link --version prints what entra-link version
+// prints.
+func TestVersionFlag(t *testing.T) {
+	a, b := run(t, "--version"), run(t, "version")
+	if a.code != 0 || !strings.HasPrefix(a.stdout, "entra-link ") || a.stdout != b.stdout {
+		t.Errorf("--version: exit %d %q; version: %q", a.code, a.stdout, b.stdout)
+	}
+}
+
+// TestNoGoErrorChains: file errors are said in words, without the
+// operation names and temporary files of Go's errors.
+func TestNoGoErrorChains(t *testing.T) {
+	r := run(t, "setup", "--profile-file", "/nonexistent/p.yaml", "--dry-run")
+	mustContain(t, "stderr", r.stderr, "/nonexistent/p.yaml does not exist")
+	if strings.Contains(r.stderr, "open /nonexistent") || strings.Contains(r.stderr, "no such file or directory") {
+		t.Errorf("a Go error chain:\n%s", r.stderr)
+	}
+}
+
+// TestLayoutKnowsTheCommands: layout recognises entra-link commands in
+// text by their names (to keep them whole): its list is the command tree.
+func TestLayoutKnowsTheCommands(t *testing.T) {
+	f, _ := testFactory(nil)
+	known := map[string]bool{}
+	for _, s := range layout.Subcommands() {
+		known[s] = true
+	}
+	root := NewRootCmd(f)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if !c.Hidden && !known[c.Name()] {
+			t.Errorf("layout does not know the command %q", c.Name())
+		}
+		for _, sub := range c.Commands() {
+			if got := layout.Commands("run entra-link " + c.Name() + " " + sub.Name() + " --help now"); len(got) != 1 || got[0] != "entra-link "+c.Name()+" "+sub.Name()+" --help" {
+				t.Errorf("entra-link %s %s is not recognised whole: %q", c.Name(), sub.Name(), got)
+			}
+		}
+		delete(known, c.Name())
+	}
+	delete(known, "help")
+	for k := range known {
+		t.Errorf("layout knows %q, which is not a command", k)
+	}
+}
