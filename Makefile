@@ -35,8 +35,8 @@ fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench: ## setup of every profile against the sandbox with 100 ms latency: wall time, requests, sequential round trips
-	$(GO) test -run '^$$' -bench BenchmarkSetup -benchtime 3x ./internal/cli/
+bench: ## setup of every profile, apps list and verify --all at 5 and 200 apps, delete — against the sandbox with 100 ms latency: wall time, requests, sequential round trips
+	$(GO) test -run '^$$' -bench 'BenchmarkSetup|BenchmarkDayTwo' -benchtime 3x ./internal/cli/
 
 test-clients: ## real Microsoft clients (msgraph-sdk-go, MSAL Node/Python, CLI for Microsoft 365, Azure CLI) against the sandbox; installs them first
 	bash clienttest/install.sh

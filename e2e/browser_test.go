@@ -153,3 +153,88 @@ func TestSetupWithBrowserSignIn(t *testing.T) {
 		t.Errorf("app owners %v, want the signed-in admin %s", app.Owners, adminID)
 	}
 }
+
+// TestBrowserSignInOnce: after a browser sign-in, the next command (the
+// binary run again, as a user would) does not open the browser; auth
+// status shows the kept sign-in; after auth logout the browser opens again.
+func TestBrowserSignInOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, _, _ := binaries(t)
+	s, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	info := s.Tenant()
+	browserDir := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(browserDir, xdgOpen)); err != nil {
+		t.Fatal(err)
+	}
+	browserLog := filepath.Join(t.TempDir(), "browser.log")
+	home := t.TempDir()
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append(os.Environ(),
+			"PATH="+browserDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+			"SSL_CERT_FILE="+filepath.Join(s.StateDir(), "ca.pem"),
+			browserLoginEnv+"=admin@"+info.TenantDomain,
+			browserLogEnv+"="+browserLog,
+			"HOME="+home, "XDG_CACHE_HOME=", "XDG_STATE_HOME=",
+		)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			log, _ := os.ReadFile(browserLog)
+			t.Fatalf("entra-link %v: %v\n%s%s\nbrowser:\n%s", args, err, stdout.String(), stderr.String(), log)
+		}
+		return stdout.String(), stderr.String()
+	}
+	opened := func() int {
+		log, _ := os.ReadFile(browserLog)
+		return strings.Count(string(log), "pages: ")
+	}
+	list := []string{"apps", "list", "--auth", "browser", "--authority-host", s.URL(), "--graph-endpoint", s.URL()}
+
+	authorizations := func() int {
+		n := 0
+		for _, r := range s.Requests() {
+			if strings.Contains(r.Path, "/oauth2/v2.0/authorize") {
+				n++
+			}
+		}
+		return n
+	}
+	_, stderr := run(list...)
+	if opened() != 1 || !strings.Contains(stderr, "Signed in as admin@"+info.TenantDomain) {
+		t.Fatalf("first command: the browser opened %d time(s)\n%s", opened(), stderr)
+	}
+	afterFirst := authorizations()
+	_, stderr = run(list...)
+	if opened() != 1 {
+		t.Fatalf("the second command opened the browser again\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "Using the saved sign-in of admin@"+info.TenantDomain) {
+		t.Errorf("the second command does not say whose sign-in it uses:\n%s", stderr)
+	}
+	if n := authorizations(); n != afterFirst {
+		t.Errorf("the second command went to the authorization endpoint (%d requests, %d before)", n, afterFirst)
+	}
+
+	status, _ := run("auth", "status")
+	mustContain(t, "auth status", status, "admin@"+info.TenantDomain, "with --auth browser", "cloud      custom, sign-in at "+s.URL())
+	out, _ := run("auth", "logout")
+	mustContain(t, "auth logout", out, "Forgot the sign-in of admin@"+info.TenantDomain)
+	run(list...)
+	if opened() != 2 {
+		t.Errorf("after auth logout the browser opened %d time(s) in all, want 2", opened())
+	}
+}

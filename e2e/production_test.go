@@ -520,3 +520,53 @@ func unrelatedCA(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// TestNetnsVerifyAllAndSignInOnce: verify --all and delete as a runbook
+// runs them (--auth env); then a device-code sign-in kept between runs of
+// the binary, on the real host names: the second run asks for no code,
+// auth status shows it, auth logout forgets it. Sign-in never asks
+// Microsoft's instance discovery.
+func TestNetnsVerifyAllAndSignInOnce(t *testing.T) {
+	tn := startTenant(t)
+	tn.must(0, nil, "setup", "--profile", "entitle", "--auth", "env", "--yes", "--output", "json")
+	soon := str(decodeJSON(t, tn.must(0, nil, "setup", "--profile", "roger365", "--secret-expiry", "10d", "--auth", "env", "--yes", "--output", "json")), "clientId")
+
+	before := len(tn.requests())
+	r := tn.must(3, nil, "verify", "--all", "--auth", "env")
+	mustContain(t, "verify --all", r.stdout, "2 app(s) made by entra-link", "✓ Entitle", "✗ ROGER365.io", "secret expires in 10d",
+		"fix: entra-link rotate-secret --app-id "+soon, "✗ 2 apps checked, 1 healthy: 1 problem in 1 app, 1 expiring credential.")
+	if w := tn.writesSince(before); len(w) != 0 {
+		t.Errorf("verify --all changed the tenant: %v", w)
+	}
+	j := decodeJSON(t, tn.must(0, nil, "verify", "--all", "--warn-days", "5", "--auth", "env", "--output", "json"))
+	if j["healthy"] != true || len(j["apps"].([]any)) != 2 {
+		t.Errorf("verify --all --warn-days 5: %v", j)
+	}
+
+	r = tn.must(0, nil, "delete", "--name", "Entitle", "--yes", "--auth", "env")
+	mustContain(t, "delete", r.stdout, "✓ Deleted \"Entitle\"", "Removed with the service principal: 2 admin consent(s)", "then its service principal")
+
+	// Sign in once, with a device code (the sandbox approves it as its admin).
+	list := []string{"apps", "list", "--auth", "device-code", "--tenant", tn.info.TenantID}
+	before = len(tn.requests())
+	r = tn.must(0, nil, list...)
+	mustContain(t, "first run", r.stderr, "devicelogin", "Signed in as admin@"+tn.info.TenantDomain)
+	r = tn.must(0, nil, list...)
+	if strings.Contains(r.stderr, "devicelogin") {
+		t.Errorf("the second run asked for a device code again: %s", r)
+	}
+	mustContain(t, "second run", r.stderr, "Using the saved sign-in of admin@"+tn.info.TenantDomain)
+	for _, rec := range tn.requests()[before:] {
+		if strings.Contains(rec.Path, "/discovery/instance") {
+			t.Errorf("sign-in asked for instance discovery: %s %s", rec.Host, rec.Path)
+		}
+	}
+	tn.onlyHosts(before, "login.microsoftonline.com", "graph.microsoft.com")
+
+	r = tn.must(0, nil, "auth", "status")
+	mustContain(t, "auth status", r.stdout, "admin@"+tn.info.TenantDomain, "  tenant     "+tn.info.TenantID, "  cloud      global", "with --auth device-code")
+	r = tn.must(0, nil, "auth", "logout", "--tenant", tn.info.TenantID)
+	mustContain(t, "auth logout", r.stdout, "Forgot the sign-in of admin@"+tn.info.TenantDomain)
+	mustContain(t, "after logout", tn.must(0, nil, "auth", "status").stdout, "No saved sign-in.")
+	mustContain(t, "after logout", tn.must(0, nil, list...).stderr, "devicelogin")
+}

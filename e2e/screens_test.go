@@ -332,7 +332,7 @@ func TestScreensAt80x24(t *testing.T) {
 		out := s.finish(tm, "flag errors", 0)
 		mustShow(t, "flag errors", out, "entra-link: --profile and --profile-file cannot be used together",
 			"unknown flag --profle for entra-link setup; did you mean --profile?",
-			`unknown command "lst" for entra-link apps; did you mean entra-link apps list?`, "entra-link dev")
+			`unknown command "lst" for entra-link apps; did you mean entra-link apps list?`, "entra-link version dev")
 	})
 
 	t.Run("an output file that cannot be written is said in words", func(t *testing.T) {

@@ -384,7 +384,10 @@ func (tn *tenant) hostsSince(n int) []string {
 func (tn *tenant) writesSince(n int) []string {
 	var out []string
 	for _, r := range tn.requests()[n:] {
-		if r.Kind == "graph" && r.Method != http.MethodGet {
+		if strings.HasSuffix(r.Path, "/$batch") {
+			continue // its items are recorded one by one
+		}
+		if (r.Kind == "graph" || r.Kind == "batch-item") && r.Method != http.MethodGet {
 			out = append(out, r.Method+" "+r.Path)
 		}
 	}

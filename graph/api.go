@@ -67,6 +67,8 @@ type API interface {
 	// ServicePrincipalByAppID is GET /servicePrincipals(appId='…') with appRoles
 	// and oauth2PermissionScopes; *Error NotFound if absent.
 	ServicePrincipalByAppID(ctx context.Context, appID string) (ServicePrincipal, error)
+	// ServicePrincipalsByName lists service principals with exactly this display name, all pages.
+	ServicePrincipalsByName(ctx context.Context, displayName string) ([]ServicePrincipal, error)
 	// CreateServicePrincipal is POST /servicePrincipals {appId, tags} (a 409
 	// for an existing one is IsConflict).
 	CreateServicePrincipal(ctx context.Context, appID string, tags []string) (ServicePrincipal, error)
@@ -77,6 +79,17 @@ type API interface {
 	UpdateServicePrincipalTags(ctx context.Context, objectID string, tags []string) error
 	// DeleteServicePrincipal is DELETE /servicePrincipals/{id}.
 	DeleteServicePrincipal(ctx context.Context, objectID string) error
+	// ServicePrincipalsByAppIDs looks up many apps' service principals in
+	// one round trip ($filter=appId in (…) in $batches), keyed by lower-case
+	// appId; apps without one are absent.
+	ServicePrincipalsByAppIDs(ctx context.Context, appIDs []string) (map[string]ServicePrincipal, error)
+	// HoldingsOf reads what many service principals hold (app role
+	// assignments, delegated grants, directory role assignments) in one
+	// round trip, keyed by lower-case object id.
+	HoldingsOf(ctx context.Context, principalIDs []string) (map[string]*Holdings, error)
+	// DeleteServicePrincipalAndApplication deletes the service principal
+	// (with what it holds) and then the app in one $batch (dependsOn).
+	DeleteServicePrincipalAndApplication(ctx context.Context, spID, appObjectID string) (spErr, appErr error)
 
 	// AppRoleAssignments is GET /servicePrincipals/{id}/appRoleAssignments (granted to the SP), all pages.
 	AppRoleAssignments(ctx context.Context, principalID string) ([]AppRoleAssignment, error)

@@ -84,14 +84,16 @@ func (c *Client) ApplicationsByName(ctx context.Context, displayName string) ([]
 	return c.listApplications(ctx, "list applications by name", "displayName eq "+odataQuote(displayName))
 }
 
-// listApplications uses Graph's default property set rather than $select:
+// listApplications asks for Graph's largest page (so that a tenant's
+// entra-link apps come in one round trip, not one per hundred) and uses
+// Graph's default property set rather than $select:
 // naming keyCredentials in a list $select is rate-limited (150/min per
 // tenant), and the defaults already include every property we read
 // (keyCredentials without their key bytes).
 func (c *Client) listApplications(ctx context.Context, op, filter string) ([]Application, error) {
 	first := func(ctx context.Context) (*abs.RequestInformation, error) {
 		return c.applications().ToGetRequestInformation(ctx, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{Filter: &filter},
+			QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{Filter: &filter, Top: ptr(int32(maxPageSize))},
 		})
 	}
 	items, err := listAll[wireApplication](ctx, c, op, first, nil)

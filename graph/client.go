@@ -92,6 +92,7 @@ type Client struct {
 	hc       *http.Client                 // sends them through the middleware
 	retry    retryConfig
 	onRetry  func(RetryEvent)
+	tracer   *tracer // --verbose; nil = silent
 }
 
 var _ API = (*Client)(nil)
@@ -140,6 +141,7 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 	} else {
 		return nil, errors.New("graph: new client: net/http's default transport has been replaced and no HTTP client was given")
 	}
+	c.tracer = newTracer(o.Trace)
 	ua := o.UserAgent
 	if ua == "" {
 		ua = defaultUserAgent
@@ -152,7 +154,7 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 	middleware := []khttp.Middleware{
 		msgraphcore.NewGraphTelemetryHandler(&msgraphcore.GraphClientOptions{GraphServiceLibraryVersion: sdkVersion}),
 		khttp.NewParametersNameDecodingHandler(),
-		&wireHandler{userAgent: ua, trace: newTracer(o.Trace)},
+		&wireHandler{userAgent: ua, trace: c.tracer},
 	}
 	hc := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(base, middleware...),

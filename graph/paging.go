@@ -12,6 +12,9 @@ import (
 // default page size of 100 that is 100,000 objects.
 const maxPages = 1000
 
+// maxPageSize is the largest $top directory collections accept.
+const maxPageSize = 999
+
 // listAll fetches the first page and follows @odata.nextLink to the end.
 // Each page is its own retried read. headers are sent with every page (e.g.
 // ConsistencyLevel). The nextLink is used verbatim (it carries Graph's

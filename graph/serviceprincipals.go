@@ -79,6 +79,21 @@ func (c *Client) UpsertServicePrincipal(ctx context.Context, appID string, tags 
 	return out, false, err
 }
 
+// ServicePrincipalsByName lists the service principals whose displayName
+// equals name (all pages). In an app's home tenant its service principal
+// carries the app's name, so this finds it in the same round trip as the
+// app's own lookup by name.
+func (c *Client) ServicePrincipalsByName(ctx context.Context, displayName string) ([]ServicePrincipal, error) {
+	const op = "list service principals by name"
+	filter := "displayName eq " + odataQuote(displayName)
+	first := func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.servicePrincipals().ToGetRequestInformation(ctx, &serviceprincipals.ServicePrincipalsRequestBuilderGetRequestConfiguration{
+			QueryParameters: &serviceprincipals.ServicePrincipalsRequestBuilderGetQueryParameters{Filter: &filter, Select: servicePrincipalSelect},
+		})
+	}
+	return listAll[ServicePrincipal](ctx, c, op, first, nil)
+}
+
 // CreateServicePrincipal is POST /servicePrincipals {appId, tags}. Right
 // after the app was created Graph may not see it yet ("The appId '…' of
 // the service principal does not reference a valid application object");

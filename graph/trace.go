@@ -58,6 +58,18 @@ func (t *tracer) line(method, url string, status int, err error, d time.Duration
 	_, _ = io.WriteString(t.w, s)
 }
 
+// item traces one request of a $batch as Graph answered it:
+// "graph:   in $batch: GET /servicePrincipals?$filter=… -> 200".
+func (t *tracer) item(method, url string, status int) {
+	if t == nil {
+		return
+	}
+	s := fmt.Sprintf("graph:   in $batch: %s %s -> %d\n", method, url, status)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, _ = io.WriteString(t.w, s)
+}
+
 // wireHandler is the innermost middleware: it sets User-Agent, gives the
 // body a known length (kiota leaves ContentLength 0, which net/http would
 // send chunked), and traces the attempt as it goes on the wire.

@@ -1,7 +1,8 @@
 // Package auth signs the admin in (design.md §2 --auth, §6 least privilege):
 // it picks the azidentity credential for a method, points it at the right
 // national or custom cloud, asks interactive sign-ins for the least-privilege
-// delegated scopes only, caches tokens for the run, and turns sign-in
+// delegated scopes only, caches tokens for the run, keeps browser and
+// device-code sign-ins for later commands (signins.go), and turns sign-in
 // failures into sentences an admin can act on.
 //
 // Create one credential per process (NewCredential) and share it: that is
@@ -76,6 +77,12 @@ type Options struct {
 	// DeviceCodePrompt shows the device-code instructions; nil writes them
 	// to stderr.
 	DeviceCodePrompt func(ctx context.Context, message string) error
+	// SignIns, when set, keeps browser and device-code sign-ins for later
+	// commands (per cloud, tenant and login client); nil signs in afresh.
+	SignIns *SignInStore
+	// Notify tells the user which saved sign-in is used or where a new one
+	// is kept (one line each); nil is silent.
+	Notify func(string)
 	// Getenv reads the environment (default os.Getenv).
 	Getenv func(string) string
 }
@@ -135,8 +142,11 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 		Transport: rec.transporter(),
 	}
 	// Instance discovery asks login.microsoftonline.com which authorities
-	// are genuine; a custom authority is unknown to it by definition.
-	noDiscovery := c.Custom
+	// are genuine and what their aliases are: a round trip per sign-in that
+	// tells nothing new for the four national clouds (their authorities are
+	// the ones MSAL trusts already), and a custom authority is unknown to it
+	// by definition.
+	noDiscovery := true
 	loginClient := o.LoginClientID
 	if loginClient == "" {
 		loginClient = DefaultLoginClientID
@@ -151,11 +161,31 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 		err   error
 		hints = hintContext{method: method, sslCertFile: getenv("SSL_CERT_FILE")}
 	)
+	// A browser or device-code sign-in kept from an earlier command, used
+	// silently (and replaced by a new sign-in when it no longer works).
+	var saved *SavedSignIn
+	var persistent azidentity.Cache
+	var record azidentity.AuthenticationRecord
+	if o.SignIns != nil && (method == MethodBrowser || method == MethodDeviceCode) {
+		key := SignInKey{Cloud: c.Name, AuthorityHost: strings.TrimRight(c.AuthorityHost, "/"), Tenant: strings.ToLower(userTenant), LoginClientID: strings.ToLower(loginClient)}
+		saved, persistent = o.SignIns.open(key, method)
+		if saved.Storage == StorageProtected {
+			record = saved.Record
+		}
+	}
 	switch method {
 	case MethodBrowser:
-		inner, err = azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{
+		var cred *azidentity.InteractiveBrowserCredential
+		cred, err = azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{
 			ClientOptions: clientOpts, ClientID: loginClient, TenantID: userTenant, DisableInstanceDiscovery: noDiscovery,
+			Cache: persistent, AuthenticationRecord: record, DisableAutomaticAuthentication: saved != nil,
 		})
+		if err == nil {
+			inner = cred
+			if saved != nil {
+				inner = &persistentCred{inner: cred, store: o.SignIns, saved: saved, notify: o.Notify}
+			}
+		}
 	case MethodDeviceCode:
 		prompt := o.DeviceCodePrompt
 		if prompt == nil {
@@ -164,10 +194,18 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 				return err
 			}
 		}
-		inner, err = azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{
+		var cred *azidentity.DeviceCodeCredential
+		cred, err = azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{
 			ClientOptions: clientOpts, ClientID: loginClient, TenantID: userTenant, DisableInstanceDiscovery: noDiscovery,
 			UserPrompt: func(ctx context.Context, m azidentity.DeviceCodeMessage) error { return prompt(ctx, m.Message) },
+			Cache:      persistent, AuthenticationRecord: record, DisableAutomaticAuthentication: saved != nil,
 		})
+		if err == nil {
+			inner = cred
+			if saved != nil {
+				inner = &persistentCred{inner: cred, store: o.SignIns, saved: saved, notify: o.Notify}
+			}
+		}
 	case MethodAzureCLI:
 		// The Azure CLI signs in through its own client and cloud
 		// configuration (az cloud set); only the tenant is ours to pass.

@@ -145,40 +145,34 @@ func TestEnvSecretSignsInAgainstTheCloudsAuthority(t *testing.T) {
 	}
 }
 
-func TestCustomCloudDisablesInstanceDiscovery(t *testing.T) {
+// TestNoInstanceDiscovery: MSAL's instance discovery (a request to
+// /common/discovery/instance before every sign-in) is skipped for the four
+// national clouds — whose authorities MSAL knows — and for custom
+// authorities, which discovery cannot know: a sign-in is the OpenID
+// metadata and the token, nothing else.
+func TestNoInstanceDiscovery(t *testing.T) {
 	custom, err := cloud.Custom("https://login.sovereign.example", "https://graph.sovereign.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	envVars := env(map[string]string{"AZURE_TENANT_ID": "84841066-274d-4ec0-a5c1-276be684bdd3", "AZURE_CLIENT_ID": "c0ffee00-0000-4000-8000-000000000001", "AZURE_CLIENT_SECRET": "s3cret"})
-	for _, tc := range []struct {
-		name          string
-		cloud         cloud.Cloud
-		host          string
-		wantDiscovery bool
-	}{
-		{"custom authority", custom, "login.sovereign.example", false},
-		{"national cloud (control)", cloud.China, "login.chinacloudapi.cn", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sts := newFakeSTS(t, tc.host)
-			sts.allowDiscovery = tc.wantDiscovery
-			cred, err := NewCredential(Options{Method: MethodEnv, Cloud: tc.cloud, HTTPClient: &http.Client{Transport: sts}, Getenv: envVars})
+	for _, c := range append(cloud.All(), custom) {
+		t.Run(c.Name, func(t *testing.T) {
+			sts := newFakeSTS(t, c.AuthorityHostName())
+			cred, err := NewCredential(Options{Method: MethodEnv, Cloud: c, HTTPClient: &http.Client{Transport: sts}, Getenv: envVars})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, tokErr := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{tc.cloud.GraphScope()}})
-			discovered := false
+			if _, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{c.GraphScope()}}); err != nil {
+				t.Fatalf("GetToken: %v", err)
+			}
+			var paths []string
 			for _, r := range sts.requests() {
-				if strings.HasSuffix(r.Path, "/discovery/instance") {
-					discovered = true
-				}
+				paths = append(paths, r.Path)
 			}
-			if discovered != tc.wantDiscovery {
-				t.Errorf("instance discovery requested = %v, want %v (requests %+v)", discovered, tc.wantDiscovery, sts.requests())
-			}
-			if tokErr != nil {
-				t.Errorf("GetToken: %v", tokErr)
+			want := []string{"/84841066-274d-4ec0-a5c1-276be684bdd3/v2.0/.well-known/openid-configuration", "/84841066-274d-4ec0-a5c1-276be684bdd3/oauth2/v2.0/token"}
+			if strings.Join(paths, " ") != strings.Join(want, " ") {
+				t.Errorf("sign-in requests %v, want %v", paths, want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -139,4 +140,48 @@ func BenchmarkSetupTenants(b *testing.B) {
 	n := float64(len(names) + 1)
 	b.ReportMetric(float64(wall)/float64(b.N)/float64(latency), "implied-round-trips/op")
 	b.ReportMetric(float64(wall)/float64(b.N)/float64(latency)/n, "implied-round-trips/tenant")
+}
+
+// BenchmarkDayTwo measures apps list and verify --all at 5 and at 200 apps,
+// and delete, against a sandbox with 100 ms of latency per request: wall
+// time, Graph requests and sequential round trips (`make bench`). The
+// round trips must not differ between 5 and 200 apps
+// (TestDayTwoRoundTripsDoNotGrowWithApps fails if they do).
+func BenchmarkDayTwo(b *testing.B) {
+	const latency = 100 * time.Millisecond
+	report := func(b *testing.B, tt *tenant, args ...string) {
+		var reqs, rounds float64
+		var wall time.Duration
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			rd, n := dayTwoRounds(b, tt, latency, args...)
+			wall += time.Since(start)
+			reqs += float64(n)
+			rounds += float64(rd)
+		}
+		b.ReportMetric(reqs/float64(b.N), "graph-requests/op")
+		b.ReportMetric(rounds/float64(b.N), "graph-round-trips/op")
+		b.ReportMetric(float64(wall)/float64(b.N)/float64(latency), "implied-round-trips/op")
+	}
+	for _, n := range []int{5, 200} {
+		b.Run(fmt.Sprintf("apps=%d", n), func(b *testing.B) {
+			tt := seededTenant(b, n)
+			b.Run("apps-list", func(b *testing.B) { report(b, tt, "apps", "list") })
+			b.Run("verify-all", func(b *testing.B) { report(b, tt, "verify", "--all") })
+			b.Run("delete", func(b *testing.B) {
+				var reqs, rounds float64
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					res, _ := tt.setup(0, "--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer", "--with", "exchange",
+						"--name", fmt.Sprintf("Delete me %d", i))
+					b.StartTimer()
+					rd, n := dayTwoRounds(b, tt, latency, "delete", "--yes", "--name", str(res, "displayName"))
+					reqs += float64(n)
+					rounds += float64(rd)
+				}
+				b.ReportMetric(reqs/float64(b.N), "graph-requests/op")
+				b.ReportMetric(rounds/float64(b.N), "graph-round-trips/op")
+			})
+		})
+	}
 }

@@ -73,27 +73,11 @@ func (c *connection) Close() {
 	}
 }
 
-// stateDir is entra-link's directory for what it keeps between runs:
-// $XDG_STATE_HOME/entra-link, else ~/.local/state/entra-link (Windows:
-// %LOCALAPPDATA%\entra-link); "" when none of these is set.
-func stateDir(f *Factory) string {
-	if d := f.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "entra-link")
-	}
-	if h := f.Getenv("HOME"); h != "" {
-		return filepath.Join(h, ".local", "state", "entra-link")
-	}
-	if d := f.Getenv("LOCALAPPDATA"); d != "" {
-		return filepath.Join(d, "entra-link")
-	}
-	return ""
-}
-
 // openJournal is the journal of the secrets runs on this machine add
 // (stateDir/journal); nil without a state directory.
 func openJournal(f *Factory) *journal.Journal {
-	d := stateDir(f)
-	if d == "" {
+	d, err := stateDir(f)
+	if err != nil {
 		return nil
 	}
 	return journal.New(filepath.Join(d, "journal"), f.Now)
@@ -113,6 +97,32 @@ func sandboxDir(f *Factory) (string, error) {
 		return "", fmt.Errorf("cannot find a directory for the sandbox tenant (set ENTRA_LINK_SANDBOX_DIR): %w", err)
 	}
 	return filepath.Join(home, ".local", "state", "entra-link", "sandbox"), nil
+}
+
+// stateDir is where entra-link keeps what outlives a command (the
+// journal, saved sign-ins): $XDG_STATE_HOME/entra-link, else
+// ~/.local/state/entra-link (Windows: %LOCALAPPDATA%\entra-link).
+func stateDir(f *Factory) (string, error) {
+	if d := f.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "entra-link"), nil
+	}
+	home := f.Getenv("HOME")
+	if home == "" {
+		if d := f.Getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "entra-link"), nil
+		}
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find a directory for entra-link's state (set XDG_STATE_HOME): %w", err)
+		}
+		home = h
+	}
+	return filepath.Join(home, ".local", "state", "entra-link"), nil
+}
+
+// signInStore keeps the sign-ins under the state directory.
+func signInStore(state string) *auth.SignInStore {
+	return &auth.SignInStore{Dir: filepath.Join(state, "sign-in")}
 }
 
 // connect signs in (or starts the in-process sandbox) and returns a Graph
@@ -154,6 +164,11 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 			return nil, err
 		}
 		conn.HTTP = hc
+		// Browser and device-code sign-ins are kept for later commands.
+		if dir, err := stateDir(f); err == nil {
+			authOpts.SignIns = signInStore(dir)
+			authOpts.Notify = func(msg string) { say(f.IO.ErrOut, msg) }
+		}
 	}
 	authOpts.HTTPClient = conn.HTTP
 	cred, err := auth.NewCredential(authOpts)

@@ -37,18 +37,20 @@ func NewCmdDelete(f *Factory, runF func(*DeleteOptions) error) *cobra.Command {
 consents and its directory role assignments. entra-link shows what it will delete and asks
 first; --yes skips the question (and is required when it cannot ask).
 
-The consents, delegated grants and directory role assignments are removed first, then the
-service principal, then the app; if something cannot be removed, the app is kept and the
-command says what was done. An app entra-link did not create is refused unless --app-id
-names it explicitly (--name only matches the apps entra-link made).
+Deleting the service principal takes the consents, delegated grants and directory role
+assignments it holds with it; then the app is deleted. Both go in one request, in that
+order: if the service principal cannot be deleted, the app is kept, and the command says
+what was done. An app entra-link did not create is refused unless --app-id names it
+explicitly (--name only matches the apps entra-link made).
 
-Deleted apps stay in Entra's recycle bin (Deleted applications) for 30 days and can be restored
-from there, or with POST /directory/deletedItems/{id}/restore. Restoring brings back the app
-registration only: run setup again for its service principal, consent and roles.`,
+Both stay in Entra's recycle bin (deleted items) for 30 days. Restore the app registration
+(Deleted applications in the admin center, or POST /directory/deletedItems/{id}/restore),
+then its service principal the same way: that brings back its consents and directory roles.
+`,
 		Example: `  # See what goes, then confirm
   entra-link delete --name Entitle
 
-  # Only the plan: every consent, role, the service principal and the app, in order
+  # Only the plan: the service principal with every consent and role it holds, then the app
   entra-link delete --name Entitle --dry-run
 
   # In a script: an app entra-link did not create, by its client ID, with a JSON report
@@ -115,7 +117,7 @@ func deleteRun(o *DeleteOptions) error {
 	for _, w := range del.Warnings {
 		body = append(body, layout.Hang("! ", "  ", w, wd)...)
 	}
-	body = append(body, layout.Wrap("The app registration can be restored from Entra's recycle bin for 30 days; its consents and roles are recreated by running setup again.", wd)...)
+	body = append(body, layout.Wrap("The app and its service principal, with its consents and roles, can be restored from Entra's recycle bin for 30 days.", wd)...)
 	body = append(body, "")
 	fmt.Fprintln(errOut)
 	if o.Yes {
@@ -176,7 +178,7 @@ func renderDeletePlan(w io.Writer, r *setup.DeleteResult, st output.Style, width
 		out = append(out, layout.Hang(st.Yellow("!")+" ", "  ", x, width)...)
 	}
 	out = append(out, "")
-	out = append(out, layout.Wrap("The app registration could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete it.", width)...)
+	out = append(out, layout.Wrap("Both could be restored from Entra's recycle bin for 30 days. Run the same command without --dry-run to delete them.", width)...)
 	_, _ = io.WriteString(w, layout.Text(out))
 }
 
@@ -193,8 +195,9 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style, width int
 			msg += " from " + r.TenantName
 		}
 		out = append(out, layout.Hang(st.Green("✓")+" ", "  ", msg+".", width)...)
-		out = append(out, layout.Indent("  ", fmt.Sprintf("Removed %d application permission consent(s), %d delegated permission grant(s), %d directory role assignment(s); %d secret(s) and %d certificate(s) stopped working.",
-			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments, r.Removed.Secrets, r.Removed.Certificates), width)...)
+		out = append(out, layout.Indent("  ", fmt.Sprintf("Removed with the service principal: %d admin consent(s), %d delegated grant(s), %d directory role assignment(s).",
+			r.Removed.AppRoleAssignments, r.Removed.PermissionGrants, r.Removed.RoleAssignments), width)...)
+		out = append(out, layout.Indent("  ", fmt.Sprintf("Stopped working: %d client secret(s), %d certificate(s).", r.Removed.Secrets, r.Removed.Certificates), width)...)
 	} else {
 		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", fmt.Sprintf("%q (client ID %s) was not deleted.", r.App.DisplayName, r.App.ClientID), width)...)
 		out = append(out, "", "What was done")
@@ -216,10 +219,14 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style, width int
 	}
 	if rb := r.RecycleBin; rb != nil {
 		out = append(out, "")
-		out = append(out, layout.Wrap(fmt.Sprintf("The app registration stays in Entra's recycle bin for %d days. To restore it:", rb.RetentionDays), width)...)
+		out = append(out, layout.Wrap(fmt.Sprintf("Both stay in Entra's recycle bin for %d days. To restore the app registration:", rb.RetentionDays), width)...)
 		out = append(out, layout.Hang("  - ", "    ", "in the portal: "+rb.Portal, width)...)
 		out = append(out, layout.Hang("  - ", "    ", "or with Microsoft Graph:", width)...)
 		out = append(out, layout.Indent("    ", rb.RestoreRequest, width)...)
+		if rb.RestoreServicePrincipalRequest != "" {
+			out = append(out, layout.Wrap("then its service principal, with its consents and directory roles:", width)...)
+			out = append(out, layout.Indent("    ", rb.RestoreServicePrincipalRequest, width)...)
+		}
 		out = append(out, layout.Hang("Note: ", "  ", rb.AfterRestore+".", width)...)
 	}
 	_, _ = io.WriteString(w, layout.Text(out))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,21 @@ func TestDeleteRemovesAppAndServicePrincipal(t *testing.T) {
 	if st.spOf(appID) != "" || len(st.consented(sp)) != 0 || len(st.roles(sp)) != 0 {
 		t.Errorf("left behind: sp %q consents %v roles %v", st.spOf(appID), st.consented(sp), st.roles(sp))
 	}
+	// What went with the service principal comes back with it: restore the
+	// app, then the service principal, as the output says.
+	if code := tt.admin(http.MethodPost, "/directory/deletedItems/"+objID+"/restore", nil); code != http.StatusOK {
+		t.Fatalf("restore the app: %d", code)
+	}
+	if code := tt.admin(http.MethodPost, "/directory/deletedItems/"+sp+"/restore", nil); code != http.StatusOK {
+		t.Fatalf("restore the service principal: %d", code)
+	}
+	if st := tt.state(); len(st.consented(sp)) != 5 || len(st.roles(sp)) != 2 {
+		t.Errorf("after restoring: consents %v roles %v", st.consented(sp), st.roles(sp))
+	}
+	if str(rb, "restoreServicePrincipalRequest") != "POST https://graph.microsoft.com/v1.0/directory/deletedItems/"+sp+"/restore" {
+		t.Errorf("recycle bin %v", rb)
+	}
+
 	// The other app is untouched.
 	if st.spOf(str(keep, "clientId")) == "" || len(st.consented(st.spOf(str(keep, "clientId")))) != 2 {
 		t.Error("delete touched another app")

@@ -43,6 +43,11 @@ func TestSetupPrivilegeMatrix(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			userID, upn := sandboxtest.User(t, sb, tc.user)
+			// Each admin signs in as themselves: forget the previous admin's
+			// saved sign-in (its second run below keeps its own).
+			if r := tt.run("auth", "logout", "--tenant", tid); r.code != 0 {
+				t.Fatalf("auth logout: exit %d\n%s", r.code, r.stderr)
+			}
 			args := []string{"--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer", "--name", "Hire2Retire " + tc.user.Name}
 			res, r := signedIn(t, tt, upn, tid, tc.code, args...)
 			mustContain(t, "stderr", r.stderr, tc.words...)

@@ -46,8 +46,11 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	// Help texts are written for 80 columns or more; they are re-wrapped to
 	// the terminal, examples' commands kept whole.
 	// Two spaces between a command's name and its summary, always: the
-	// summary column is what a wrapped summary continues under.
-	root.SetUsageTemplate(strings.ReplaceAll(root.UsageTemplate(), "{{rpad .Name .NamePadding }} {{.Short}}", "{{rpad .Name .NamePadding }}  {{.Short}}"))
+	// summary column is what a wrapped summary continues under. Written in
+	// Go, not as a template: any cobra template links text/template, whose
+	// reflection keeps every exported method of every type in the binary —
+	// all of msgraph-sdk-go's models, 45 MB.
+	root.SetUsageFunc(usageFunc)
 	defaultHelp := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
 		var buf bytes.Buffer
@@ -57,8 +60,10 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 		c.SetOut(out)
 		_, _ = io.WriteString(out, layout.Text(layout.Reflow(buf.String(), layout.Width(out))))
 	})
+	// cobra's own version line ("entra-link version …"); `entra-link
+	// version` prints the same. (A version template would link
+	// text/template, see above.)
 	root.Version = versionLine()
-	root.SetVersionTemplate("entra-link {{.Version}}\n")
 	root.Flags().Bool("version", false, "print the version, commit and Go version (the same as: entra-link version)")
 	root.CompletionOptions.HiddenDefaultCmd = false
 
@@ -68,6 +73,7 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 		NewCmdVerify(f, nil),
 		NewCmdDelete(f, nil),
 		NewCmdApps(f),
+		NewCmdAuth(f),
 		NewCmdProfiles(f),
 		NewCmdSandbox(f, nil),
 		NewCmdVersion(f),

@@ -24,6 +24,7 @@ type VerifyOptions struct {
 	ProfileID   string
 	ProfileFile string
 	WarnDays    int
+	All         bool
 
 	ctx     context.Context
 	fixArgs []string
@@ -48,15 +49,36 @@ Each problem comes with the command that fixes it: setup --app-id … (with --pr
 or rotate-secret. --output json prints {"app", "profile", "healthy", "checks": [{"name",
 "status", "detail", "fix"}], "problems", "plan"}.
 
-Exit status: 0 healthy, 3 problems found, 2 when the app cannot be found or has no profile.`,
+--all checks every app entra-link made in the tenant, each against the profile recorded on
+it (--profile-file supplies a profile that is not built in, for the apps that record its
+id): one line per app, then each app's problems with the commands that fix them, and a
+summary line last. It never asks anything, so it suits cron and pipelines; its cost does
+not grow with the number of apps (the per-app reads are batched). --output json prints
+{"apps": [{"app", "profile", "healthy", "problems", "nearestCredentialExpiry"}], "summary"}.
+
+Exit status: 0 healthy, 3 problems found (with --all: in any app), 2 when the app cannot
+be found or has no profile.`,
 		Example: `  entra-link verify --name Relution
-  entra-link verify --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --warn-days 60 --output json`,
+  entra-link verify --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --warn-days 60 --output json
+
+  # Every app in the tenant, e.g. from cron: exit status 3 when any needs attention
+  entra-link verify --all --warn-days 45 --output json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
 				return err
 			}
-			if err := opts.App.validate(opts.NoInput); err != nil {
+			if opts.All {
+				if opts.App.AppID != "" || opts.App.Name != "" {
+					return exit.UsageErrorf("--all checks every app entra-link made: it cannot be combined with --app-id or --name")
+				}
+				if opts.ProfileID != "" {
+					return exit.UsageErrorf("--all checks each app against the profile recorded on it: --profile cannot be combined with it (--profile-file supplies a profile that is not built in)")
+				}
+				// Suitable for cron and pipelines: it never asks.
+				opts.NoInput = true
+				f.IO.SetNeverPrompt(true)
+			} else if err := opts.App.validate(opts.NoInput); err != nil {
 				return err
 			}
 			if opts.WarnDays < 0 {
@@ -84,6 +106,9 @@ Exit status: 0 healthy, 3 problems found, 2 when the app cannot be found or has 
 			if runF != nil {
 				return runF(opts)
 			}
+			if opts.All {
+				return verifyAllRun(opts)
+			}
 			return verifyRun(opts)
 		},
 	}
@@ -94,6 +119,7 @@ Exit status: 0 healthy, 3 problems found, 2 when the app cannot be found or has 
 	cmd.Flags().StringVarP(&opts.ProfileID, "profile", "p", "", "check against this built-in profile instead of the one recorded on the app")
 	cmd.Flags().StringVar(&opts.ProfileFile, "profile-file", "", "check against this profile file")
 	cmd.Flags().IntVar(&opts.WarnDays, "warn-days", 30, "report credentials that expire within this many days")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "check every app entra-link made in the tenant (one line each, then the problems; never prompts)")
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	return cmd
 }

@@ -26,7 +26,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			case "text", "":
-				_, err := fmt.Fprintf(f.IO.Out, "entra-link %s\n", versionLine())
+				_, err := fmt.Fprintf(f.IO.Out, "entra-link version %s\n", versionLine())
 				return err
 			default:
 				return exit.UsageErrorf("invalid value %q for --output: valid values are text, json", format)

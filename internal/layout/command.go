@@ -18,6 +18,7 @@ var subcommands = map[string][]string{
 	"verify":        nil,
 	"delete":        nil,
 	"apps":          {"list"},
+	"auth":          {"status", "logout"},
 	"profiles":      {"list", "show"},
 	"sandbox":       nil,
 	"version":       nil,

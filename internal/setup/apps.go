@@ -220,10 +220,6 @@ func nearestExpiry(creds []CredentialInfo, now time.Time) *CredentialExpiry {
 	return &CredentialExpiry{Type: best.Kind, KeyID: best.KeyID, At: best.End.UTC(), Days: DaysUntil(now, best.End), Expired: !best.End.After(now)}
 }
 
-// lookupConcurrency bounds the parallel per-app requests of ListApps, so
-// that a tenant with many apps is not throttled.
-const lookupConcurrency = 8
-
 // AppList is what ListApps found.
 type AppList struct {
 	Org  graph.Organization
@@ -231,57 +227,32 @@ type AppList struct {
 }
 
 // ListApps lists the apps entra-link tagged, by display name, each with
-// whether its service principal exists (looked up concurrently, with the
-// tenant) and its nearest credential expiry.
+// whether its service principal exists and its nearest credential expiry.
+// Two round trips whatever the number of apps: the apps with the tenant,
+// then every app's service principal in one batched read.
 func ListApps(ctx context.Context, env *Env) (*AppList, error) {
-	var (
-		apps          []graph.Application
-		org           graph.Organization
-		appsErr, oErr error
-		wg            crash.Group
-	)
-	wg.Go(func() { apps, appsErr = env.Graph.ApplicationsByTag(ctx, profile.Tag) })
-	wg.Go(func() { org, oErr = tenantOf(ctx, env.Graph) })
-	wg.Wait()
-	if appsErr != nil {
-		return nil, fmt.Errorf("listing the apps entra-link made: %w", appsErr)
+	apps, org, err := taggedApps(ctx, env)
+	if err != nil {
+		return nil, err
 	}
-	if oErr != nil {
-		return nil, fmt.Errorf("reading the tenant: %w", oErr)
+	ids := make([]string, len(apps))
+	for i, a := range apps {
+		ids[i] = a.AppID
+	}
+	sps, err := env.Graph.ServicePrincipalsByAppIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the apps' service principals: %w", err)
 	}
 	now := env.Now().UTC()
 	out := make([]AppSummary, len(apps))
-	errs := make([]error, len(apps))
-	sem := make(chan struct{}, lookupConcurrency)
 	for i, a := range apps {
 		creds := Credentials(a)
+		_, hasSP := sps[strings.ToLower(a.AppID)]
 		out[i] = AppSummary{
 			DisplayName: a.DisplayName, ClientID: a.AppID, ApplicationObjectID: a.ID,
 			Profile: profile.ProfileFromTags(a.Tags), Features: profile.FeaturesFromTags(a.Tags),
-			CreatedDateTime: a.CreatedDateTime.UTC(), Credentials: len(creds), NearestExpiry: nearestExpiry(creds, now),
-		}
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			_, err := env.Graph.ServicePrincipalByAppID(ctx, a.AppID)
-			switch {
-			case err == nil:
-				out[i].ServicePrincipal = true
-			case graph.IsNotFound(err):
-			default:
-				errs[i] = fmt.Errorf("looking up the service principal of %q: %w", a.DisplayName, err)
-			}
-		})
-	}
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return nil, e
+			CreatedDateTime: a.CreatedDateTime.UTC(), ServicePrincipal: hasSP,
+			Credentials: len(creds), NearestExpiry: nearestExpiry(creds, now),
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -292,6 +263,26 @@ func ListApps(ctx context.Context, env *Env) (*AppList, error) {
 		return out[i].CreatedDateTime.Before(out[j].CreatedDateTime)
 	})
 	return &AppList{Org: org, Apps: out}, nil
+}
+
+// taggedApps reads, concurrently, the apps entra-link tagged and the tenant.
+func taggedApps(ctx context.Context, env *Env) ([]graph.Application, graph.Organization, error) {
+	var (
+		apps          []graph.Application
+		org           graph.Organization
+		appsErr, oErr error
+		wg            crash.Group
+	)
+	wg.Go(func() { apps, appsErr = env.Graph.ApplicationsByTag(ctx, profile.Tag) })
+	wg.Go(func() { org, oErr = tenantOf(ctx, env.Graph) })
+	wg.Wait()
+	if appsErr != nil {
+		return nil, org, fmt.Errorf("listing the apps entra-link made: %w", appsErr)
+	}
+	if oErr != nil {
+		return nil, org, fmt.Errorf("reading the tenant: %w", oErr)
+	}
+	return apps, org, nil
 }
 
 // future is a value being read concurrently.
@@ -349,6 +340,14 @@ func (p *prefetch) servicePrincipal(ctx context.Context, g graph.API, appID stri
 		return p.sp.get()
 	}
 	return lookupSP(ctx, g, appID)
+}
+
+// knownSP records appID's service principal, found by another read (by
+// name), so that it is not looked up again.
+func (p *prefetch) knownSP(appID string, sp graph.ServicePrincipal) {
+	f := &future[*graph.ServicePrincipal]{done: make(chan struct{}), v: &sp}
+	close(f.done)
+	p.appID, p.sp = appID, f
 }
 
 // spFuture is the prefetched read of appID's service principal, or nil.

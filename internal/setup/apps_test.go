@@ -35,7 +35,9 @@ type fakeGraph struct {
 	// fail makes the named method fail with this error.
 	fail map[string]error
 	// calls logs the changing calls, e.g. "RemovePassword k1".
-	calls   []string
+	calls []string
+	// bulk logs the batched reads, e.g. "HoldingsOf 3".
+	bulk    []string
 	nextKey int
 }
 
@@ -126,6 +128,60 @@ func (f *fakeGraph) ServicePrincipalByAppID(_ context.Context, appID string) (gr
 		return sp, nil
 	}
 	return graph.ServicePrincipal{}, notFound()
+}
+
+func (f *fakeGraph) ServicePrincipalsByAppIDs(_ context.Context, appIDs []string) (map[string]graph.ServicePrincipal, error) {
+	if err := f.failure("ServicePrincipalsByAppIDs"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bulk = append(f.bulk, fmt.Sprintf("ServicePrincipalsByAppIDs %d", len(appIDs)))
+	out := map[string]graph.ServicePrincipal{}
+	for _, id := range appIDs {
+		if sp, ok := f.sps[strings.ToLower(id)]; ok {
+			out[strings.ToLower(id)] = sp
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeGraph) ServicePrincipalsByName(_ context.Context, name string) ([]graph.ServicePrincipal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []graph.ServicePrincipal
+	for _, sp := range f.sps {
+		if strings.EqualFold(sp.DisplayName, name) {
+			out = append(out, sp)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeGraph) HoldingsOf(_ context.Context, ids []string) (map[string]*graph.Holdings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bulk = append(f.bulk, fmt.Sprintf("HoldingsOf %d", len(ids)))
+	out := map[string]*graph.Holdings{}
+	for _, id := range ids {
+		h := &graph.Holdings{AppRoleAssignments: f.assignments[id], PermissionGrants: f.grants[id], RoleAssignments: f.roles[id]}
+		if err := f.fail["HoldingsOf roles"]; err != nil {
+			h.RoleAssignments, h.RoleAssignmentsErr = nil, err
+		}
+		out[strings.ToLower(id)] = h
+	}
+	return out, nil
+}
+
+func (f *fakeGraph) DeleteServicePrincipalAndApplication(_ context.Context, spID, appObjectID string) (error, error) {
+	if spID != "" {
+		f.log("DeleteServicePrincipal %s", spID)
+		if err := f.failure("DeleteServicePrincipal"); err != nil {
+			return err, &graph.Error{Status: http.StatusFailedDependency, Code: "FailedDependency", Message: "Dependent request failed."}
+		}
+	}
+	f.log("DeleteApplication %s", appObjectID)
+	return nil, f.failure("DeleteApplication")
 }
 
 func (f *fakeGraph) AppRoleAssignments(_ context.Context, id string) ([]graph.AppRoleAssignment, error) {

@@ -613,16 +613,16 @@ func readHoldings(ctx context.Context, g graph.API, principal *graph.ServicePrin
 		return st, nil
 	}
 	var l lookups
-	unread := func(k Kind, what, need string) {
+	unread := func(k Kind) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		st.Unread[k] = fmt.Sprintf("the signed-in identity may not read the app's %s (that needs %s)", what, need)
+		st.Unread[k] = unreadWords(k)
 	}
 	l.do(func() {
 		a, err := g.AppRoleAssignments(ctx, principal.ID)
 		switch {
 		case graph.IsForbidden(err):
-			unread(KindConsent, "admin consents", "Application.Read.All or AppRoleAssignment.ReadWrite.All")
+			unread(KindConsent)
 		case err != nil:
 			l.fail("reading the app's consented application permissions", err)
 		default:
@@ -635,7 +635,7 @@ func readHoldings(ctx context.Context, g graph.API, principal *graph.ServicePrin
 		gr, err := g.PermissionGrants(ctx, principal.ID)
 		switch {
 		case graph.IsForbidden(err):
-			unread(KindGrant, "delegated permission grants", "DelegatedPermissionGrant.Read.All")
+			unread(KindGrant)
 		case err != nil:
 			l.fail("reading the app's delegated permission grants", err)
 		default:
@@ -648,7 +648,7 @@ func readHoldings(ctx context.Context, g graph.API, principal *graph.ServicePrin
 		ra, err := g.RoleAssignments(ctx, principal.ID)
 		switch {
 		case graph.IsForbidden(err):
-			unread(KindRole, "directory role assignments", "RoleManagement.Read.Directory")
+			unread(KindRole)
 		case err != nil:
 			l.fail("reading the app's directory roles", err)
 		default:
@@ -661,6 +661,17 @@ func readHoldings(ctx context.Context, g graph.API, principal *graph.ServicePrin
 		return nil, errors.Join(errs...)
 	}
 	return st, nil
+}
+
+// unreadWords says, in words, that the app's holdings of kind k could not
+// be read and what reading them needs.
+func unreadWords(k Kind) string {
+	w := map[Kind][2]string{
+		KindConsent: {"admin consents", "Application.Read.All or AppRoleAssignment.ReadWrite.All"},
+		KindGrant:   {"delegated permission grants", "DelegatedPermissionGrant.Read.All"},
+		KindRole:    {"directory role assignments", "RoleManagement.Read.Directory"},
+	}[k]
+	return fmt.Sprintf("the signed-in identity may not read the app's %s (that needs %s)", w[0], w[1])
 }
 
 // verifiedHost reports whether host is a verified domain of org or a subdomain of one.

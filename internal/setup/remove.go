@@ -3,13 +3,12 @@ package setup
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/entra-link/entra-link/graph"
 	"github.com/entra-link/entra-link/internal/cloud"
-	"github.com/entra-link/entra-link/internal/crash"
 	"github.com/entra-link/entra-link/internal/output"
 )
 
@@ -30,9 +29,10 @@ type Deletion struct {
 	Found *FoundApp
 	Org   graph.Organization
 	SP    *graph.ServicePrincipal
-	// What the service principal holds; removed explicitly before it is
-	// deleted, so that no consent or directory role outlives the app
-	// whatever Entra does with a deleted principal's assignments.
+	// What the service principal holds. Deleting the service principal
+	// takes all of it along (to the recycle bin, where restoring the
+	// service principal brings it back); it is read so that the preview
+	// and the result can name it.
 	Assignments     []graph.AppRoleAssignment
 	Grants          []graph.PermissionGrant
 	RoleAssignments []graph.RoleAssignment
@@ -47,7 +47,10 @@ type RecycleBin struct {
 	RetentionDays  int    `json:"retentionDays"`
 	Portal         string `json:"portal"`
 	RestoreRequest string `json:"restoreRequest"`
-	AfterRestore   string `json:"afterRestore"`
+	// RestoreServicePrincipalRequest restores the service principal, with
+	// the consents, grants and directory roles it held, once the app is back.
+	RestoreServicePrincipalRequest string `json:"restoreServicePrincipalRequest,omitempty"`
+	AfterRestore                   string `json:"afterRestore"`
 }
 
 // Removed counts what a delete removed.
@@ -84,14 +87,35 @@ type DeleteResult struct {
 // PrepareDeletion finds the app and everything that goes with it; it
 // changes nothing. An app is found by --name only among the apps
 // entra-link made, so a foreign app can be deleted only by --app-id.
+//
+// Two round trips: the app with its service principal and the tenant
+// (--app-id: the service principal by appId; --name: among the service
+// principals carrying the name, which in its home tenant an app's service
+// principal does), then what the service principal holds and the resource
+// APIs that name it. (A service principal renamed apart from its app
+// costs one more.)
 func PrepareDeletion(ctx context.Context, env *Env, req DeleteRequest) (*Deletion, error) {
 	pre := startPrefetch(ctx, env, req.Selector)
+	var named *future[[]graph.ServicePrincipal]
+	if name := strings.TrimSpace(req.Name); req.AppID == "" && name != "" {
+		named = goFuture(func() ([]graph.ServicePrincipal, error) { return env.Graph.ServicePrincipalsByName(ctx, name) })
+	}
 	found, err := FindApp(ctx, env.Graph, req.Selector)
 	if err != nil {
 		return nil, err
 	}
 	if id, err := env.Graph.WhoAmI(ctx); err == nil && id.AppOnly && strings.EqualFold(id.ClientAppID, found.App.AppID) {
 		return nil, &UsageError{Msg: fmt.Sprintf("%s is the app entra-link is signed in as; it cannot delete itself (nothing was changed)", found.Label())}
+	}
+	if named != nil {
+		// A failed read by name only costs the lookup by appId.
+		if cands, err := named.get(); err == nil {
+			for _, sp := range cands {
+				if strings.EqualFold(sp.AppID, found.App.AppID) {
+					pre.knownSP(found.App.AppID, sp)
+				}
+			}
+		}
 	}
 	t, err := readTenantFor(ctx, env, found.App, nil, pre)
 	if err != nil {
@@ -126,50 +150,64 @@ func PrepareDeletion(ctx context.Context, env *Env, req DeleteRequest) (*Deletio
 	return d, nil
 }
 
-// Plan is what the delete does, step by step: consents, grants and
-// directory roles (round 1), the service principal (round 2), the app
-// (round 3).
+// Plan is what the delete does: the service principal, carrying with it
+// the consents, grants and directory roles it holds (steps PartOf "sp"),
+// then the app. Both go in one request (a $batch in which the app's
+// delete depends on the service principal's), so the app is never deleted
+// while its service principal stays.
 func (d *Deletion) Plan() *Plan {
 	app := d.Found.App
 	p := &Plan{Title: "Delete " + app.DisplayName, Product: app.DisplayName}
-	add := func(id string, kind Kind, round int, target string, after ...string) {
-		p.Steps = append(p.Steps, &Step{ID: id, Kind: kind, Action: ActRemove, Round: round, Target: target, After: after})
-	}
-	var first []string
-	for _, a := range d.Assignments {
-		add("consent/"+a.ID, KindConsent, 1, "admin consent "+d.names[a.ID])
-		first = append(first, "consent/"+a.ID)
-	}
-	for _, g := range d.Grants {
-		add("grant/"+g.ID, KindGrant, 1, "delegated consent "+d.names[g.ID])
-		first = append(first, "grant/"+g.ID)
-	}
-	for _, r := range d.RoleAssignments {
-		add("role/"+r.ID, KindRole, 1, "directory role "+d.names[r.ID])
-		first = append(first, "role/"+r.ID)
-	}
-	sort.SliceStable(p.Steps, func(i, j int) bool {
-		if p.Steps[i].Kind != p.Steps[j].Kind {
-			return false
-		}
-		return p.Steps[i].Target < p.Steps[j].Target
-	})
 	round := 1
-	if len(first) > 0 {
+	var appAfter []string
+	if d.SP != nil {
+		sp := &Step{ID: "sp", Kind: KindServicePrincipal, Action: ActRemove, Round: 1,
+			Target: fmt.Sprintf("enterprise application (service principal) of %q", app.DisplayName),
+			Detail: "to the recycle bin, with " + d.heldWords()}
+		p.Steps = append(p.Steps, sp)
+		var held []*Step
+		part := func(id string, kind Kind, target string) {
+			held = append(held, &Step{ID: id, Kind: kind, Action: ActRemove, Round: 1, Target: target, PartOf: "sp",
+				Detail: "with the service principal"})
+		}
+		for _, a := range d.Assignments {
+			part("consent/"+a.ID, KindConsent, "admin consent "+d.names[a.ID])
+		}
+		for _, g := range d.Grants {
+			part("grant/"+g.ID, KindGrant, "delegated consent "+d.names[g.ID])
+		}
+		for _, r := range d.RoleAssignments {
+			part("role/"+r.ID, KindRole, "directory role "+d.names[r.ID])
+		}
+		sort.SliceStable(held, func(i, j int) bool {
+			if held[i].Kind != held[j].Kind {
+				return false
+			}
+			return held[i].Target < held[j].Target
+		})
+		p.Steps = append(p.Steps, held...)
+		appAfter = []string{"sp"}
 		round = 2
 	}
-	appAfter := first
-	if d.SP != nil {
-		add("sp", KindServicePrincipal, round, fmt.Sprintf("enterprise application (service principal) of %q", app.DisplayName), first...)
-		appAfter = []string{"sp"}
-		round++
-	}
-	add("app", KindApp, round, fmt.Sprintf("app registration %q (client ID %s)", app.DisplayName, app.AppID), appAfter...)
-	last := p.Step("app")
-	last.Detail = fmt.Sprintf("to the recycle bin (restorable for %d days); its %d client secret(s) and %d certificate(s) stop working at once",
-		recycleBinDays, len(app.PasswordCredentials), len(app.KeyCredentials))
+	p.Steps = append(p.Steps, &Step{ID: "app", Kind: KindApp, Action: ActRemove, Round: round, After: appAfter,
+		Target: fmt.Sprintf("app registration %q (client ID %s)", app.DisplayName, app.AppID),
+		Detail: fmt.Sprintf("to the recycle bin (restorable for %d days); its %d client secret(s) and %d certificate(s) stop working at once",
+			recycleBinDays, len(app.PasswordCredentials), len(app.KeyCredentials))})
 	p.rounds = round
 	return p
+}
+
+// heldWords counts what the service principal holds, in words.
+func (d *Deletion) heldWords() string {
+	return fmt.Sprintf("its %s, %s and %s",
+		plural(len(d.Assignments), "admin consent"), plural(len(d.Grants), "delegated grant"), plural(len(d.RoleAssignments), "directory role"))
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // DryRunResult is what delete --dry-run reports: the plan, nothing changed.
@@ -243,11 +281,10 @@ func countLine(n int, what string, names []string) string {
 	return s
 }
 
-// Apply carries out the delete's plan, round by round: the service
-// principal's consents, grants and directory roles (concurrently), then the
-// service principal, then the app. It stops after the first round that
-// fails, so the app is never deleted while something it held is left
-// behind unreported.
+// Apply carries out the delete's plan in one round trip: the service
+// principal (with what it holds) and then the app, in one $batch. If the
+// service principal cannot be deleted, Graph does not delete the app
+// either, and the result says so.
 func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 	app := d.Found.App
 	plan := d.Plan()
@@ -257,92 +294,61 @@ func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 		Profile: d.Found.ProfileID, CreatedByEntraLink: d.Found.Tagged, Steps: []output.Step{},
 		Warnings: append([]string(nil), d.Warnings...),
 	}
+	spID := ""
 	if d.SP != nil {
 		res.App.ServicePrincipalID = d.SP.ID
+		spID = d.SP.ID
 	}
-	type action struct {
-		do      func(context.Context) error
-		counter *int
+	for _, s := range plan.Steps {
+		if s.PartOf == "" {
+			env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: StatusRunning})
+		}
 	}
-	actions := map[string]action{}
-	for _, a := range d.Assignments {
-		actions["consent/"+a.ID] = action{func(ctx context.Context) error { return env.Graph.DeleteAppRoleAssignment(ctx, a.ResourceID, a.ID) }, &res.Removed.AppRoleAssignments}
-	}
-	for _, g := range d.Grants {
-		actions["grant/"+g.ID] = action{func(ctx context.Context) error { return env.Graph.DeletePermissionGrant(ctx, g.ID) }, &res.Removed.PermissionGrants}
-	}
-	for _, r := range d.RoleAssignments {
-		actions["role/"+r.ID] = action{func(ctx context.Context) error { return env.Graph.DeleteRoleAssignment(ctx, r.ID) }, &res.Removed.RoleAssignments}
+	spErr, appErr := env.Graph.DeleteServicePrincipalAndApplication(ctx, spID, app.ID)
+	gone := func(err error) bool { return err == nil || graph.IsNotFound(err) }
+	status := map[string][2]string{}
+	var failed []error
+	outcome := func(id string, err error) {
+		s := plan.Step(id)
+		switch {
+		case gone(err):
+			status[id] = [2]string{output.StepDone, ""}
+		case ctx.Err() != nil:
+			status[id] = [2]string{output.StepInterrupted, "the run was stopped while this step was in flight"}
+		case id == "app" && graph.StatusOf(err) == http.StatusFailedDependency:
+			status[id] = [2]string{output.StepNotRun, "the service principal was not deleted, so the app was kept"}
+		default:
+			status[id] = [2]string{output.StepFailed, err.Error()}
+			failed = append(failed, fmt.Errorf("removing %s: %w", s.Target, err))
+		}
+		env.emit(Event{ID: id, Action: string(s.Action), Target: s.Target, Status: status[id][0], Detail: status[id][1]})
 	}
 	if d.SP != nil {
-		actions["sp"] = action{func(ctx context.Context) error { return env.Graph.DeleteServicePrincipal(ctx, d.SP.ID) }, nil}
+		outcome("sp", spErr)
 	}
-	actions["app"] = action{func(ctx context.Context) error { return env.Graph.DeleteApplication(ctx, app.ID) }, nil}
+	outcome("app", appErr)
 
-	var mu sync.Mutex
-	var failed []error
-	status := map[string][2]string{}
-	set := func(s *Step, st, outcome string) {
-		mu.Lock()
-		status[s.ID] = [2]string{st, outcome}
-		mu.Unlock()
-		env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: st, Detail: outcome})
-	}
-	stoppedAt := 0
-	for round := 1; round <= plan.rounds; round++ {
-		if ctx.Err() != nil {
-			stoppedAt = round
-			break
-		}
-		var g crash.Group // errgroup would let a panic end the process before the secret is delivered
-		for _, s := range plan.Steps {
-			if s.Round != round {
-				continue
-			}
-			g.Go(func() {
-				a := actions[s.ID]
-				env.emit(Event{ID: s.ID, Action: string(s.Action), Target: s.Target, Status: StatusRunning})
-				err := a.do(ctx)
-				switch {
-				case err == nil || graph.IsNotFound(err):
-					// Gone already (a retried request, or someone else) is as good.
-					mu.Lock()
-					if a.counter != nil {
-						*a.counter++
-					}
-					mu.Unlock()
-					set(s, output.StepDone, "")
-				case ctx.Err() != nil:
-					set(s, output.StepInterrupted, "the run was stopped while this step was in flight")
-				default:
-					set(s, output.StepFailed, err.Error())
-					mu.Lock()
-					failed = append(failed, fmt.Errorf("removing %s: %w", s.Target, err))
-					mu.Unlock()
-				}
-			})
-		}
-		g.Wait()
-		if len(failed) > 0 || ctx.Err() != nil {
-			stoppedAt = round
-			break
-		}
-	}
 	res.Steps = plan.Output()
 	for i, s := range plan.Steps {
-		if st, ok := status[s.ID]; ok {
-			res.Steps[i].Status, res.Steps[i].Outcome = st[0], st[1]
-		} else {
-			res.Steps[i].Status = output.StepNotRun
+		id := s.ID
+		if s.PartOf != "" {
+			id = s.PartOf
+		}
+		st := status[id]
+		res.Steps[i].Status, res.Steps[i].Outcome = st[0], st[1]
+		if s.PartOf != "" && st[0] == output.StepDone {
+			res.Steps[i].Outcome = "with the service principal"
 		}
 	}
-	if stoppedAt > 0 {
-		what := fmt.Sprintf("The app %q and its service principal were not deleted; the steps marked done were. Run the same command again (signed in as a Global Administrator or Privileged Role Administrator if access was denied).", app.DisplayName)
-		switch plan.Step(stoppedStep(plan, stoppedAt)).Kind {
-		case KindServicePrincipal:
-			what = fmt.Sprintf("The app %q was not deleted; run the same command again.", app.DisplayName)
-		case KindApp:
-			what = fmt.Sprintf("The service principal was deleted but the app %q was not; run the same command again.", app.DisplayName)
+	if d.SP == nil || gone(spErr) {
+		res.Removed.AppRoleAssignments = len(d.Assignments)
+		res.Removed.PermissionGrants = len(d.Grants)
+		res.Removed.RoleAssignments = len(d.RoleAssignments)
+	}
+	if !gone(appErr) {
+		what := fmt.Sprintf("The app %q and its service principal were not deleted. Run the same command again (signed in as a Global Administrator, Application Administrator or Cloud Application Administrator if access was denied).", app.DisplayName)
+		if d.SP != nil && gone(spErr) {
+			what = fmt.Sprintf("The service principal was deleted, with the consents and directory roles it held, but the app %q was not; run the same command again.", app.DisplayName)
 		}
 		if ctx.Err() != nil {
 			res.Error = "interrupted: " + what
@@ -355,25 +361,21 @@ func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 	res.Deleted = true
 	res.Removed.Secrets = len(app.PasswordCredentials)
 	res.Removed.Certificates = len(app.KeyCredentials)
-	after := "run entra-link setup for it again (with --app-id " + app.AppID + ") to recreate its service principal, consent and directory roles"
-	if d.Found.ProfileID != "" {
-		after = fmt.Sprintf("run entra-link setup --profile %s --app-id %s to recreate its service principal, consent and directory roles", d.Found.ProfileID, app.AppID)
-	}
+	graphBase := strings.TrimRight(env.Cloud.GraphEndpoint, "/")
 	res.RecycleBin = &RecycleBin{
 		RetentionDays:  recycleBinDays,
 		Portal:         deletedAppsPortal + " > " + app.DisplayName + " > Restore app registration",
-		RestoreRequest: fmt.Sprintf(restoreRequestTmpl, strings.TrimRight(env.Cloud.GraphEndpoint, "/"), app.ID),
-		AfterRestore:   "restoring brings back the app registration only: " + after,
+		RestoreRequest: fmt.Sprintf(restoreRequestTmpl, graphBase, app.ID),
+	}
+	setupAgain := "entra-link setup again (with --app-id " + app.AppID + ")"
+	if d.Found.ProfileID != "" {
+		setupAgain = fmt.Sprintf("entra-link setup --profile %s --app-id %s", d.Found.ProfileID, app.AppID)
+	}
+	if d.SP != nil {
+		res.RecycleBin.RestoreServicePrincipalRequest = fmt.Sprintf(restoreRequestTmpl, graphBase, d.SP.ID)
+		res.RecycleBin.AfterRestore = "restoring the app registration does not restore its service principal: restore that too, after the app, and it comes back with its consents and directory roles (or run " + setupAgain + ", which recreates them)"
+	} else {
+		res.RecycleBin.AfterRestore = "restoring brings back the app registration; it had no service principal (run " + setupAgain + " to create one with its consents and directory roles)"
 	}
 	return res, nil
-}
-
-// stoppedStep is a step of the round where the delete stopped.
-func stoppedStep(p *Plan, round int) string {
-	for _, s := range p.Steps {
-		if s.Round == round {
-			return s.ID
-		}
-	}
-	return "app"
 }

@@ -31,24 +31,34 @@ func TestDeletionOrder(t *testing.T) {
 	if err != nil || !res.Deleted {
 		t.Fatalf("%v %+v", err, res)
 	}
-	calls := g.changes()
-	if len(calls) != 9 {
+	// One request: the service principal (taking its consents and roles
+	// along), then the app.
+	if calls := g.changes(); !slices.Equal(calls, []string{"DeleteServicePrincipal sp1", "DeleteApplication o1"}) {
 		t.Fatalf("calls %v", calls)
 	}
-	// Consents and roles first (in any order), then the SP, then the app.
-	for _, c := range calls[:7] {
-		if !strings.HasPrefix(c, "DeleteAppRoleAssignment") && !strings.HasPrefix(c, "DeleteRoleAssignment") {
-			t.Errorf("round 1 has %q", c)
+	plan := d.Plan()
+	for _, st := range plan.Steps {
+		switch st.Kind {
+		case KindConsent, KindGrant, KindRole:
+			if st.PartOf != "sp" {
+				t.Errorf("%s is not carried by the service principal's delete", st.Target)
+			}
 		}
 	}
-	if calls[7] != "DeleteServicePrincipal sp1" || calls[8] != "DeleteApplication o1" {
-		t.Errorf("last calls %v", calls[7:])
+	if app := plan.Step("app"); app == nil || !slices.Equal(app.After, []string{"sp"}) {
+		t.Errorf("the app is not deleted after its service principal: %+v", app)
+	}
+	for _, st := range res.Steps {
+		if st.Status != "done" {
+			t.Errorf("step %s: %s", st.Target, st.Status)
+		}
 	}
 	if res.Removed != (Removed{AppRoleAssignments: 5, RoleAssignments: 2, Certificates: 1}) {
 		t.Errorf("removed %+v", res.Removed)
 	}
 	rb := res.RecycleBin
 	if rb == nil || rb.RetentionDays != 30 || rb.RestoreRequest != "POST https://graph.microsoft.com/v1.0/directory/deletedItems/o1/restore" ||
+		rb.RestoreServicePrincipalRequest != "POST https://graph.microsoft.com/v1.0/directory/deletedItems/sp1/restore" ||
 		!strings.Contains(rb.Portal, "Deleted applications") || !strings.Contains(rb.AfterRestore, "setup --profile hire2retire --app-id a1") {
 		t.Errorf("recycle bin %+v", rb)
 	}
@@ -57,7 +67,7 @@ func TestDeletionOrder(t *testing.T) {
 func TestDeletionStopsWhenSomethingStays(t *testing.T) {
 	g := newFake()
 	healthyApp(t, g, "hire2retire", nil, nil)
-	g.fail["DeleteRoleAssignment ra-User Administrator"] = &graph.Error{Status: 403, Code: "Authorization_RequestDenied"}
+	g.fail["DeleteServicePrincipal"] = &graph.Error{Status: 403, Code: "Authorization_RequestDenied"}
 	d, err := PrepareDeletion(context.Background(), testEnv(g), DeleteRequest{Selector: Selector{AppID: "a1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -68,12 +78,21 @@ func TestDeletionStopsWhenSomethingStays(t *testing.T) {
 		t.Fatalf("err %v result %+v", err, res)
 	}
 	for _, c := range g.changes() {
-		if strings.HasPrefix(c, "DeleteServicePrincipal") || strings.HasPrefix(c, "DeleteApplication") {
-			t.Errorf("deleted %q although a role assignment stayed", c)
+		if strings.HasPrefix(c, "DeleteApplication") {
+			t.Errorf("deleted %q although its service principal stayed", c)
 		}
 	}
-	if res.RecycleBin != nil {
-		t.Error("nothing went to the recycle bin")
+	for _, st := range res.Steps {
+		want := "failed"
+		if st.Kind == string(KindApp) {
+			want = "not-run"
+		}
+		if st.Status != want {
+			t.Errorf("step %s: %s (%s), want %s", st.Target, st.Status, st.Outcome, want)
+		}
+	}
+	if res.Removed != (Removed{}) || res.RecycleBin != nil {
+		t.Errorf("nothing was removed: %+v %+v", res.Removed, res.RecycleBin)
 	}
 }
 

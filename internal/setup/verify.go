@@ -26,6 +26,12 @@ type Check struct {
 	Name   string `json:"name"`
 	Status string `json:"status"`
 	Detail string `json:"detail,omitempty"`
+	// Kind is what the check is about: a plan step's kind, "credential",
+	// "input" or "profile".
+	Kind string `json:"kind,omitempty"`
+	// Short says what is wrong in a few words ("missing admin consent",
+	// "secret expires in 10d"), for one-line-per-app listings.
+	Short string `json:"short,omitempty"`
 	// Fix is the command (or, where no command can, the portal path) that
 	// resolves a problem or warning.
 	Fix string `json:"fix,omitempty"`
@@ -266,26 +272,41 @@ func Verify(ctx context.Context, env *Env, req VerifyRequest) (*Report, error) {
 	if p == nil {
 		return nil, &UsageError{Msg: why + ": say which product it is for with --profile ID or --profile-file PATH"}
 	}
-	now := env.Now().UTC()
 	ev, err := Evaluate(ctx, env, found, p, pre)
 	if err != nil {
 		return nil, err
 	}
-	v := &verifier{now: now, warnDays: req.WarnDays, p: p, found: found, ev: ev}
-	v.fix = fixer{p: p, profileFile: req.ProfileFile, app: found.App, features: ev.Features, values: ev.Values, args: req.FixArgs}
+	return newReport(env, reportArgs{sandbox: req.Sandbox, warnDays: req.WarnDays, profileFile: req.ProfileFile, fixArgs: req.FixArgs}, found, p, ev), nil
+}
+
+// reportArgs are the parts of a verify request a report is made with.
+type reportArgs struct {
+	sandbox     bool
+	warnDays    int
+	profileFile string
+	fixArgs     []string
+}
+
+// newReport turns an app's evaluation into verify's checks: every step
+// that is not a keep is a problem with the command that fixes it, and so
+// is a credential expiring within warnDays. It makes no requests.
+func newReport(env *Env, a reportArgs, found *FoundApp, p *profile.Profile, ev *Evaluation) *Report {
+	now := env.Now().UTC()
+	v := &verifier{now: now, warnDays: a.warnDays, p: p, found: found, ev: ev}
+	v.fix = fixer{p: p, profileFile: a.profileFile, app: found.App, features: ev.Features, values: ev.Values, args: a.fixArgs}
 	for _, f := range ev.UnknownFeatures {
-		v.warn("feature "+f, fmt.Sprintf("the app records feature %q, which profile %s does not have; it was not checked", f, p.ID), "")
+		v.about("feature", "unknown feature "+f).warn("feature "+f, fmt.Sprintf("the app records feature %q, which profile %s does not have; it was not checked", f, p.ID), "")
 	}
 	v.run()
 
 	t := ev.Plan.Tenant
 	rep := &Report{
-		Sandbox:  req.Sandbox,
+		Sandbox:  a.sandbox,
 		Cloud:    env.Cloud.Name,
 		TenantID: t.Org.ID, TenantName: t.Org.DisplayName,
 		App: AppRef{DisplayName: found.App.DisplayName, ClientID: found.App.AppID, ApplicationObjectID: found.App.ID,
 			Tags: append([]string{}, found.App.Tags...)},
-		Profile: p.ID, Product: p.Product, Features: ev.Features, WarnDays: req.WarnDays,
+		Profile: p.ID, Product: p.Product, Features: ev.Features, WarnDays: a.warnDays,
 		Checks: v.checks, Problems: []string{}, Plan: ev.Plan.Output(),
 	}
 	if t.SP != nil {
@@ -300,7 +321,7 @@ func Verify(ctx context.Context, env *Env, req VerifyRequest) (*Report, error) {
 		}
 	}
 	rep.Healthy = len(rep.Problems) == 0
-	return rep, nil
+	return rep
 }
 
 // Evaluation is the read-only plan for one app against its profile.
@@ -322,11 +343,7 @@ type Evaluation struct {
 // inputs. It reads the app's service principal and what that holds (pre,
 // when given, holds reads already under way).
 func Evaluate(ctx context.Context, env *Env, found *FoundApp, p *profile.Profile, pre *prefetch) (*Evaluation, error) {
-	now := env.Now().UTC()
-	ev := &Evaluation{Invalid: map[string]string{}}
-	ev.Features, ev.UnknownFeatures = profileFeatures(p, found.Features)
-	ev.Values = inferValues(p, found.App)
-	spec, err := ev.spec(p, found.App, now)
+	ev, spec, err := newEvaluation(env, found, p)
 	if err != nil {
 		return nil, err
 	}
@@ -334,12 +351,30 @@ func Evaluate(ctx context.Context, env *Env, found *FoundApp, p *profile.Profile
 	if err != nil {
 		return nil, err
 	}
-	plan, err := NewPlan(spec, t, PlanOptions{Now: now, Verify: true, Cloud: env.Cloud})
+	return ev, ev.plan(env, spec, t)
+}
+
+// newEvaluation starts the evaluation of found against p: its features,
+// inputs and desired state, before anything is read.
+func newEvaluation(env *Env, found *FoundApp, p *profile.Profile) (*Evaluation, *profile.Spec, error) {
+	ev := &Evaluation{Invalid: map[string]string{}}
+	ev.Features, ev.UnknownFeatures = profileFeatures(p, found.Features)
+	ev.Values = inferValues(p, found.App)
+	spec, err := ev.spec(p, found.App, env.Now().UTC())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	return ev, spec, nil
+}
+
+// plan plans spec read-only against what was read of the tenant.
+func (ev *Evaluation) plan(env *Env, spec *profile.Spec, t *Tenant) error {
+	plan, err := NewPlan(spec, t, PlanOptions{Now: env.Now().UTC(), Verify: true, Cloud: env.Cloud})
+	if err != nil {
+		return err
 	}
 	ev.Plan = plan
-	return ev, nil
+	return nil
 }
 
 // spec is the desired state for the app: p as the app uses it. Inputs the
@@ -459,13 +494,40 @@ type verifier struct {
 	ev       *Evaluation
 	fix      fixer
 	checks   []Check
+	// kind and short go with the next check added (see about).
+	kind, short string
 }
 
 func (v *verifier) add(status, name, detail, fix string) {
 	if status == CheckOK {
 		fix = ""
 	}
-	v.checks = append(v.checks, Check{Name: name, Status: status, Detail: detail, Fix: fix})
+	c := Check{Name: name, Status: status, Detail: detail, Fix: fix, Kind: v.kind}
+	if status != CheckOK {
+		c.Short = v.short
+	}
+	v.kind, v.short = "", ""
+	v.checks = append(v.checks, c)
+}
+
+// about sets the kind and short words of the next check.
+func (v *verifier) about(kind, short string) *verifier {
+	v.kind, v.short = kind, short
+	return v
+}
+
+// nouns name what a step kind acts on, in the short words of a problem.
+var nouns = map[Kind]string{
+	KindConsent: "admin consent", KindGrant: "delegated consent", KindRole: "directory role",
+	KindRedirectURI: "redirect URI", KindIdentifierURI: "identifier URI", KindPermission: "API permission",
+	KindServicePrincipal: "service principal", KindApp: "app settings", KindResource: "API in the tenant", KindTags: "entra-link tags",
+}
+
+func noun(k Kind) string {
+	if n, ok := nouns[k]; ok {
+		return n
+	}
+	return string(k)
 }
 
 func (v *verifier) ok(name, detail string)           { v.add(CheckOK, name, detail, "") }
@@ -490,7 +552,7 @@ var missing = map[Kind]string{
 func (v *verifier) run() {
 	for _, in := range v.p.Inputs {
 		if msg, ok := v.ev.Invalid[in.ID]; ok {
-			v.problem(in.Label, msg, v.fix.setup())
+			v.about("input", "invalid "+in.Label).problem(in.Label, msg, v.fix.setup())
 		}
 	}
 	for _, s := range v.ev.Plan.Steps {
@@ -510,7 +572,7 @@ func (v *verifier) step(s *Step) {
 		if s.Kind == KindKeyCredential {
 			what, fix = "certificate", v.fix.newCertificate()
 		}
-		v.problem("valid credential", fmt.Sprintf("the app has no valid %s, so %s cannot sign in", what, v.p.Product), fix)
+		v.about("credential", "no valid "+what).problem("valid credential", fmt.Sprintf("the app has no valid %s, so %s cannot sign in", what, v.p.Product), fix)
 		return
 	case KindTags:
 		if s.Action != ActKeep {
@@ -520,7 +582,7 @@ func (v *verifier) step(s *Step) {
 			} else if v.found.ProfileID != v.p.ID {
 				detail = fmt.Sprintf("the app records profile %s, but was checked against %s", orNone(v.found.ProfileID), v.p.ID)
 			}
-			v.warn("entra-link tags", detail, v.fix.setup())
+			v.about(string(KindTags), "entra-link tags differ").warn("entra-link tags", detail, v.fix.setup())
 			return
 		}
 		v.ok("entra-link tags", s.Detail)
@@ -535,29 +597,33 @@ func (v *verifier) step(s *Step) {
 	}
 	switch {
 	case s.Unknown != "":
-		v.problem(name, "could not be checked: "+s.Unknown, v.fix.setup())
+		v.about(string(s.Kind), "cannot read "+noun(s.Kind)).problem(name, "could not be checked: "+s.Unknown, v.fix.setup())
 	case s.Action == ActKeep:
 		v.ok(name, s.Detail)
 	case s.Action == ActExtra:
-		v.problem(name, v.p.Product+" does not need it", v.fix.setup("--prune"))
+		v.about(string(s.Kind), "extra "+noun(s.Kind)).problem(name, v.p.Product+" does not need it", v.fix.setup("--prune"))
 	case s.Action == ActUpdate && s.Kind == KindApp:
 		if u, ok := s.payload.(*appUpdate); ok && len(u.own) == 0 {
 			// Only its lists change: each is a step of its own.
 			v.ok(name, fmt.Sprintf("exists (client ID %s)", v.found.App.AppID))
 			return
 		}
-		v.problem(name, "differs from the profile: "+s.Detail, v.fix.setup())
+		v.about(string(s.Kind), noun(s.Kind)+" differ").problem(name, "differs from the profile: "+s.Detail, v.fix.setup())
 	case s.Action == ActUpdate && s.Kind == KindGrant:
-		v.problem(name, "tenant-wide admin consent lacks some of these ("+s.Detail+")", v.fix.setup())
+		v.about(string(s.Kind), "incomplete delegated consent").problem(name, "tenant-wide admin consent lacks some of these ("+s.Detail+")", v.fix.setup())
 	case strings.Contains(s.Target, "<--"):
 		in := placeholderInput(v.p, s.Target)
-		v.problem(name, fmt.Sprintf("the app has no %s; %s needs it here", in, v.p.Product), v.fix.setup())
+		v.about(string(s.Kind), "no "+in).problem(name, fmt.Sprintf("the app has no %s; %s needs it here", in, v.p.Product), v.fix.setup())
 	default:
 		detail := missing[s.Kind]
 		if detail == "" {
 			detail = "differs from the profile"
 		}
-		v.problem(name, detail, v.fix.setup())
+		short := "missing " + noun(s.Kind)
+		if s.Kind == KindServicePrincipal {
+			short = "no service principal"
+		}
+		v.about(string(s.Kind), short).problem(name, detail, v.fix.setup())
 	}
 }
 
@@ -576,6 +642,14 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// shortKind names a credential kind in a few letters.
+func shortKind(kind string) string {
+	if kind == KindCertificate {
+		return "cert"
+	}
+	return kind
 }
 
 // checkCredentials reports each credential with its expiry: one that
@@ -615,16 +689,16 @@ func (v *verifier) checkCredentials() {
 		case !c.End.After(v.now):
 			detail := fmt.Sprintf("expired on %s", date)
 			if valid > 0 {
-				v.warn(name, detail+"; it no longer works and can be removed", fmt.Sprintf("remove it in the Entra admin center: App registrations > %s > Certificates & secrets", v.found.App.DisplayName))
+				v.about("credential", "old "+shortKind(c.Kind)+" expired").warn(name, detail+"; it no longer works and can be removed", fmt.Sprintf("remove it in the Entra admin center: App registrations > %s > Certificates & secrets", v.found.App.DisplayName))
 			} else {
-				v.problem(name, detail, fix(c.Kind))
+				v.about("credential", shortKind(c.Kind)+" expired").problem(name, detail, fix(c.Kind))
 			}
 		case !c.End.After(window):
 			detail := fmt.Sprintf("expires on %s (in %d days, within --warn-days %d)", date, days, v.warnDays)
 			if lasting != nil && lasting.KeyID != c.KeyID {
-				v.warn(name, fmt.Sprintf("%s; %s is valid until %s — make sure %s uses it", detail, lasting.Label(), lasting.End.UTC().Format("2006-01-02"), v.p.Product), "")
+				v.about("credential", fmt.Sprintf("old %s ends in %dd", shortKind(c.Kind), days)).warn(name, fmt.Sprintf("%s; %s is valid until %s — make sure %s uses it", detail, lasting.Label(), lasting.End.UTC().Format("2006-01-02"), v.p.Product), "")
 			} else {
-				v.problem(name, detail, fix(c.Kind))
+				v.about("credential", fmt.Sprintf("%s expires in %dd", shortKind(c.Kind), days)).problem(name, detail, fix(c.Kind))
 			}
 		default:
 			v.ok(name, fmt.Sprintf("expires on %s (in %d days)", date, days))

@@ -342,3 +342,72 @@ func TestInferValues(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyAllIsVerifyPerApp: verify --all's verdict for an app is the
+// same evaluation verify makes for it alone; the per-app reads are two
+// batched reads whatever the number of apps; an app with no profile is a
+// problem naming --profile-file; a read the identity may not make is named.
+func TestVerifyAllIsVerifyPerApp(t *testing.T) {
+	g := newFake()
+	healthyApp(t, g, "hire2retire", []string{"exchange"}, nil)
+	// Drift on the one app: its User Administrator role is gone.
+	g.roles["sp1"] = g.roles["sp1"][:1]
+	g.apps = append(g.apps, graph.Application{ID: "o2", AppID: "a2", DisplayName: "Custom", Tags: tagged("acme"),
+		PasswordCredentials: []graph.PasswordCredential{{KeyID: "p9", EndDateTime: now.AddDate(0, 0, 10)}}})
+
+	single, err := Verify(context.Background(), testEnv(g), VerifyRequest{Selector: Selector{AppID: "a1"}, WarnDays: 30, FixArgs: []string{"--sandbox"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.bulk = nil
+	all, err := VerifyAll(context.Background(), testEnv(g), VerifyAllRequest{WarnDays: 30, FixArgs: []string{"--sandbox"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(g.bulk, []string{"ServicePrincipalsByAppIDs 4", "HoldingsOf 1"}) {
+		t.Errorf("batched reads %v, want one lookup of 2 apps + 2 resources and one holdings read", g.bulk)
+	}
+	if len(all.Apps) != 2 || all.Apps[0].App.DisplayName != "Custom" || all.Apps[1].App.ClientID != "a1" {
+		t.Fatalf("apps %+v", all.Apps)
+	}
+	h2r := all.Apps[1]
+	var names []string
+	for _, c := range h2r.Problems {
+		names = append(names, c.Name+": "+c.Detail)
+	}
+	if !slices.Equal(names, single.Problems) || len(single.Problems) != 1 {
+		t.Errorf("--all found %v, verify alone %v", names, single.Problems)
+	}
+	for i, c := range h2r.Problems {
+		if want := check(single, c.Name); want == nil || want.Fix != c.Fix {
+			t.Errorf("problem %d fix %q, verify alone %+v", i, c.Fix, want)
+		}
+	}
+	custom := all.Apps[0]
+	// Its profile is unknown, and its secret expires all the same.
+	if custom.Healthy || len(custom.Problems) != 2 || !strings.Contains(custom.Problems[0].Detail, `profile "acme"`) ||
+		custom.Problems[1].Short != "secret expires in 10d" || custom.Problems[1].Fix != "entra-link rotate-secret --app-id a2 --sandbox" ||
+		!strings.Contains(custom.Problems[0].Fix, "verify --app-id a2 --profile-file PROFILE.yaml --sandbox") {
+		t.Errorf("custom-profile app %+v", custom)
+	}
+	if custom.NearestExpiry == nil || custom.NearestExpiry.Days != 10 {
+		t.Errorf("nearest expiry %+v", custom.NearestExpiry)
+	}
+	if all.Healthy || all.Summary != (AllSummary{Apps: 2, WithProblems: 2, Problems: 3, Expiring: 1}) {
+		t.Errorf("summary %+v", all.Summary)
+	}
+
+	// The directory roles may not be read: said, as verify says it.
+	g.fail["HoldingsOf roles"] = &graph.Error{Status: 403, Code: "Authorization_RequestDenied"}
+	all, err = VerifyAll(context.Background(), testEnv(g), VerifyAllRequest{WarnDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range all.Apps[1].Problems {
+		found = found || strings.Contains(c.Detail, "may not read the app's directory role assignments (that needs RoleManagement.Read.Directory)")
+	}
+	if !found {
+		t.Errorf("unreadable roles not named: %+v", all.Apps[1].Problems)
+	}
+}
