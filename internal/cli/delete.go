@@ -66,6 +66,9 @@ then its service principal the same way: that brings back its consents and direc
 			if opts.Output != "text" && opts.Output != "json" {
 				return exit.UsageErrorf("invalid value %q for --output: delete prints text or json", opts.Output)
 			}
+			if err := dryRunAndYes(opts.DryRun, opts.Yes); err != nil {
+				return err
+			}
 			opts.ctx = cmd.Context()
 			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
 			if runF != nil {

@@ -87,6 +87,9 @@ entra-link did not create.`,
 				}
 				opts.lifetime = l
 			}
+			if err := dryRunAndYes(opts.DryRun, opts.Yes); err != nil {
+				return err
+			}
 			if opts.DryRun && (opts.Output == output.FormatEnv || opts.Output == output.FormatHandover) {
 				return exit.UsageErrorf("--output %s needs the values of a real run; with --dry-run use --output text or json", opts.Output)
 			}

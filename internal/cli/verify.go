@@ -16,6 +16,11 @@ import (
 	"github.com/entra-link/entra-link/internal/setup"
 )
 
+// maxWarnDays bounds --warn-days at ten years: longer than any secret (at
+// most two years) or certificate entra-link makes, and far from where the
+// date arithmetic would overflow.
+const maxWarnDays = 3650
+
 // VerifyOptions are the flags of `entra-link verify`.
 type VerifyOptions struct {
 	f *Factory
@@ -81,8 +86,8 @@ be found or has no profile.`,
 			} else if err := opts.App.validate(opts.NoInput); err != nil {
 				return err
 			}
-			if opts.WarnDays < 0 {
-				return exit.UsageErrorf("invalid value %d for --warn-days: want 0 or more days", opts.WarnDays)
+			if opts.WarnDays < 0 || opts.WarnDays > maxWarnDays {
+				return exit.UsageErrorf("invalid value %d for --warn-days: want 0 to %d days (credentials live at most a few years)", opts.WarnDays, maxWarnDays)
 			}
 			if opts.Output != output.FormatText && opts.Output != output.FormatJSON {
 				return exit.UsageErrorf("invalid value %q for --output: verify prints text or json", opts.Output)
