@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/buildinfo"
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
@@ -253,6 +254,15 @@ func preflightError(err error) error {
 	var pe *setup.PreconditionError
 	if errors.As(err, &ue) || errors.As(err, &pe) {
 		return exit.UsageError(err)
+	}
+	var se *auth.SignInError
+	if errors.As(err, &se) {
+		// The sign-in failed: that is the news, not the request it was for.
+		code := exit.Failed
+		if se.Input {
+			code = exit.Usage
+		}
+		return exit.WithCode(code, &saidError{msg: "sign-in failed: " + se.Error() + ". Nothing was changed.", err: err})
 	}
 	var fe *setup.ForbiddenError
 	if errors.As(err, &fe) {

@@ -131,7 +131,7 @@ be found or has no profile.`,
 
 func verifyRun(o *VerifyOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "verify", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func verifyRun(o *VerifyOptions) error {
 		Selector: sel, Profile: o.profile, ProfileFile: o.ProfileFile, WarnDays: o.WarnDays, FixArgs: d.fixArgs, Sandbox: d.sandbox(),
 	})
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	var b bytes.Buffer
 	if o.Output == output.FormatJSON {

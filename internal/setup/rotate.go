@@ -342,7 +342,13 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 			env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
 			return nil, err
 		}
-		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
+		var denied *Tenant
+		detail := err.Error()
+		if graph.IsForbidden(err) {
+			denied = env.whoIs(ctx)
+			detail = "not allowed for the signed-in identity"
+		}
+		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: detail})
 		if graph.MayHaveTakenEffect(err) {
 			return nil, fmt.Errorf("adding the client secret: %w", addFailed(err, name, rec))
 		}
@@ -355,6 +361,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 			}
 		}
 		mu.Unlock()
+		if denied != nil {
+			return nil, &ForbiddenError{Msg: fmt.Sprintf("%s. Graph added no secret; %s.", denied.cannotChange("add a client secret to "+ro.Found.Label()), what), Err: err}
+		}
 		return nil, fmt.Errorf("adding the client secret: %w (Graph added no secret; %s)", err, what)
 	}
 	if rec != nil {

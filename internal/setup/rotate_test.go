@@ -220,7 +220,8 @@ func TestRotateAddPasswordFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := ro.Apply(context.Background(), testEnv(g))
-	if res != nil || err == nil || !strings.Contains(err.Error(), "Graph added no secret; nothing was changed") {
+	if res != nil || err == nil || !strings.Contains(err.Error(), "Graph added no secret; nothing was changed") ||
+		!strings.Contains(err.Error(), "the signed-in identity may not add a client secret to") || strings.Contains(err.Error(), "403") {
 		t.Errorf("res %v err %v", res, err)
 	}
 }
