@@ -18,6 +18,9 @@ import (
 type API interface {
 	// WhoAmI decodes the current access token's claims (no Graph call).
 	WhoAmI(ctx context.Context) (Identity, error)
+	// RenewToken gets a new access token (a claims challenge: never one
+	// from a cache) and decodes its claims like WhoAmI; later calls use it.
+	RenewToken(ctx context.Context) (Identity, error)
 	// Organization is GET /organization (the caller's tenant).
 	Organization(ctx context.Context) (Organization, error)
 	// MyDirectoryRoles lists the signed-in identity's active tenant-wide
