@@ -260,7 +260,7 @@ func startDayTwo(ctx context.Context, f *Factory, t *TenantOptions, fixArgs []st
 	}
 	rememberCloud(f, t)
 	d := &dayTwo{conn: conn, fixArgs: fixArgs}
-	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose)}
+	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose), StopWaiting: insisted(ctx)}
 	return d, nil
 }
 

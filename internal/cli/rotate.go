@@ -216,6 +216,9 @@ func (o *RotateOptions) rotate(ctx context.Context, d *dayTwo, ro *setup.Rotatio
 	early := newDelivery(ctx, o.f, &o.TenantOptions)
 	early.journal = d.conn.Journal
 	d.env.OnSecret = early.secret
+	if early.stopWaiting != nil {
+		d.env.StopWaiting = early.stopWaiting
+	}
 	res, applyErr = early.guard(func() (*output.Result, error) { return ro.Apply(ctx, d.env) })
 	if res == nil {
 		return nil, applyErr, nil

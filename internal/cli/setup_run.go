@@ -63,7 +63,7 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 	fl.conn = conn
 	rememberCloud(fl.o.f, &fl.o.TenantOptions)
 	conn.setProgress(progress)
-	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress, Journal: conn.Journal}
+	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress, Journal: conn.Journal, StopWaiting: insisted(ctx)}
 	return nil
 }
 
@@ -119,6 +119,9 @@ func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
 func (fl *setupFlow) applyWith(ctx context.Context, early *earlyDelivery) (*output.Result, error) {
 	early.journal = fl.conn.Journal
 	fl.env.OnSecret = early.secret
+	if early.stopWaiting != nil {
+		fl.env.StopWaiting = early.stopWaiting
+	}
 	res, applyErr := early.guard(func() (*output.Result, error) { return setup.Apply(ctx, fl.env, fl.plan) })
 	if res == nil {
 		// A bug before any secret existed (an internal error), or nothing ran.
@@ -302,6 +305,9 @@ type earlyDelivery struct {
 	pending  *output.Result
 	done     bool
 	stopNote func() bool // unregisters newDelivery's signal note
+	// stopWaiting ends once a second signal has been acknowledged
+	// (Env.StopWaiting of the apply this delivery is for).
+	stopWaiting context.Context
 	// sink, when set, takes the final result meant for stdout instead of
 	// writing it: a run across several tenants writes one object for all
 	// (and marks the secret delivered once that is written).

@@ -269,7 +269,7 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 			report(r, false)
 		}
 	}
-	stopNote := signalNote(ctx, f)
+	stopNote, _ := signalNote(ctx, f)
 	var todo []*tenantRun
 	for _, r := range runs {
 		if r.planned() {

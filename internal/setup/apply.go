@@ -278,7 +278,12 @@ func (r *run) exec(ctx context.Context, s *Step) {
 		r.set(s, output.StepPending, pe.words, true)
 	case ctx.Err() != nil:
 		// Stopped while in flight: say so, not the cancelled request's error.
-		r.set(s, output.StepInterrupted, "the run was stopped while this step was in flight; run the same command again to finish", true)
+		words := "the run was stopped while this step was in flight; run the same command again to finish"
+		var sw *StoppedWaitingError
+		if errors.As(err, &sw) {
+			words = sw.Msg
+		}
+		r.set(s, output.StepInterrupted, words, true)
 	default:
 		r.set(s, output.StepFailed, err.Error(), true)
 		var ue *UsageError
@@ -611,13 +616,11 @@ func (a *secretCreate) apply(ctx context.Context, r *run, _ *Step) (string, erro
 		r.res.Warnings = append(r.res.Warnings, warn)
 		r.mu.Unlock()
 	}
-	// Once requested, the secret must reach the user: the request is not
-	// cancelled by Ctrl-C, only bounded in time.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	sctx, cancel := r.env.secretContext(ctx)
 	defer cancel()
 	pc, err := r.env.Graph.AddPassword(sctx, app.ID, a.name, a.end)
 	if err != nil {
-		return "", addFailed(err, a.name, rec)
+		return "", addFailed(sctx, err, a.name, rec)
 	}
 	if rec != nil {
 		_ = rec.Created(pc.KeyID) // the display name identifies it all the same

@@ -47,6 +47,10 @@ type Env struct {
 	// runs on this machine added and never handed over; nil keeps none
 	// (and a secret an interrupted run left behind is then not recognised).
 	Journal *journal.Journal
+	// StopWaiting ends when the user insists on stopping (a second
+	// signal): a secret being added is no longer waited for then (its
+	// journal record stays open). nil: never.
+	StopWaiting context.Context
 }
 
 // Event is one progress report.

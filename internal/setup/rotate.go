@@ -330,11 +330,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	if warn != "" {
 		res.Warnings = append(res.Warnings, warn)
 	}
-	// Once requested, the secret must reach the user: Ctrl-C does not
-	// cancel the request, only the time limit does.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	sctx, cancel := env.secretContext(ctx)
 	pc, err := env.Graph.AddPassword(sctx, app.ID, name, ro.Expiry)
-	cancel()
+	defer cancel()
 	leftovers.Wait()
 	if err != nil {
 		if graph.IsCredentialPolicy(err) {
@@ -344,9 +342,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 		}
 		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
 		if graph.MayHaveTakenEffect(err) {
-			return nil, fmt.Errorf("adding the client secret: %w", addFailed(err, name, rec))
+			return nil, fmt.Errorf("adding the client secret: %w", addFailed(sctx, err, name, rec))
 		}
-		_ = addFailed(err, name, rec)
+		_ = addFailed(sctx, err, name, rec)
 		what := "nothing was changed"
 		mu.Lock()
 		for id, st := range status {
