@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -400,6 +401,45 @@ func TestNetnsSecondSignalStopsWaiting(t *testing.T) {
 	tn.proveSecret(appID, str(j, "clientSecret"))
 	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 || keys[0] == orphan || keys[0] != str(j, "clientSecretKeyId") {
 		t.Errorf("secrets %v after the next run; want only the one it delivered (%s), not %s", keys, str(j, "clientSecretKeyId"), orphan)
+	}
+}
+
+// TestNetnsClosedStdout: `setup -o json | reader` whose reader has gone
+// away. The write of the result fails (no SIGPIPE death after the secret
+// exists): the run says on stderr that the secret was not delivered, exit
+// 1; the next run removes that secret, says so and delivers a new one.
+func TestNetnsClosedStdout(t *testing.T) {
+	tn := startTenant(t)
+	args := []string{"setup", "--profile", "roger365", "--name", "Closed stdout", "--auth", "env", "--yes", "--output", "json"}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close() // nobody will ever read
+	var stderr bytes.Buffer
+	cmd := exec.Command(tn.cli, args...)
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = tn.env(nil), tn.home, w, &stderr
+	err = cmd.Run()
+	_ = w.Close()
+	code := cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("killed by %v (%v): %s", ws.Signal(), err, redact(stderr.String()))
+	}
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, redact(stderr.String()))
+	}
+	mustContain(t, "stderr", stderr.String(), "could not be written to standard output", "the new client secret was not delivered")
+	app := tn.state().appNamed("Closed stdout")
+	if app == nil || len(app.secretKeys()) != 1 {
+		t.Fatalf("app %+v: want it with the one secret nobody got", app)
+	}
+	appID := app.AppID
+	res := tn.must(0, nil, args...)
+	j := decodeJSON(t, res)
+	mustContain(t, "warnings", fmt.Sprint(j["warnings"]), "that secret was removed and a new one created")
+	tn.proveSecret(appID, str(j, "clientSecret"))
+	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 || keys[0] != str(j, "clientSecretKeyId") {
+		t.Errorf("secrets %v; want only the delivered %s", keys, str(j, "clientSecretKeyId"))
 	}
 }
 

@@ -25,6 +25,10 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 // admin who will not wait, ends the wait for a secret being added too
 // (see insisted).
 func Main(f *Factory, args []string) int {
+	// A closed standard output (`… -o json | head -0`, a reader that
+	// died) must not end the run by SIGPIPE after a secret was created:
+	// the write fails instead, and that is a delivery failure (final).
+	signal.Ignore(syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
