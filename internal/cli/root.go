@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/layout"
@@ -43,6 +44,7 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(flagError)
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return emptyFlagValues(c.Flags()) }
 	// Help texts are written for 80 columns or more; they are re-wrapped to
 	// the terminal, examples' commands kept whole.
 	// Two spaces between a command's name and its summary, always: the
@@ -99,6 +101,40 @@ func IsUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// emptyFlagValues refuses a flag given with an empty value, every flag of
+// every command alike: `--output-file "$OUT"` with OUT unset must not mean
+// "no --output-file" (the secret on stdout, in the CI log), nor `--tenant ""`
+// "the default tenant".
+func emptyFlagValues(fs *pflag.FlagSet) error {
+	var bad *pflag.Flag
+	fs.Visit(func(f *pflag.Flag) {
+		if bad != nil {
+			return
+		}
+		var values []string
+		switch f.Value.Type() {
+		case "string":
+			values = []string{f.Value.String()}
+		case "stringArray", "stringSlice":
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				values = sv.GetSlice()
+			}
+			if len(values) == 0 {
+				values = []string{""}
+			}
+		}
+		for _, v := range values {
+			if strings.TrimSpace(v) == "" {
+				bad = f
+			}
+		}
+	})
+	if bad == nil {
+		return nil
+	}
+	return exit.UsageErrorf("--%s was given an empty value (an unset variable?); give it a value or leave the flag out (--%s: %s). Nothing was changed.", bad.Name, bad.Name, strings.TrimSuffix(bad.Usage, "."))
 }
 
 // noArgs rejects positional arguments with a usage error.
