@@ -690,9 +690,11 @@ func (w *Wizard) askCertificate(ctx context.Context, a *SetupAnswers, given Give
 		w.answered("Certificate", "generate a key pair in "+a.CertificateOut, "--certificate-out")
 		return nil
 	}
-	how := "upload"
-	if a.CertificateOut != "" {
-		how = "generate"
+	// Without an answer, a key pair is generated in the profile's default
+	// directory, as without --certificate-file or --certificate-out.
+	how := "generate"
+	if a.CertificateFile != "" {
+		how = "upload"
 	}
 	opts := []huh.Option[string]{
 		huh.NewOption("Upload a certificate file (e.g. the one "+p.Product+" gave you)", "upload"),
@@ -731,7 +733,7 @@ func (w *Wizard) askCertificate(ctx context.Context, a *SetupAnswers, given Give
 	}
 	dir := a.CertificateOut
 	if dir == "" {
-		dir = "./" + p.ID + "-certificate"
+		dir = profile.DefaultCertificateOut(p)
 	}
 	validate := func(s string) error {
 		s = expandHome(strings.TrimSpace(s))

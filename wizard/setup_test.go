@@ -338,7 +338,8 @@ func TestRelutionServerURL(t *testing.T) {
 }
 
 // TestHire2RetireCertificateAndExchange: the optional feature is offered
-// with its sentence, and the certificate is generated or uploaded.
+// with its sentence, and the certificate is generated (the default, in
+// ./<profile>-cert, as without the flags) or uploaded.
 func TestHire2RetireCertificateAndExchange(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -353,15 +354,15 @@ func TestHire2RetireCertificateAndExchange(t *testing.T) {
 		check func(t *testing.T, a SetupAnswers)
 	}{
 		{"generate",
-			answer{want: []string{"Which certificate should the app trust?", "> Upload a certificate file (e.g. the one Hire2Retire gave you)"}, keys: keys(down, enter)},
-			[]answer{{want: []string{"Directory for the new key pair", "./hire2retire-certificate"}, keys: keys(enter)}},
+			answer{want: []string{"Which certificate should the app trust?", "> Generate a new key pair and certificate on this computer"}, keys: keys(enter)},
+			[]answer{{want: []string{"Directory for the new key pair", "./hire2retire-cert"}, keys: keys(enter)}},
 			func(t *testing.T, a SetupAnswers) {
-				if a.CertificateOut != "./hire2retire-certificate" || a.CertificateFile != "" {
+				if a.CertificateOut != "./hire2retire-cert" || a.CertificateFile != "" {
 					t.Errorf("certificate-out %q file %q", a.CertificateOut, a.CertificateFile)
 				}
 			}},
 		{"upload with tab completion",
-			answer{want: []string{"Which certificate"}, keys: keys(enter)},
+			answer{want: []string{"Which certificate", "Upload a certificate file"}, keys: keys(up, enter)},
 			[]answer{{want: []string{"Certificate file", "Tab completes paths"},
 				keys:  keys(filepath.Join(dir, "x.pem"), enter),
 				after: []string{"x.pem is not a"},

@@ -52,6 +52,9 @@ type SetupOptions struct {
 	Profile *profile.Profile
 	// pfxPassword is read from --pfx-password-file by validate.
 	pfxPassword string
+	// defaultCertOut is where a generated key pair goes without
+	// --certificate-out ("": profile.DefaultCertificateOut).
+	defaultCertOut string
 }
 
 // NewCmdSetup builds `entra-link setup`. runF replaces the run in tests.
@@ -269,16 +272,17 @@ func (o *SetupOptions) Request() profile.Request {
 		values[k] = append(values[k], v)
 	}
 	return profile.Request{
-		DisplayName:     o.Name,
-		AppID:           o.AppID,
-		Values:          values,
-		Audience:        o.Audience,
-		Credential:      o.Credential,
-		SecretExpiry:    o.SecretExpiry,
-		CertificateFile: o.CertificateFile,
-		CertificateOut:  o.CertificateOut,
-		Features:        o.With,
-		Placeholders:    o.DryRun,
+		DisplayName:           o.Name,
+		AppID:                 o.AppID,
+		Values:                values,
+		Audience:              o.Audience,
+		Credential:            o.Credential,
+		SecretExpiry:          o.SecretExpiry,
+		CertificateFile:       o.CertificateFile,
+		CertificateOut:        o.CertificateOut,
+		Features:              o.With,
+		Placeholders:          o.DryRun,
+		DefaultCertificateOut: o.defaultCertOut,
 
 		ServiceManagementReference: o.ServiceManagementReference,
 		Owners:                     o.Owners,

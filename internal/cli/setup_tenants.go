@@ -83,6 +83,8 @@ func newTenantRun(o *SetupOptions, label string) *tenantRun {
 	}
 	if o.CertificateOut != "" {
 		to.CertificateOut = filepath.Join(o.CertificateOut, strings.ToLower(label))
+	} else if o.Profile != nil {
+		to.defaultCertOut = "./" + filepath.Join(profile.DefaultCertificateOut(o.Profile), strings.ToLower(label))
 	}
 	r := &tenantRun{label: label, o: &to}
 	r.fl = &setupFlow{o: &to}
