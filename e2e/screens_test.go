@@ -300,7 +300,7 @@ func TestScreensAt80x24(t *testing.T) {
 		tm := s.start(`"$EL" rotate-secret --sandbox --cloud global --app-id ` + h2r)
 		out := s.finish(tm, "rotate-secret error", 2)
 		mustShow(t, "rotate-secret error", out, "authenticates with a certificate, not a client secret; nothing was changed",
-			"entra-link setup --profile hire2retire --app-id "+h2r+" --certificate-file NEW-CERTIFICATE.cer")
+			"entra-link rotate-certificate --app-id "+h2r+" --certificate-file NEW-CERTIFICATE.cer")
 	})
 
 	t.Run("verify: each problem with its fix command", func(t *testing.T) {
