@@ -177,6 +177,13 @@ func TestRetireLogsUnreadable(t *testing.T) {
 	if len(out["retired"].([]any)) != 2 {
 		t.Errorf("retired %v", out["retired"])
 	}
+
+	// AuditLog.Read.All without Directory.Read.All: Graph refuses (the
+	// documented known issue), and retire says what is missing.
+	id, secret := sandboxtest.Principal(t, tt.sb, "", "half reader", []string{"Application.ReadWrite.All", "Organization.Read.All", "AuditLog.Read.All"}, nil)
+	tt.env["AZURE_CLIENT_ID"], tt.env["AZURE_CLIENT_SECRET"] = id, secret
+	r = tt.day2(0, "retire", "--app-id", appID, "--dry-run")
+	mustContain(t, "plan", r.stdout, "the sign-in logs could not be read: the signed-in app may not read them (it needs AuditLog.Read.All and Directory.Read.All)")
 }
 
 // TestRetireForce: --force retires the secret the app last signed in with

@@ -114,6 +114,9 @@ func PrepareRetirement(ctx context.Context, env *Env, req RetireRequest) (*Retir
 		return nil, err
 	}
 	rt := &Retirement{Found: found, req: req, now: env.Now().UTC(), Product: found.App.DisplayName}
+	if !found.Tagged {
+		rt.Warnings = append(rt.Warnings, fmt.Sprintf("%s was not made by entra-link (it carries no entra-link tags); its credentials are retired because --app-id names it", found.Label()))
+	}
 	if p, _ := appProfile(found, nil); p != nil {
 		rt.Product = p.Product
 	}
