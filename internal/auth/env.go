@@ -155,11 +155,11 @@ func EnvCertificate(getenv func(string) string) (*x509.Certificate, crypto.Signe
 	}
 	data, err := inputfile.Read(certPath, maxCertificateFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read the certificate in %s (%s): %v", envCertPath, certPath, unwrapPathError(err))
+		return nil, nil, fmt.Errorf("cannot read the certificate in %s (%s): %w", envCertPath, certPath, unwrapPathError(err))
 	}
 	certs, key, err := parseCertificate(data, getenv(envCertPassword))
 	if err != nil {
-		return nil, nil, fmt.Errorf("the certificate in %s (%s) %v", envCertPath, certPath, err)
+		return nil, nil, fmt.Errorf("the certificate in %s (%s) %w", envCertPath, certPath, err)
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok || len(certs) == 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
 )
@@ -175,11 +176,27 @@ func TestRotateCertificatePolicy(t *testing.T) {
 	if w := tt.writes(before); len(w) != 0 {
 		t.Fatalf("refused, yet changed: %v", w)
 	}
-	r = tt.day2(0, "rotate-certificate", "--app-id", appID, "--certificate-out", filepath.Join(t.TempDir(), "short"), "--output", "json")
+	// Generated, its PFX protected by the password in a file.
+	pw := filepath.Join(t.TempDir(), "pfx-password")
+	if err := os.WriteFile(pw, []byte("s3cret pfx\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = tt.day2(0, "rotate-certificate", "--app-id", appID, "--certificate-out", filepath.Join(t.TempDir(), "short"), "--pfx-password-file", pw, "--output", "json")
 	mustContain(t, "stderr", r.stderr, "shortened from 1 year to the longest the tenant's default app management policy allows")
-	exp, err := time.Parse(time.RFC3339, str(decode(t, r.stdout), "certificateExpiresAt"))
+	j := decode(t, r.stdout)
+	exp, err := time.Parse(time.RFC3339, str(j, "certificateExpiresAt"))
 	if err != nil || exp.After(time.Now().AddDate(0, 0, 90)) || exp.Before(time.Now().AddDate(0, 0, 89)) {
 		t.Errorf("certificateExpiresAt %v (%v), want 90 days from now", exp, err)
+	}
+	pfx, err := os.ReadFile(str(j, "certificatePfxPath"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := pkcs12.DecodeChain(pfx, "s3cret pfx"); err != nil {
+		t.Errorf("the PFX does not open with the password: %v", err)
+	}
+	if strings.Contains(r.stdout+r.stderr, "s3cret pfx") {
+		t.Error("the password is printed")
 	}
 }
 
