@@ -86,9 +86,8 @@ type Retirement struct {
 	SignIns     SignInLog
 	Warnings    []string
 
-	req      RetireRequest
-	now      time.Time
-	identity graph.Identity
+	req RetireRequest
+	now time.Time
 	// byProof: signed in as the app itself, which removes certificates
 	// with removeKey (no permission to update itself).
 	byProof bool
@@ -124,7 +123,6 @@ func PrepareRetirement(ctx context.Context, env *Env, req RetireRequest) (*Retir
 	if err != nil {
 		return nil, err
 	}
-	rt.identity = id
 	var org graph.Organization
 	var orgErr error
 	var signIns []graph.SignIn
