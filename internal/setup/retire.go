@@ -497,19 +497,6 @@ func (rt *Retirement) Changes() bool {
 // Problems are the refusals, in words: nothing may change.
 func (rt *Retirement) Problems() []string { return rt.plan.Problems() }
 
-// Summary lists what goes and what stays, for the confirmation.
-func (rt *Retirement) Summary() []string {
-	var out []string
-	for _, c := range rt.Credentials {
-		verb := "keep"
-		if c.Retire {
-			verb = "remove"
-		}
-		out = append(out, verb+" "+c.Label()+" — "+rt.credentialDetail(c))
-	}
-	return out
-}
-
 // RetireResult is retire's outcome (and a dry run's plan): JSON as is,
 // text through the CLI's renderer.
 type RetireResult struct {
