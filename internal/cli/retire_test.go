@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entra-link/entra-link/internal/sandbox"
 	"github.com/entra-link/entra-link/internal/sandbox/sandboxtest"
@@ -300,5 +301,40 @@ func TestRetireNoSecretsLeftBehind(t *testing.T) {
 	}
 	if j := tt.journalText(t); strings.Contains(j, `"event":"adding"`) && !strings.Contains(j, `"event":"delivered"`) {
 		t.Errorf("the journal still holds the leftover's record:\n%s", j)
+	}
+}
+
+// TestCredentialRoundTrips: what the staged rotation costs in sequential
+// Graph round trips, counted from the sandbox's request log with a
+// latency that separates them. retire --app-id reads the app, the tenant
+// and the sign-in logs at once, then removes in one round; --name needs
+// the app's id first. rotate-certificate reads, then reads the app's
+// certificates and writes them back.
+func TestCredentialRoundTrips(t *testing.T) {
+	tt := newTenant(t, sandboxtest.Latency(100*time.Millisecond))
+	logReader(t, tt)
+	res, _ := tt.setup(0, "--profile", "entitle")
+	appID := str(res, "clientId")
+	h2r, _ := tt.setup(0, "--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer")
+	for _, c := range []struct {
+		name string
+		max  int
+		args []string
+	}{
+		{"rotate-secret", 3, []string{"rotate-secret", "--app-id", appID}},
+		{"retire --app-id", 2, []string{"retire", "--app-id", appID, "--yes"}},
+		{"rotate-secret again", 3, []string{"rotate-secret", "--app-id", appID}},
+		{"retire --name", 3, []string{"retire", "--name", "Entitle", "--yes", "--force"}},
+		{"rotate-certificate", 4, []string{"rotate-certificate", "--app-id", str(h2r, "clientId"), "--certificate-out", t.TempDir()}},
+		{"retire certificates", 3, []string{"retire", "--app-id", str(h2r, "clientId"), "--yes", "--force"}},
+	} {
+		before := len(tt.sb.Requests())
+		tt.day2(0, c.args...)
+		recs := tt.sb.Requests()[before:]
+		rounds, n := sequentialRounds(recs)
+		if rounds > c.max {
+			t.Errorf("%s: %d sequential Graph round trips (%d requests), want ≤ %d:\n%s", c.name, rounds, n, c.max, describeRequests(recs))
+		}
+		t.Logf("%s: %d requests in %d sequential round trips", c.name, n, rounds)
 	}
 }

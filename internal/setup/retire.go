@@ -105,12 +105,34 @@ var auditLogScopes = []string{"AuditLog.Read.All"}
 // PrepareRetirement finds the app, reads its credentials, the journal and
 // (where the identity may) its sign-ins, and plans what goes. It changes
 // nothing. Input problems are *UsageError; refusals are the plan's
-// Problems. Two round trips: the app with the tenant, then its sign-ins.
+// Problems. One round trip with --app-id (the app, the tenant and its
+// sign-ins at once), two with --name (the sign-ins need the app's id).
 func PrepareRetirement(ctx context.Context, env *Env, req RetireRequest) (*Retirement, error) {
 	pre := startPrefetch(ctx, env, req.Selector)
+	type logRead struct {
+		list []graph.SignIn
+		log  SignInLog
+	}
+	signInsOf := func(appID string) *future[logRead] {
+		return goFuture(func() (logRead, error) {
+			id, err := env.Graph.WhoAmI(ctx)
+			if err != nil {
+				return logRead{}, err
+			}
+			l, log := readSignIns(ctx, env.Graph, id, appID)
+			return logRead{l, log}, nil
+		})
+	}
+	var logs *future[logRead]
+	if req.AppID != "" {
+		logs = signInsOf(req.AppID)
+	}
 	found, err := FindApp(ctx, env.Graph, req.Selector)
 	if err != nil {
 		return nil, err
+	}
+	if logs == nil {
+		logs = signInsOf(found.App.AppID)
 	}
 	rt := &Retirement{Found: found, req: req, now: env.Now().UTC(), Product: found.App.DisplayName}
 	if !found.Tagged {
@@ -123,17 +145,17 @@ func PrepareRetirement(ctx context.Context, env *Env, req RetireRequest) (*Retir
 	if err != nil {
 		return nil, err
 	}
-	var org graph.Organization
-	var orgErr error
-	var signIns []graph.SignIn
-	var wg crash.Group
-	wg.Go(func() { org, orgErr = pre.tenant(ctx, env.Graph) })
-	wg.Go(func() { signIns, rt.SignIns = readSignIns(ctx, env.Graph, id, found.App.AppID) })
-	wg.Wait()
-	if orgErr != nil {
-		return nil, fmt.Errorf("reading the tenant: %w", orgErr)
+	org, err := pre.tenant(ctx, env.Graph)
+	if err != nil {
+		return nil, fmt.Errorf("reading the tenant: %w", err)
 	}
 	rt.Org = org
+	read, err := logs.get()
+	if err != nil {
+		return nil, err
+	}
+	signIns := read.list
+	rt.SignIns = read.log
 	if id.AppOnly && strings.EqualFold(id.ClientAppID, found.App.AppID) && !hasAny(id.Roles, scopeApplications) {
 		rt.byProof = true
 	}
