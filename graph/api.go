@@ -66,6 +66,16 @@ type API interface {
 	AddPassword(ctx context.Context, objectID, displayName string, end time.Time) (PasswordCredential, error)
 	// RemovePassword is POST /applications/{id}/removePassword.
 	RemovePassword(ctx context.Context, objectID, keyID string) error
+	// AddKey is POST /applications/{id}/addKey: one certificate, proven by
+	// a JWT signed with a valid certificate of the app (no permission
+	// needed for an app rolling its own keys).
+	AddKey(ctx context.Context, objectID string, key KeyCredential, proof string) (KeyCredential, error)
+	// RemoveKey is POST /applications/{id}/removeKey, proven like AddKey.
+	RemoveKey(ctx context.Context, objectID, keyID, proof string) error
+	// ServicePrincipalSignIns lists the app's newest service principal
+	// sign-ins with the credential each presented (beta auditLogs/signIns;
+	// AuditLog.Read.All and Directory.Read.All).
+	ServicePrincipalSignIns(ctx context.Context, appID string) ([]SignIn, error)
 
 	// ServicePrincipalByAppID is GET /servicePrincipals(appId='…') with appRoles
 	// and oauth2PermissionScopes; *Error NotFound if absent.

@@ -35,8 +35,10 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
   # Set up Relution for real (opens a browser to sign in)
   entra-link setup --profile relution --server-url https://relution.contoso.com
 
-  # Renew a secret that is about to expire, keeping the old one until you switch
-  entra-link rotate-secret --name Relution`,
+  # Renew a secret that is about to expire, keeping the old one until you switch;
+  # once Relution uses the new one, retire the old one
+  entra-link rotate-secret --name Relution
+  entra-link retire --name Relution`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -72,6 +74,8 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	root.AddCommand(
 		NewCmdSetup(f, nil),
 		NewCmdRotateSecret(f, nil),
+		NewCmdRotateCertificate(f, nil),
+		NewCmdRetire(f, nil),
 		NewCmdVerify(f, nil),
 		NewCmdDelete(f, nil),
 		NewCmdApps(f),

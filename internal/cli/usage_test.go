@@ -24,7 +24,7 @@ func TestUsageMessages(t *testing.T) {
 		{"setup --frobnicate", "unknown flag --frobnicate for entra-link setup; see its flags with: entra-link setup --help"},
 		{"rotate-secret -x", "unknown flag -x for entra-link rotate-secret"},
 		{"stup", `entra-link: unknown command "stup" for entra-link; did you mean entra-link setup?`},
-		{"rotate", `did you mean entra-link rotate-secret?`},
+		{"rotate", `did you mean entra-link rotate-secret or entra-link rotate-certificate?`},
 		{"apps lst", `unknown command "lst" for entra-link apps; did you mean entra-link apps list?`},
 		{"profiles shw entitle", `did you mean entra-link profiles show?`},
 		{"apps frob", `unknown command "frob" for entra-link apps; see the commands with: entra-link apps --help`},

@@ -95,8 +95,8 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 		p = genericProfile(found.App)
 		ro.Warnings = append(ro.Warnings, why+"; the hand-over uses generic labels")
 	} else if !p.AllowsCredential(profile.CredentialSecret) {
-		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a client secret; nothing was changed. For a new certificate run: entra-link setup --profile %s --app-id %s --certificate-file NEW-CERTIFICATE.cer",
-			found.Label(), p.ID, p.Product, p.Credential.Default, p.ID, found.App.AppID)}
+		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a client secret; nothing was changed. For a new certificate run: entra-link rotate-certificate --app-id %s --certificate-file NEW-CERTIFICATE.cer",
+			found.Label(), p.ID, p.Product, p.Credential.Default, found.App.AppID)}
 	}
 	ro.Profile = p
 
@@ -199,7 +199,7 @@ func (ro *Rotation) Plan() *Plan {
 			st.Detail = fmt.Sprintf("expires %s; retired once the new secret has obtained a token", o.EndDateTime.UTC().Format("2006-01-02"))
 		} else {
 			st.Action = ActKeep
-			st.Detail = fmt.Sprintf("expires %s; keeps working (--remove-old retires it once the new one works)", o.EndDateTime.UTC().Format("2006-01-02"))
+			st.Detail = fmt.Sprintf("expires %s; keeps working until retired (entra-link retire, once %s uses the new secret)", o.EndDateTime.UTC().Format("2006-01-02"), ro.Profile.Product)
 		}
 		p.Steps = append(p.Steps, st)
 	}
@@ -368,8 +368,8 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	ro.fillHandover(env, res)
 	set("secret", output.StepDone, "expires "+exp.Format("2006-01-02"))
 	if !ro.req.RemoveOld && len(ro.Others) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, remove them in the Entra admin center: App registrations > %s > Certificates & secrets.",
-			len(ro.Others), secretList(ro.Others), p.Product, app.DisplayName))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, retire them: entra-link retire --app-id %s",
+			len(ro.Others), secretList(ro.Others), p.Product, app.AppID))
 	}
 	res.Steps = steps()
 	if env.OnSecret != nil {
