@@ -8,8 +8,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -346,6 +348,99 @@ func TestNetnsSignalAfterSecretCreated(t *testing.T) {
 			t.Errorf("secrets %v: the old one must be kept (the new one was never proven)", keys)
 		}
 	})
+}
+
+// TestNetnsSecondSignalStopsWaiting: Ctrl-C while addPassword's answer is
+// held waits for the secret (up to the request's time limit); a second
+// signal ends that wait at once. The run says that nobody has the secret
+// if Entra made it, exit 130; the next run removes it, says so and
+// delivers a new one.
+func TestNetnsSecondSignalStopsWaiting(t *testing.T) {
+	tn := startTenant(t)
+	tn.inject(rule{Method: "POST", Path: `^/applications/[^/]+/addPassword$`, Action: "hang"})
+	args := []string{"setup", "--profile", "roger365", "--auth", "env", "--yes", "--output", "json"}
+	p := tn.start(nil, args...)
+	tn.waitHeld()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	p.waitStderr("Stopping (", 30*time.Second)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Without the second signal the run waits for the held answer until
+	// the request times out (100 s): well beyond this.
+	r := p.wait(30 * time.Second)
+	tn.release()
+	if r.code != 130 {
+		t.Fatalf("exit %d, want 130: %s", r.code, r)
+	}
+	mustContain(t, "stderr", r.stderr, "Stopping now (terminated signal received)")
+	j := decodeJSON(t, r)
+	appID := str(j, "clientId")
+	if str(j, "clientSecret") != "" {
+		t.Errorf("a secret in the output of a run that never got one: %s", r)
+	}
+	var secretStep map[string]any
+	for _, s := range j["steps"].([]any) {
+		if m := s.(map[string]any); m["kind"] == "client-secret" {
+			secretStep = m
+		}
+	}
+	if secretStep["status"] != "interrupted" || !strings.Contains(str(secretStep, "outcome"), "nobody has its value, and the next entra-link run for this app on this machine removes it") {
+		t.Errorf("the secret's step: %v", secretStep)
+	}
+	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 {
+		t.Fatalf("secrets %v: the held addPassword was carried out, so the app holds one", keys)
+	}
+	orphan := tn.state().app(appID).secretKeys()[0]
+
+	r = tn.must(0, nil, args...)
+	j = decodeJSON(t, r)
+	mustContain(t, "warnings", fmt.Sprint(j["warnings"]), "The previous run was interrupted after creating a secret it could not hand over; that secret was removed and a new one created.")
+	tn.proveSecret(appID, str(j, "clientSecret"))
+	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 || keys[0] == orphan || keys[0] != str(j, "clientSecretKeyId") {
+		t.Errorf("secrets %v after the next run; want only the one it delivered (%s), not %s", keys, str(j, "clientSecretKeyId"), orphan)
+	}
+}
+
+// TestNetnsClosedStdout: `setup -o json | reader` whose reader has gone
+// away. The write of the result fails (no SIGPIPE death after the secret
+// exists): the run says on stderr that the secret was not delivered, exit
+// 1; the next run removes that secret, says so and delivers a new one.
+func TestNetnsClosedStdout(t *testing.T) {
+	tn := startTenant(t)
+	args := []string{"setup", "--profile", "roger365", "--name", "Closed stdout", "--auth", "env", "--yes", "--output", "json"}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close() // nobody will ever read
+	var stderr bytes.Buffer
+	cmd := exec.Command(tn.cli, args...)
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = tn.env(nil), tn.home, w, &stderr
+	err = cmd.Run()
+	_ = w.Close()
+	code := cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("killed by %v (%v): %s", ws.Signal(), err, redact(stderr.String()))
+	}
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, redact(stderr.String()))
+	}
+	mustContain(t, "stderr", stderr.String(), "could not be written to standard output", "the new client secret was not delivered")
+	app := tn.state().appNamed("Closed stdout")
+	if app == nil || len(app.secretKeys()) != 1 {
+		t.Fatalf("app %+v: want it with the one secret nobody got", app)
+	}
+	appID := app.AppID
+	res := tn.must(0, nil, args...)
+	j := decodeJSON(t, res)
+	mustContain(t, "warnings", fmt.Sprint(j["warnings"]), "that secret was removed and a new one created")
+	tn.proveSecret(appID, str(j, "clientSecret"))
+	if keys := tn.state().app(appID).secretKeys(); len(keys) != 1 || keys[0] != str(j, "clientSecretKeyId") {
+		t.Errorf("secrets %v; want only the delivered %s", keys, str(j, "clientSecretKeyId"))
+	}
 }
 
 // TestNetnsCtrlCDuringSignIn: Ctrl-C while the token request is under way

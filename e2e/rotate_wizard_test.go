@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -64,5 +65,67 @@ func TestNetnsRotateWizardRemoveOld(t *testing.T) {
 	}
 	if err := tn.token(appID, oldSecret, globalLogin, globalScope); err == nil {
 		t.Error("the retired secret still gets tokens")
+	}
+}
+
+// TestNetnsWizardTerminalGone: the SSH session drops (the terminal goes
+// away, SIGHUP) while the wizard applies, the secret's answer still on its
+// way. The secret existed only for a screen that is gone: the run does not
+// count it as handed over, and the next run removes it, says so and
+// delivers a new one.
+func TestNetnsWizardTerminalGone(t *testing.T) {
+	tn := startTenant(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		skipLoudly(t, "tmux is not installed (`make test` installs it on Debian)")
+	}
+	tn.inject(rule{Method: "POST", Path: `^/applications/[^/]+/addPassword$`, Action: "hang"})
+	tm := &term{t: t, socket: fmt.Sprintf("entra-link-e2e-hup-%d", os.Getpid())}
+	t.Cleanup(func() { _, _ = tm.tmux("kill-server") })
+	vars := tn.env(map[string]string{"TERM": "xterm-256color"})
+	sort.Strings(vars)
+	var quoted []string
+	for _, v := range vars {
+		quoted = append(quoted, fmt.Sprintf("%q", v))
+	}
+	pidFile := filepath.Join(tn.home, "wizard.pid")
+	args := []string{"setup", "--profile", "roger365", "--name", "Terminal gone", "--secret-expiry", "1y", "--auth", "env", "--cloud", "global"}
+	script := fmt.Sprintf("cd %q && echo $$ > %q && exec env -i %s %q %s", tn.home, pidFile, strings.Join(quoted, " "), tn.cli, strings.Join(args, " "))
+	script = strings.Replace(script, "Terminal gone", "'Terminal gone'", 1)
+	if out, err := tm.tmux("-f", "/dev/null", "new-session", "-d", "-s", "wizard", "-x", "80", "-y", "24", "sh", "-c", script); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	tm.waitFor(30*time.Second, "Apply these changes")
+	tm.keys("y")
+	tn.waitHeld()
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(data))
+	// The session drops: the terminal is gone, and SIGHUP is sent.
+	if out, err := tm.tmux("kill-server"); err != nil {
+		t.Fatalf("kill-server: %v: %s", err, out)
+	}
+	tn.release()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat("/proc/" + pid); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("entra-link (pid %s) still runs a minute after its terminal went away", pid)
+		}
+	}
+	app := tn.state().appNamed("Terminal gone")
+	if app == nil || len(app.secretKeys()) != 1 {
+		t.Fatalf("app %+v: want it with the secret the gone screen was to show", app)
+	}
+	orphan := app.secretKeys()[0]
+
+	r := tn.must(0, nil, "setup", "--profile", "roger365", "--name", "Terminal gone", "--auth", "env", "--yes", "--output", "json")
+	j := decodeJSON(t, r)
+	mustContain(t, "warnings", fmt.Sprint(j["warnings"]), "that secret was removed and a new one created")
+	tn.proveSecret(app.AppID, str(j, "clientSecret"))
+	if keys := tn.state().app(app.AppID).secretKeys(); len(keys) != 1 || keys[0] == orphan {
+		t.Errorf("secrets %v; want only the new one, not %s", keys, orphan)
 	}
 }

@@ -310,7 +310,42 @@ func TestScreensAt80x24(t *testing.T) {
 		tm := s.start(`"$EL" rotate-secret --sandbox --cloud global --app-id ` + h2r)
 		out := s.finish(tm, "rotate-secret error", 2)
 		mustShow(t, "rotate-secret error", out, "authenticates with a certificate, not a client secret; nothing was changed",
-			"entra-link setup --profile hire2retire --app-id "+h2r+" --certificate-file NEW-CERTIFICATE.cer")
+			"entra-link rotate-certificate --app-id "+h2r+" --certificate-file NEW-CERTIFICATE.cer")
+	})
+
+	t.Run("rotate-certificate: the picker, which certificate, the key pair", func(t *testing.T) {
+		s.t = t
+		tm := s.start(`"$EL" rotate-certificate --sandbox`)
+		tm.waitFor(step, "Which cloud is your tenant in?")
+		tm.keys("Enter")
+		screen := tm.waitFor(step, "Which app do you want to give a new certificate?", "> Hire2Retire")
+		if strings.Contains(screen, "> Entitle") || strings.Contains(screen, "  Entitle  ") {
+			t.Errorf("an app whose product takes only secrets is offered:\n%s", screen)
+		}
+		tm.keys("Enter")
+		// A new key pair is the suggested answer: no file to find first.
+		tm.waitFor(step, "Which certificate should the app trust?", "> Generate a new key pair")
+		tm.keys("Enter")
+		tm.waitFor(step, "Directory for the new key pair", "./certificate")
+		tm.keys("Enter")
+		out := s.finish(tm, "rotate-certificate", 0)
+		mustShow(t, "rotate-certificate", out, "Add a new certificate to \"Hire2Retire\"", "other certificate(s) will be kept",
+			"New certificate for Hire2Retire", "retire them: entra-link retire --app-id "+h2r)
+	})
+
+	t.Run("retire: the same picker, the plan screen, confirm", func(t *testing.T) {
+		s.t = t
+		tm := s.start(`"$EL" retire --sandbox`)
+		tm.waitFor(step, "Which cloud is your tenant in?")
+		tm.keys("Enter")
+		tm.waitFor(step, "Which app do you want to retire old credentials of?", "> Entitle")
+		tm.keys("Down")
+		tm.waitFor(step, "> Hire2Retire")
+		tm.keys("Enter")
+		tm.waitFor(step, "Retire old credentials of", "could not", "Remove them?")
+		tm.keys("y")
+		out := s.finish(tm, "retire", 0)
+		mustShow(t, "retire", out, "Retired 1 credential of \"Hire2Retire\"", "Kept")
 	})
 
 	t.Run("verify: each problem with its fix command", func(t *testing.T) {

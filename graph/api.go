@@ -18,6 +18,9 @@ import (
 type API interface {
 	// WhoAmI decodes the current access token's claims (no Graph call).
 	WhoAmI(ctx context.Context) (Identity, error)
+	// RenewToken gets a new access token (a claims challenge: never one
+	// from a cache) and decodes its claims like WhoAmI; later calls use it.
+	RenewToken(ctx context.Context) (Identity, error)
 	// Organization is GET /organization (the caller's tenant).
 	Organization(ctx context.Context) (Organization, error)
 	// MyDirectoryRoles lists the signed-in identity's active tenant-wide
@@ -63,6 +66,16 @@ type API interface {
 	AddPassword(ctx context.Context, objectID, displayName string, end time.Time) (PasswordCredential, error)
 	// RemovePassword is POST /applications/{id}/removePassword.
 	RemovePassword(ctx context.Context, objectID, keyID string) error
+	// AddKey is POST /applications/{id}/addKey: one certificate, proven by
+	// a JWT signed with a valid certificate of the app (no permission
+	// needed for an app rolling its own keys).
+	AddKey(ctx context.Context, objectID string, key KeyCredential, proof string) (KeyCredential, error)
+	// RemoveKey is POST /applications/{id}/removeKey, proven like AddKey.
+	RemoveKey(ctx context.Context, objectID, keyID, proof string) error
+	// ServicePrincipalSignIns lists the app's newest service principal
+	// sign-ins with the credential each presented (beta auditLogs/signIns;
+	// AuditLog.Read.All and Directory.Read.All).
+	ServicePrincipalSignIns(ctx context.Context, appID string) ([]SignIn, error)
 
 	// ServicePrincipalByAppID is GET /servicePrincipals(appId='…') with appRoles
 	// and oauth2PermissionScopes; *Error NotFound if absent.

@@ -383,3 +383,50 @@ func (c *Client) RemovePassword(ctx context.Context, objectID, keyID string) err
 		return c.applications().ByApplicationId(objectID).RemovePassword().ToPostRequestInformation(ctx, body, nil)
 	}, nil)
 }
+
+// AddKey is POST /applications/{id}/addKey: it adds one certificate,
+// proven by proof, a JWT signed with the private key of one of the app's
+// valid certificates (endpoints.md §1.7). An app needs no permission to
+// roll its own keys this way. Each call adds a certificate, so only
+// throttling (which means nothing was done) is retried; an ambiguous
+// failure is reported for the caller to read the app back.
+func (c *Client) AddKey(ctx context.Context, objectID string, key KeyCredential, proof string) (KeyCredential, error) {
+	const op = "add certificate (addKey)"
+	if _, err := parseUUID("application object id", objectID); err != nil {
+		return KeyCredential{}, &Error{Op: op, Err: err}
+	}
+	kcs, err := toKeyCredentials([]KeyCredential{key})
+	if err != nil {
+		return KeyCredential{}, &Error{Op: op, Err: err}
+	}
+	body := applications.NewItemAddKeyPostRequestBody()
+	body.SetKeyCredential(kcs[0])
+	body.SetProof(ptr(proof))
+	var w KeyCredential
+	err = c.send(ctx, op, retryPolicy{replicated: objectNotReplicated}, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.applications().ByApplicationId(objectID).AddKey().ToPostRequestInformation(ctx, body, nil)
+	}, &w)
+	if err != nil {
+		return KeyCredential{}, err
+	}
+	w.StartDateTime, w.EndDateTime = utc(w.StartDateTime), utc(w.EndDateTime)
+	return w, nil
+}
+
+// RemoveKey is POST /applications/{id}/removeKey, proven like AddKey.
+func (c *Client) RemoveKey(ctx context.Context, objectID, keyID, proof string) error {
+	const op = "remove certificate (removeKey)"
+	if _, err := parseUUID("application object id", objectID); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	kid, err := parseUUID("certificate key id", keyID)
+	if err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	body := applications.NewItemRemoveKeyPostRequestBody()
+	body.SetKeyId(kid)
+	body.SetProof(ptr(proof))
+	return c.send(ctx, op, idempotentPolicy, func(ctx context.Context) (*abs.RequestInformation, error) {
+		return c.applications().ByApplicationId(objectID).RemoveKey().ToPostRequestInformation(ctx, body, nil)
+	}, nil)
+}

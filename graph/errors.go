@@ -73,7 +73,9 @@ func (e *Error) Error() string {
 	}
 	var b strings.Builder
 	b.WriteString(e.reason())
-	if e.unsettled && e.undoErr != nil {
+	if e.unsettled && errors.Is(e.undoErr, ErrStoppedWaiting) {
+		b.WriteString("; stopped waiting for the answer")
+	} else if e.unsettled && e.undoErr != nil {
 		b.WriteString("; reading the app back to check failed too (")
 		var ue *Error
 		if errors.As(e.undoErr, &ue) {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -20,6 +21,27 @@ import (
 func (c *Client) WhoAmI(ctx context.Context) (Identity, error) {
 	const op = "who am I"
 	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
+	if err != nil {
+		return Identity{}, &Error{Op: op, Err: &signInError{err: err}}
+	}
+	id, err := identityFromToken(tok.Token)
+	if err != nil {
+		return Identity{}, &Error{Op: op, Err: err}
+	}
+	return id, nil
+}
+
+// RenewToken gets a new access token from the sign-in, bypassing every
+// cache, and says who it acts as. Entra puts a role in a token's wids
+// only when it issues the token, so a role activated in PIM after the
+// sign-in counts only in a new one. The claims request for a token issued
+// from now on is the challenge form MSAL honours by skipping its cached
+// access token and redeeming the refresh token (no interaction where the
+// sign-in keeps one); credentials that cannot answer it fail.
+func (c *Client) RenewToken(ctx context.Context) (Identity, error) {
+	const op = "renew the sign-in's token"
+	claims := fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, time.Now().Unix())
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}, Claims: claims})
 	if err != nil {
 		return Identity{}, &Error{Op: op, Err: &signInError{err: err}}
 	}

@@ -55,6 +55,12 @@ import (
 // start (and before ctx's deadline); an in-flight request is never cut off
 // by RetryDeadline, only by ctx. At most defaultMaxAttempts attempts. Every
 // retry is reported to Options.OnRetry.
+// ErrStoppedWaiting is the cause a caller cancels a request's context with
+// when it stops waiting for the answer and takes care of the outcome
+// itself (a journal that removes a secret nobody got): the request is
+// neither repeated nor undone, and MayHaveTakenEffect reports it.
+var ErrStoppedWaiting = errors.New("stopped waiting for the answer")
+
 type retryPolicy struct {
 	// repeatable: repeating the request after an ambiguous failure (503,
 	// 504, transport error) cannot create a duplicate.
@@ -204,6 +210,12 @@ func (c *Client) send(ctx context.Context, op string, p retryPolicy,
 		}
 		if dl, ok := ctx.Deadline(); retry && ok && time.Now().Add(wait).After(dl) {
 			retry = false
+		}
+		if p.undo != nil && errors.Is(context.Cause(ctx), ErrStoppedWaiting) {
+			// The caller gave up on a request that may have been carried
+			// out, and covers that itself: no read-back to wait for.
+			ge.unsettled, ge.undoErr = true, ErrStoppedWaiting
+			return ge
 		}
 		if p.undo != nil && ge.ambiguous() {
 			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)

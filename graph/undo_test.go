@@ -14,8 +14,8 @@ import (
 // secretStore is a fake app's client secrets behind addPassword,
 // removePassword and GET /applications/{id}: enough Graph for the undo of
 // an ambiguous addPassword. fail decides, per addPassword call (1-based),
-// how the call fails: "drop" commits the secret and hangs up, "503" fails
-// before committing, "" succeeds.
+// how the call fails: "drop" commits the secret and hangs up, "hang"
+// commits it and never answers, "503" fails before committing, "" succeeds.
 type secretStore struct {
 	t        *testing.T
 	mu       sync.Mutex
@@ -45,6 +45,14 @@ func (s *secretStore) handle(w http.ResponseWriter, r *http.Request, body []byte
 		_ = json.Unmarshal(body, &in)
 		keyID := fmt.Sprintf("f0b0b335-1d71-4883-8f98-%012d", s.adds)
 		s.creds = append(s.creds, PasswordCredential{KeyID: keyID, DisplayName: in.PasswordCredential.DisplayName})
+		if how == "hang" {
+			// Committed; the answer never comes (the lock is let go so
+			// that a read-back could be served).
+			s.mu.Unlock()
+			<-r.Context().Done()
+			s.mu.Lock()
+			return
+		}
 		if how == "drop" {
 			hj, _ := w.(http.Hijacker)
 			conn, _, _ := hj.Hijack()
@@ -160,6 +168,38 @@ func TestAddPasswordSaysWhenItCannotTell(t *testing.T) {
 	}
 	if _, err := (&Client{}).AddPassword(context.Background(), appObjID, " ", time.Time{}); err == nil {
 		t.Error("AddPassword without a display name succeeded")
+	}
+}
+
+// A caller that stops waiting for an addPassword (cause ErrStoppedWaiting)
+// gets its answer at once: nothing is repeated or read back, and the error
+// says the secret may exist.
+func TestAddPasswordCallerStopsWaiting(t *testing.T) {
+	st := &secretStore{t: t, fail: func(int) string { return "hang" }}
+	f := newFakeGraph(t, st.handle)
+	c, _ := f.client(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		// Once the request is in (or, failing that, after ten seconds).
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if _, adds, _ := st.snapshot(); adds > 0 {
+				break
+			}
+		}
+		cancel(ErrStoppedWaiting)
+	}()
+	_, err := c.AddPassword(ctx, appObjID, "entra-link x #3", time.Time{})
+	if err == nil || !MayHaveTakenEffect(err) || !strings.Contains(err.Error(), "stopped waiting for the answer") {
+		t.Fatalf("err = %v, want one that may have taken effect", err)
+	}
+	creds, adds, removed := st.snapshot()
+	if adds != 1 || len(removed) != 0 || len(creds) != 1 {
+		t.Errorf("%d adds, removed %v, creds %v: want the one add, left alone", adds, removed, creds)
+	}
+	for _, r := range f.requests() {
+		if r.Method == http.MethodGet {
+			t.Errorf("read the app back after the caller stopped waiting: %s", r.Path)
+		}
 	}
 }
 

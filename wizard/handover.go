@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"charm.land/huh/v2"
 
+	"github.com/entra-link/entra-link/internal/layout"
 	"github.com/entra-link/entra-link/internal/output"
 	"github.com/entra-link/entra-link/internal/securefile"
 )
@@ -40,7 +42,12 @@ func (w *Wizard) handover(ctx context.Context, delivery string, res *output.Resu
 	w.say("")
 	var b bytes.Buffer
 	_ = output.RenderText(&b, res, output.Style{Color: w.st.color, Width: w.width()}, w.cfg.Now())
-	w.say("%s", strings.TrimRight(b.String(), "\n"))
+	if _, err := io.WriteString(w.out, layout.Text(layout.Lines(strings.TrimRight(b.String(), "\n"), w.width()))); err != nil {
+		// The terminal is gone (a dropped SSH session): nobody saw the
+		// values, so the secret is not handed over. shown is not told, and
+		// the next run removes the secret (its journal record stays open).
+		return
+	}
 	if shown != nil {
 		shown(res)
 	}

@@ -120,7 +120,7 @@ func (w *Wizard) Rotate(ctx context.Context, a *RotateAnswers, given Given, h Ro
 				w.say("  • %s", o)
 			}
 			if err := w.confirm(ctx, "Retire the old secrets once the new one works?",
-				"entra-link first obtains a token with the new secret; only then are the old ones removed. Keep them while "+rv.Product+" still uses one, and remove them after switching.",
+				"entra-link first obtains a token with the new secret; only then are the old ones removed. Keep them while "+rv.Product+" still uses one, and retire them after switching (entra-link retire).",
 				"Retire them", "Keep them", &a.RemoveOld); err != nil {
 				return nil, err
 			}

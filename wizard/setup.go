@@ -681,7 +681,6 @@ func (w *Wizard) askSecretExpiry(ctx context.Context, a *SetupAnswers, given Giv
 }
 
 func (w *Wizard) askCertificate(ctx context.Context, a *SetupAnswers, given Given, h SetupHooks) error {
-	p := a.Profile
 	switch {
 	case given("certificate-file"):
 		w.answered("Certificate", a.CertificateFile, "--certificate-file")
@@ -690,12 +689,23 @@ func (w *Wizard) askCertificate(ctx context.Context, a *SetupAnswers, given Give
 		w.answered("Certificate", "generate a key pair in "+a.CertificateOut, "--certificate-out")
 		return nil
 	}
-	how := "upload"
-	if a.CertificateOut != "" {
-		how = "generate"
+	return w.AskCertificate(ctx, a.Profile.Product, profile.DefaultCertificateOut(a.Profile), &a.CertificateFile, &a.CertificateOut, h.CheckCertificate)
+}
+
+// AskCertificate asks which certificate an app gets — a file to upload
+// (checked by check, which returns a summary; nil checks nothing) or a key
+// pair generated in a directory — and sets exactly one of file and out
+// (--certificate-file, --certificate-out). Their values are the defaults;
+// defaultDir is offered when out is empty.
+func (w *Wizard) AskCertificate(ctx context.Context, product, defaultDir string, file, out *string, check func(string) (string, error)) error {
+	// Without an answer, a key pair is generated in defaultDir, as
+	// without --certificate-file or --certificate-out.
+	how := "generate"
+	if *file != "" {
+		how = "upload"
 	}
 	opts := []huh.Option[string]{
-		huh.NewOption("Upload a certificate file (e.g. the one "+p.Product+" gave you)", "upload"),
+		huh.NewOption("Upload a certificate file (e.g. the one "+product+" gave you)", "upload"),
 		huh.NewOption("Generate a new key pair and certificate on this computer", "generate"),
 	}
 	if err := w.choose(ctx, "Which certificate should the app trust?",
@@ -704,17 +714,17 @@ func (w *Wizard) askCertificate(ctx context.Context, a *SetupAnswers, given Give
 		return err
 	}
 	if how == "upload" {
-		path := a.CertificateFile
+		path := *file
 		var summary string
 		validate := func(s string) error {
 			s = expandHome(strings.TrimSpace(s))
 			if s == "" {
 				return errors.New("enter the path of the certificate file (.cer, .crt, .pem)")
 			}
-			if h.CheckCertificate == nil {
+			if check == nil {
 				return nil
 			}
-			d, err := h.CheckCertificate(s)
+			d, err := check(s)
 			if err != nil {
 				return err
 			}
@@ -725,13 +735,17 @@ func (w *Wizard) askCertificate(ctx context.Context, a *SetupAnswers, given Give
 			"./certificate.cer", &path, validate, completePath); err != nil {
 			return err
 		}
-		a.CertificateFile, a.CertificateOut = expandHome(strings.TrimSpace(path)), ""
-		w.chose("Certificate", a.CertificateFile+" ("+summary+")")
+		*file, *out = expandHome(strings.TrimSpace(path)), ""
+		label := *file
+		if summary != "" {
+			label += " (" + summary + ")"
+		}
+		w.chose("Certificate", label)
 		return nil
 	}
-	dir := a.CertificateOut
+	dir := *out
 	if dir == "" {
-		dir = "./" + p.ID + "-certificate"
+		dir = defaultDir
 	}
 	validate := func(s string) error {
 		s = expandHome(strings.TrimSpace(s))
@@ -747,8 +761,8 @@ func (w *Wizard) askCertificate(ctx context.Context, a *SetupAnswers, given Give
 		"", &dir, validate, completePath); err != nil {
 		return err
 	}
-	a.CertificateOut, a.CertificateFile = expandHome(strings.TrimSpace(dir)), ""
-	w.chose("Certificate", "generate a key pair in "+a.CertificateOut)
+	*out, *file = expandHome(strings.TrimSpace(dir)), ""
+	w.chose("Certificate", "generate a key pair in "+*out)
 	return nil
 }
 

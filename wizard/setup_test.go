@@ -1,12 +1,14 @@
 package wizard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/entra-link/entra-link/internal/output"
@@ -336,7 +338,8 @@ func TestRelutionServerURL(t *testing.T) {
 }
 
 // TestHire2RetireCertificateAndExchange: the optional feature is offered
-// with its sentence, and the certificate is generated or uploaded.
+// with its sentence, and the certificate is generated (the default, in
+// ./<profile>-cert, as without the flags) or uploaded.
 func TestHire2RetireCertificateAndExchange(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -351,15 +354,15 @@ func TestHire2RetireCertificateAndExchange(t *testing.T) {
 		check func(t *testing.T, a SetupAnswers)
 	}{
 		{"generate",
-			answer{want: []string{"Which certificate should the app trust?", "> Upload a certificate file (e.g. the one Hire2Retire gave you)"}, keys: keys(down, enter)},
-			[]answer{{want: []string{"Directory for the new key pair", "./hire2retire-certificate"}, keys: keys(enter)}},
+			answer{want: []string{"Which certificate should the app trust?", "> Generate a new key pair and certificate on this computer"}, keys: keys(enter)},
+			[]answer{{want: []string{"Directory for the new key pair", "./hire2retire-cert"}, keys: keys(enter)}},
 			func(t *testing.T, a SetupAnswers) {
-				if a.CertificateOut != "./hire2retire-certificate" || a.CertificateFile != "" {
+				if a.CertificateOut != "./hire2retire-cert" || a.CertificateFile != "" {
 					t.Errorf("certificate-out %q file %q", a.CertificateOut, a.CertificateFile)
 				}
 			}},
 		{"upload with tab completion",
-			answer{want: []string{"Which certificate"}, keys: keys(enter)},
+			answer{want: []string{"Which certificate", "Upload a certificate file"}, keys: keys(up, enter)},
 			[]answer{{want: []string{"Certificate file", "Tab completes paths"},
 				keys:  keys(filepath.Join(dir, "x.pem"), enter),
 				after: []string{"x.pem is not a"},
@@ -560,6 +563,67 @@ func TestHandoverWritesFile(t *testing.T) {
 	// Once written, the file offer is gone; leaving is the only choice.
 	if last := d.screens[len(d.screens)-1]; strings.Contains(last, "Write the values") {
 		t.Errorf("file offered again:\n%s", last)
+	}
+}
+
+// goneWriter is a terminal that goes away (a dropped SSH session) once
+// gone is set: every write fails from then on.
+type goneWriter struct {
+	bytes.Buffer
+	gone bool
+}
+
+func (g *goneWriter) Write(p []byte) (int, error) {
+	if g.gone {
+		return 0, syscall.EIO
+	}
+	return g.Buffer.Write(p)
+}
+
+// TestHandoverTerminalGone: the terminal went away while the apply ran
+// (SIGHUP); the hand-over cannot be shown, so it is not reported as
+// shown (the secret stays undelivered for the next run to remove) and
+// nothing more is asked.
+func TestHandoverTerminalGone(t *testing.T) {
+	t.Parallel()
+	d := &keyDriver{t: t}
+	w, _ := testWizard(d)
+	term := &goneWriter{}
+	w.out.w = term
+	e := &fakeEngine{}
+	hooks := e.hooks()
+	apply := hooks.Apply
+	hooks.Apply = func(ctx context.Context, a *SetupAnswers, progress func(Event)) (*output.Result, error) {
+		res, err := apply(ctx, a, progress)
+		term.gone = true
+		return res, err
+	}
+	shown := 0
+	hooks.Shown = func(*output.Result) { shown++ }
+	a := &SetupAnswers{Profile: mustProfile(t, "entitle"), ProfileID: "entitle", Cloud: "global", Auth: "env", Name: "Entitle", SecretExpiry: "1y", Yes: true}
+	res, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "name", "secret-expiry", "yes"), hooks)
+	if err != nil || res == nil || !res.HasSecret() {
+		t.Fatalf("res %v: %v", res, err)
+	}
+	d.done()
+	if shown != 0 {
+		t.Errorf("the hand-over was reported shown %d times on a terminal that is gone", shown)
+	}
+	if strings.Contains(term.String(), "s3cr3t~value") {
+		t.Errorf("the secret reached the terminal before it went away")
+	}
+
+	// On a terminal that stays, it is reported once.
+	d = &keyDriver{t: t, script: []answer{{want: []string{"Leave?"}, keys: keys(enter)}}}
+	w, _ = testWizard(d)
+	hooks = e.hooks()
+	hooks.Shown = func(*output.Result) { shown++ }
+	if _, err := w.Setup(context.Background(), a, givenFlags("profile", "cloud", "auth", "name", "secret-expiry", "yes"), hooks); err != nil {
+		t.Fatal(err)
+	}
+	d.done()
+	if shown != 1 {
+		t.Errorf("shown %d times, want once", shown)
 	}
 }
 

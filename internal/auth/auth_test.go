@@ -304,15 +304,16 @@ func TestCachingCredential(t *testing.T) {
 			t.Errorf("%d calls, want 2", inner.calls.Load())
 		}
 	})
-	t.Run("claims challenges bypass the cache", func(t *testing.T) {
+	t.Run("claims challenges bypass the cache and replace its token", func(t *testing.T) {
 		inner := &countingCred{expiry: time.Hour}
 		c := &cachingCredential{inner: inner, entries: map[string]*cacheEntry{}}
-		_, _ = c.GetToken(ctx, graph)
+		old, _ := c.GetToken(ctx, graph)
 		withClaims := graph
 		withClaims.Claims = `{"access_token":{"nbf":{"essential":true}}}`
-		_, _ = c.GetToken(ctx, withClaims)
-		if inner.calls.Load() != 2 {
-			t.Errorf("%d calls, want 2", inner.calls.Load())
+		renewed, _ := c.GetToken(ctx, withClaims)
+		after, _ := c.GetToken(ctx, graph)
+		if inner.calls.Load() != 2 || renewed.Token == old.Token || after.Token != renewed.Token {
+			t.Errorf("%d calls, tokens %q, %q (claims), then %q; want 2 calls and the renewed token kept", inner.calls.Load(), old.Token, renewed.Token, after.Token)
 		}
 	})
 	t.Run("parallel callers share one sign-in", func(t *testing.T) {

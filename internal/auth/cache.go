@@ -43,10 +43,6 @@ func (c *cachingCredential) GetToken(ctx context.Context, o policy.TokenRequestO
 	if c.mapScopes != nil {
 		o.Scopes = c.mapScopes(o.Scopes)
 	}
-	if o.Claims != "" {
-		// A claims challenge demands a fresh token; never serve it from cache.
-		return c.fetch(ctx, o)
-	}
 	e := c.entry(cacheKey(o))
 	select {
 	case e.lock <- struct{}{}:
@@ -54,7 +50,10 @@ func (c *cachingCredential) GetToken(ctx context.Context, o policy.TokenRequestO
 		return azcore.AccessToken{}, c.hints.explain(ctx.Err())
 	}
 	defer func() { <-e.lock }()
-	if c.fresh(e.tok) {
+	// A claims challenge demands a new token: never one from the cache.
+	// The new token then replaces the cached one, so that the requests
+	// after it carry what it says (a role activated since the sign-in).
+	if o.Claims == "" && c.fresh(e.tok) {
 		return e.tok, nil
 	}
 	tok, err := c.fetch(ctx, o)

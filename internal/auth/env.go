@@ -143,3 +143,27 @@ func pronoun(n int) string {
 	}
 	return "them"
 }
+
+// EnvCertificate is the certificate and private key --auth env signs in
+// with (AZURE_CLIENT_CERTIFICATE_PATH, read as the sign-in reads it); nil
+// when the variables name a client secret or no certificate. Errors never
+// include the password or key material.
+func EnvCertificate(getenv func(string) string) (*x509.Certificate, crypto.Signer, error) {
+	certPath := strings.TrimSpace(getenv(envCertPath))
+	if getenv(envClientSecret) != "" || certPath == "" {
+		return nil, nil, nil
+	}
+	data, err := inputfile.Read(certPath, maxCertificateFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read the certificate in %s (%s): %w", envCertPath, certPath, unwrapPathError(err))
+	}
+	certs, key, err := parseCertificate(data, getenv(envCertPassword))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the certificate in %s (%s) %w", envCertPath, certPath, err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok || len(certs) == 0 {
+		return nil, nil, fmt.Errorf("the certificate in %s (%s) has no usable private key", envCertPath, certPath)
+	}
+	return certs[0], signer, nil
+}

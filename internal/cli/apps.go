@@ -268,7 +268,7 @@ func startDayTwo(ctx context.Context, f *Factory, command string, t *TenantOptio
 	}
 	rememberCloud(f, t)
 	d := &dayTwo{conn: conn, fixArgs: fixArgs, command: command}
-	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose)}
+	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose), StopWaiting: insisted(ctx)}
 	return d, nil
 }
 

@@ -663,21 +663,55 @@ func TestPlanIsWhatHappens(t *testing.T) {
 	}
 }
 
-// TestCertificateNeededOnlyWithoutOne: without --certificate-file or
-// --certificate-out, a certificate app that has no valid certificate stops
-// before any write (exit 2); one that has a valid certificate keeps it.
-func TestCertificateNeededOnlyWithoutOne(t *testing.T) {
+// TestCertificateDefaultDirectory: without --certificate-file or
+// --certificate-out, a certificate app that has no valid certificate gets
+// a key pair generated in ./<profile>-cert: what the dry run (offline and
+// reading the tenant) plans is what the run does, and the wizard suggests
+// the same directory. A re-run keeps the certificate.
+func TestCertificateDefaultDirectory(t *testing.T) {
+	t.Chdir(t.TempDir())
 	tt := newTenant(t)
-	before := len(tt.sb.Requests())
-	_, r := tt.setup(2, "--profile", "hire2retire")
-	mustContain(t, "stderr", r.stderr, "--certificate-file or --certificate-out", "nothing was changed")
-	if w := tt.writes(before); len(w) != 0 {
-		t.Errorf("the tenant was changed: %v", w)
+	offline := tt.run("setup", "--profile", "hire2retire", "--dry-run", "--output", "json")
+	online := tt.run("setup", "--auth", "env", "--profile", "hire2retire", "--dry-run", "--output", "json")
+	if offline.code != 0 || online.code != 0 {
+		t.Fatalf("dry runs: exit %d, %d\n%s%s", offline.code, online.code, offline.stderr, online.stderr)
 	}
-	tt.setup(0, "--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer")
-	before = len(tt.sb.Requests())
+	targets := func(steps []planStep) []string {
+		var out []string
+		for _, s := range steps {
+			if strings.Contains(s.Target, "cert") || strings.Contains(s.Target, "key pair") {
+				out = append(out, s.Action+" "+s.Target)
+			}
+		}
+		return out
+	}
+	planned := targets(stepsOf(t, decode(t, online.stdout), "plan"))
+	want := []string{"check --certificate-out ./hire2retire-cert", "check app management policy (certificates)", "create key pair and self-signed certificate (RSA 2048, valid 1 year)", "create certificate generated in ./hire2retire-cert"}
+	if !slices.Equal(planned, want) {
+		t.Errorf("planned %q, want %q", planned, want)
+	}
+	if off := strings.Join(targets(stepsOf(t, decode(t, offline.stdout), "plan")), "\n"); !strings.Contains(off, "./hire2retire-cert") {
+		t.Errorf("the offline plan: %s", off)
+	}
+	res, _ := tt.setup(0, "--profile", "hire2retire")
+	if got := targets(stepsOf(t, res, "steps")); !slices.Equal(got, want) {
+		t.Errorf("the run did %q, not the plan %q", got, want)
+	}
+	fi, err := os.Stat(filepath.Join("hire2retire-cert", "hire2retire.key.pem"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the private key in ./hire2retire-cert: %v %v", fi, err)
+	}
+	before := len(tt.sb.Requests())
 	tt.setup(0, "--profile", "hire2retire")
 	if w := tt.writes(before); len(w) != 0 {
 		t.Errorf("the re-run changed the tenant: %v", w)
+	}
+
+	// The wizard's suggestion is the same directory.
+	fresh := newTenant(t)
+	wiz := fresh.runTerminal(strings.Repeat("\n", 30), nil, "setup", "--auth", "env", "--accessible", "--cloud", "global", "--profile", "hire2retire", "--name", "Wizard H2R", "--output", "json")
+	mustContain(t, "wizard", wiz.stderr, "./hire2retire-cert")
+	if strings.Contains(wiz.stderr, "hire2retire-certificate") {
+		t.Errorf("the wizard suggests another directory:\n%s", wiz.stderr)
 	}
 }

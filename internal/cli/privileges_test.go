@@ -67,9 +67,15 @@ func TestSetupPrivilegeMatrix(t *testing.T) {
 			if err := sb.ActivateEligibleRole(context.Background(), userID, "Privileged Role Administrator"); err != nil {
 				t.Fatal(err)
 			}
+			// The saved sign-in's token predates the activation: the run
+			// gets a new one itself (no new sign-in) and says so.
 			_, r = signedIn(t, tt, upn, tid, 0, args...)
 			if strings.Contains(r.stderr, "you are eligible") || strings.Contains(r.stderr, "cannot do everything") {
 				t.Errorf("still eligible after activation:\n%s", r.stderr)
+			}
+			mustContain(t, "stderr", r.stderr, "Using the saved sign-in", "Privileged Role Administrator was activated after you signed in: entra-link got a new token that carries it")
+			if strings.Contains(r.stderr, "devicelogin") || strings.Contains(r.stderr, "Signed in as") {
+				t.Errorf("signed in again instead of renewing the saved sign-in's token:\n%s", r.stderr)
 			}
 		})
 	}

@@ -49,7 +49,7 @@ func atRescue(ctx context.Context, fn func()) {
 // run does not end at once, and a second Ctrl-C does nothing.
 func newDelivery(ctx context.Context, f *Factory, t *TenantOptions) *earlyDelivery {
 	e := keptDelivery(ctx, f, t)
-	e.stopNote = signalNote(ctx, f)
+	e.stopNote, e.stopWaiting = signalNote(ctx, f)
 	return e
 }
 
@@ -64,16 +64,29 @@ func keptDelivery(ctx context.Context, f *Factory, t *TenantOptions) *earlyDeliv
 }
 
 // signalNote says on stderr, when a signal stops the run, that the steps
-// under way finish and a created secret is still delivered. The returned
-// function unregisters it.
-func signalNote(ctx context.Context, f *Factory) func() bool {
-	return context.AfterFunc(ctx, func() {
-		// A signal: os/signal cancels with a cause of its own, which is not
+// under way finish and a created secret is still delivered, and when a
+// second one ends that waiting; stopWaiting ends once that is said (nil
+// when nobody can insist). unregister unregisters the notes.
+func signalNote(ctx context.Context, f *Factory) (unregister func() bool, stopWaiting context.Context) {
+	first := context.AfterFunc(ctx, func() {
+		// A signal: it cancels with a cause of its own, which is not
 		// ctx.Err() itself (it only matches context.Canceled in errors.Is).
 		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() { //nolint:errorlint // identity, on purpose
-			fmt.Fprintf(f.IO.ErrOut, "\nStopping (%v): waiting for the steps under way;\na secret already created will still be delivered.\n", cause)
+			fmt.Fprintln(f.IO.ErrOut)
+			say(f.IO.ErrOut, fmt.Sprintf("Stopping (%v): waiting for the steps under way; a secret already created will still be delivered. A second Ctrl-C stops the waiting.", cause))
 		}
 	})
+	second := func() bool { return false }
+	if insist := insisted(ctx); insist != nil {
+		var stop context.CancelCauseFunc
+		stopWaiting, stop = context.WithCancelCause(context.WithoutCancel(ctx))
+		second = context.AfterFunc(insist, func() {
+			fmt.Fprintln(f.IO.ErrOut)
+			say(f.IO.ErrOut, fmt.Sprintf("Stopping now (%v): not waiting for the steps under way any more; the result says what was done.", context.Cause(insist)))
+			stop(context.Cause(insist)) // said first, then done
+		})
+	}
+	return func() bool { a, b := first(), second(); return a || b }, stopWaiting
 }
 
 // internalError is a recovered panic, reported as a bug (exit 1).

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/entra-link/entra-link/internal/exit"
 	"github.com/entra-link/entra-link/internal/layout"
@@ -34,8 +35,10 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
   # Set up Relution for real (opens a browser to sign in)
   entra-link setup --profile relution --server-url https://relution.contoso.com
 
-  # Renew a secret that is about to expire, keeping the old one until you switch
-  entra-link rotate-secret --name Relution`,
+  # Renew a secret that is about to expire, keeping the old one until you switch;
+  # once Relution uses the new one, retire the old one
+  entra-link rotate-secret --name Relution
+  entra-link retire --name Relution`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -43,6 +46,7 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(flagError)
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return emptyFlagValues(c.Flags()) }
 	// Help texts are written for 80 columns or more; they are re-wrapped to
 	// the terminal, examples' commands kept whole.
 	// Two spaces between a command's name and its summary, always: the
@@ -70,6 +74,8 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	root.AddCommand(
 		NewCmdSetup(f, nil),
 		NewCmdRotateSecret(f, nil),
+		NewCmdRotateCertificate(f, nil),
+		NewCmdRetire(f, nil),
 		NewCmdVerify(f, nil),
 		NewCmdDelete(f, nil),
 		NewCmdApps(f),
@@ -99,6 +105,40 @@ func IsUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// emptyFlagValues refuses a flag given with an empty value, every flag of
+// every command alike: `--output-file "$OUT"` with OUT unset must not mean
+// "no --output-file" (the secret on stdout, in the CI log), nor `--tenant ""`
+// "the default tenant".
+func emptyFlagValues(fs *pflag.FlagSet) error {
+	var bad *pflag.Flag
+	fs.Visit(func(f *pflag.Flag) {
+		if bad != nil {
+			return
+		}
+		var values []string
+		switch f.Value.Type() {
+		case "string":
+			values = []string{f.Value.String()}
+		case "stringArray", "stringSlice":
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				values = sv.GetSlice()
+			}
+			if len(values) == 0 {
+				values = []string{""}
+			}
+		}
+		for _, v := range values {
+			if strings.TrimSpace(v) == "" {
+				bad = f
+			}
+		}
+	})
+	if bad == nil {
+		return nil
+	}
+	return exit.UsageErrorf("--%s was given an empty value (an unset variable?); give it a value or leave the flag out (--%s: %s). Nothing was changed.", bad.Name, bad.Name, strings.TrimSuffix(bad.Usage, "."))
 }
 
 // noArgs rejects positional arguments with a usage error.

@@ -46,7 +46,8 @@ func NewCmdRotateSecret(f *Factory, runF func(*RotateOptions) error) *cobra.Comm
 		Short: "Add a new client secret to an app (optionally retire the old ones)",
 		Long: `Add a new client secret to an app that entra-link set up, and hand it over exactly like
 setup does (every --output format, --output-file). The app's other secrets are kept, so the
-product can be switched to the new secret without downtime. The default lifetime is the app's
+product can be switched to the new secret without downtime; once it uses it, entra-link retire
+removes the old ones (it shows which secret the app last signed in with). The default lifetime is the app's
 profile's (1 year for the built-in profiles). It does not ask for confirmation: adding a
 secret is additive, so a runbook needs only --no-input (--yes is accepted and changes nothing).
 
@@ -58,8 +59,10 @@ never touched.
 
 Apps are found by their entra-link tags (--name) or by --app-id, which may also name an app
 entra-link did not create.`,
-		Example: `  # Add a secret to the Relution app; the old one keeps working
+		Example: `  # Add a secret to the Relution app; the old one keeps working until retired
   entra-link rotate-secret --name Relution
+  # ... once Relution uses the new secret:
+  entra-link retire --name Relution
 
   # What --remove-old would do, without changing anything
   entra-link rotate-secret --name Relution --remove-old --dry-run
@@ -219,6 +222,9 @@ func (o *RotateOptions) rotate(ctx context.Context, d *dayTwo, ro *setup.Rotatio
 	early := newDelivery(ctx, o.f, &o.TenantOptions)
 	early.journal = d.conn.Journal
 	d.env.OnSecret = early.secret
+	if early.stopWaiting != nil {
+		d.env.StopWaiting = early.stopWaiting
+	}
 	res, applyErr = early.guard(func() (*output.Result, error) { return ro.Apply(ctx, d.env) })
 	if res == nil {
 		return nil, applyErr, nil

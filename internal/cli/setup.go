@@ -52,6 +52,9 @@ type SetupOptions struct {
 	Profile *profile.Profile
 	// pfxPassword is read from --pfx-password-file by validate.
 	pfxPassword string
+	// defaultCertOut is where a generated key pair goes without
+	// --certificate-out ("": profile.DefaultCertificateOut).
+	defaultCertOut string
 }
 
 // NewCmdSetup builds `entra-link setup`. runF replaces the run in tests.
@@ -269,16 +272,17 @@ func (o *SetupOptions) Request() profile.Request {
 		values[k] = append(values[k], v)
 	}
 	return profile.Request{
-		DisplayName:     o.Name,
-		AppID:           o.AppID,
-		Values:          values,
-		Audience:        o.Audience,
-		Credential:      o.Credential,
-		SecretExpiry:    o.SecretExpiry,
-		CertificateFile: o.CertificateFile,
-		CertificateOut:  o.CertificateOut,
-		Features:        o.With,
-		Placeholders:    o.DryRun,
+		DisplayName:           o.Name,
+		AppID:                 o.AppID,
+		Values:                values,
+		Audience:              o.Audience,
+		Credential:            o.Credential,
+		SecretExpiry:          o.SecretExpiry,
+		CertificateFile:       o.CertificateFile,
+		CertificateOut:        o.CertificateOut,
+		Features:              o.With,
+		Placeholders:          o.DryRun,
+		DefaultCertificateOut: o.defaultCertOut,
 
 		ServiceManagementReference: o.ServiceManagementReference,
 		Owners:                     o.Owners,
@@ -349,7 +353,7 @@ func render(f *Factory, t *TenantOptions, r *output.Result, toStdout bool) ([]by
 // pair will be generated for the PFX it protects.
 func (o *SetupOptions) readPFXPassword() error {
 	if o.CertificateFile != "" {
-		return exit.UsageErrorf("--pfx-password-file protects the PFX of a key pair entra-link generates; with --certificate-file nothing is generated (drop one of them)")
+		return exit.UsageErrorf("%s", pfxWithFile)
 	}
 	cred := o.Credential
 	if cred == "" && o.Profile != nil {
@@ -358,10 +362,22 @@ func (o *SetupOptions) readPFXPassword() error {
 	if cred != "" && cred != profile.CredentialCertificate {
 		return exit.UsageErrorf("--pfx-password-file protects the PFX of a generated certificate, and this run adds a %s, not a certificate", cred)
 	}
-	pw, err := certs.ReadPasswordFile(o.PFXPasswordFile)
+	pw, err := readPFXPasswordFile(o.PFXPasswordFile)
 	if err != nil {
-		return exit.UsageErrorf("--pfx-password-file: %v", err)
+		return err
 	}
 	o.pfxPassword = pw
 	return nil
 }
+
+// readPFXPasswordFile reads --pfx-password-file (exit 2 when it cannot).
+func readPFXPasswordFile(path string) (string, error) {
+	pw, err := certs.ReadPasswordFile(path)
+	if err != nil {
+		return "", exit.UsageErrorf("--pfx-password-file: %v", err)
+	}
+	return pw, nil
+}
+
+// pfxWithFile refuses --pfx-password-file next to --certificate-file.
+const pfxWithFile = "--pfx-password-file protects the PFX of a key pair entra-link generates; with --certificate-file nothing is generated (drop one of them)"

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"sync"
+	"syscall"
 
 	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/buildinfo"
@@ -64,7 +67,7 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 	fl.conn = conn
 	rememberCloud(fl.o.f, &fl.o.TenantOptions)
 	conn.setProgress(progress)
-	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress, Journal: conn.Journal}
+	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress, Journal: conn.Journal, StopWaiting: insisted(ctx)}
 	return nil
 }
 
@@ -120,13 +123,16 @@ func (fl *setupFlow) apply(ctx context.Context) (*output.Result, error) {
 func (fl *setupFlow) applyWith(ctx context.Context, early *earlyDelivery) (*output.Result, error) {
 	early.journal = fl.conn.Journal
 	fl.env.OnSecret = early.secret
+	if early.stopWaiting != nil {
+		fl.env.StopWaiting = early.stopWaiting
+	}
 	res, applyErr := early.guard(func() (*output.Result, error) { return setup.Apply(ctx, fl.env, fl.plan) })
 	if res == nil {
 		// A bug before any secret existed (an internal error), or nothing ran.
 		return nil, applyExit(ctx, applyErr)
 	}
 	if err := early.final(res); err != nil {
-		return res, errors.Join(err, applyErr)
+		return res, joinUndelivered(err, applyErr)
 	}
 	return res, applyExit(ctx, applyErr)
 }
@@ -312,6 +318,9 @@ type earlyDelivery struct {
 	pending  *output.Result
 	done     bool
 	stopNote func() bool // unregisters newDelivery's signal note
+	// stopWaiting ends once a second signal has been acknowledged
+	// (Env.StopWaiting of the apply this delivery is for).
+	stopWaiting context.Context
 	// sink, when set, takes the final result meant for stdout instead of
 	// writing it: a run across several tenants writes one object for all
 	// (and marks the secret delivered once that is written).
@@ -414,7 +423,7 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 			return rerr
 		}
 		if _, werr := e.f.IO.Out.Write(data); werr != nil {
-			return werr
+			return e.undelivered(r, "standard output", werr)
 		}
 		e.markDelivered(r, "standard output")
 		return exit.WithCode(exit.Failed, fmt.Errorf("--output-file %s could not be written; the result was printed instead", e.t.OutputFile))
@@ -428,7 +437,7 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 		return err
 	}
 	if _, err = e.f.IO.Out.Write(data); err != nil {
-		return err
+		return e.undelivered(r, "standard output", err)
 	}
 	if e.f.IO.Out != io.Discard {
 		// (The wizard discards it: its hand-over screen shows the secret
@@ -436,6 +445,55 @@ func (e *earlyDelivery) final(r *output.Result) (err error) {
 		e.markDelivered(r, "standard output")
 	}
 	return nil
+}
+
+// undelivered is the error of a result that could not be written to
+// where (standard output closed, a disk full): with a new secret in it,
+// nobody has that secret. Its journal record stays "adding", so the next
+// run on this machine removes it and creates a new one.
+func (e *earlyDelivery) undelivered(r *output.Result, where string, err error) error {
+	return undelivered(r, where, err, e.journal != nil)
+}
+
+// undelivered is earlyDelivery.undelivered for a result written elsewhere;
+// journal says whether the secret was recorded in the journal.
+func undelivered(r *output.Result, where string, err error, journal bool) error {
+	why := writeFailure(err)
+	if r == nil || !r.HasSecret() {
+		return exit.WithCode(exit.Failed, fmt.Errorf("the result could not be written to %s (%s)", where, why))
+	}
+	next := "the next entra-link run for this app on this machine removes it and creates a new one"
+	if !journal {
+		next = fmt.Sprintf("remove it (key ID %s: App registrations > the app > Certificates & secrets) and run again", r.ClientSecretKeyID)
+	}
+	return exit.WithCode(exit.Failed, fmt.Errorf("the result could not be written to %s (%s), so the new client secret was not delivered: nobody has it; %s", where, why, next))
+}
+
+// writeFailure says why a write failed, in words.
+func writeFailure(err error) string {
+	switch {
+	case errors.Is(err, syscall.EPIPE):
+		return "whatever was reading it had stopped"
+	case errors.Is(err, syscall.ENOSPC):
+		return "the disk is full"
+	case errors.Is(err, syscall.EIO), errors.Is(err, os.ErrClosed):
+		return "it is closed"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// joinUndelivered is a failed delivery with the apply's own error; an
+// apply error that only sets the exit status is dropped (the delivery
+// failure decides it).
+func joinUndelivered(deliveryErr, applyErr error) error {
+	if applyErr == nil || exit.IsSilent(applyErr) {
+		return deliveryErr
+	}
+	return errors.Join(deliveryErr, applyErr)
 }
 
 // progressPrinter reports each finished step on stderr.

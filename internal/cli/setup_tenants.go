@@ -83,6 +83,8 @@ func newTenantRun(o *SetupOptions, label string) *tenantRun {
 	}
 	if o.CertificateOut != "" {
 		to.CertificateOut = filepath.Join(o.CertificateOut, strings.ToLower(label))
+	} else if o.Profile != nil {
+		to.defaultCertOut = "./" + filepath.Join(profile.DefaultCertificateOut(o.Profile), strings.ToLower(label))
 	}
 	r := &tenantRun{label: label, o: &to}
 	r.fl = &setupFlow{o: &to}
@@ -253,7 +255,15 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 		}
 		if stream != nil {
 			if err := stream.Add(out); err != nil {
-				fmt.Fprintf(f.IO.ErrOut, "entra-link: %s: %v\n", r.label, err)
+				// Not on stdout: nobody has the tenant's secret, and the
+				// journal record stays open for the next run to remove it.
+				werr := undelivered(out.Result, "standard output", err, r.fl != nil && r.fl.conn != nil && r.fl.conn.Journal != nil)
+				printError(f.IO.ErrOut, fmt.Errorf("%s: %w", r.label, werr))
+				if out.Result != nil && out.Result.HasSecret() {
+					r.mu.Lock()
+					r.code, r.err = exit.Failed, werr
+					r.mu.Unlock()
+				}
 			} else if r.fl != nil && r.fl.conn != nil {
 				// Only once it is on stdout is the tenant's secret handed over.
 				markDelivered(f, r.fl.conn.Journal, out.Result, "standard output")
@@ -269,7 +279,7 @@ func setupTenantsRun(o *SetupOptions) (err error) {
 			report(r, false)
 		}
 	}
-	stopNote := signalNote(ctx, f)
+	stopNote, _ := signalNote(ctx, f)
 	var todo []*tenantRun
 	for _, r := range runs {
 		if r.planned() {

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/entra-link/entra-link/internal/layout"
 )
 
@@ -21,7 +24,7 @@ func TestUsageMessages(t *testing.T) {
 		{"setup --frobnicate", "unknown flag --frobnicate for entra-link setup; see its flags with: entra-link setup --help"},
 		{"rotate-secret -x", "unknown flag -x for entra-link rotate-secret"},
 		{"stup", `entra-link: unknown command "stup" for entra-link; did you mean entra-link setup?`},
-		{"rotate", `did you mean entra-link rotate-secret?`},
+		{"rotate", `did you mean entra-link rotate-secret or entra-link rotate-certificate?`},
 		{"apps lst", `unknown command "lst" for entra-link apps; did you mean entra-link apps list?`},
 		{"profiles shw entitle", `did you mean entra-link profiles show?`},
 		{"apps frob", `unknown command "frob" for entra-link apps; see the commands with: entra-link apps --help`},
@@ -47,6 +50,50 @@ func TestUsageMessages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEmptyFlagValues: every string flag of every command, given with an
+// empty value (`--output-file "$OUT"` with OUT unset), is refused with exit
+// 2 naming the flag, before anything else happens — never taken for "not
+// given". Found by walking the command tree, so a new flag is covered too.
+func TestEmptyFlagValues(t *testing.T) {
+	var walk func(c *cobra.Command)
+	n := 0
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.Runnable() {
+			return
+		}
+		path := strings.Fields(c.CommandPath())[1:]
+		c.Flags().AddFlagSet(c.InheritedFlags())
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			switch f.Value.Type() {
+			case "string", "stringArray", "stringSlice":
+			default:
+				return
+			}
+			for _, form := range [][]string{{"--" + f.Name, ""}, {"--" + f.Name + "=   "}} {
+				n++
+				args := append(append([]string(nil), path...), form...)
+				r := run(t, args...)
+				if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--"+f.Name+" was given an empty value") {
+					t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", args, r.code, r.stdout, r.stderr)
+				}
+			}
+		})
+	}
+	f, _ := testFactory(nil)
+	walk(NewRootCmd(f))
+	if n < 40 {
+		t.Errorf("only %d flag forms checked: the walk missed commands", n)
+	}
+	// A repeated flag with one empty value is refused too.
+	r := run(t, "setup", "--profile", "unify", "--redirect-uri", "https://app.example.com/cb", "--redirect-uri", "", "--dry-run")
+	if r.code != 2 || !strings.Contains(r.stderr, "--redirect-uri was given an empty value") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 }
 

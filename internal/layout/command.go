@@ -13,17 +13,19 @@ const Program = "entra-link"
 // each (its own subcommands or positional arguments). A test in
 // internal/cli keeps this in step with the command tree.
 var subcommands = map[string][]string{
-	"setup":         nil,
-	"rotate-secret": nil,
-	"verify":        nil,
-	"delete":        nil,
-	"apps":          {"list"},
-	"auth":          {"status", "logout"},
-	"profiles":      {"list", "show"},
-	"sandbox":       nil,
-	"version":       nil,
-	"completion":    {"bash", "zsh", "fish", "powershell"},
-	"help":          nil,
+	"setup":              nil,
+	"rotate-secret":      nil,
+	"rotate-certificate": nil,
+	"retire":             nil,
+	"verify":             nil,
+	"delete":             nil,
+	"apps":               {"list"},
+	"auth":               {"status", "logout"},
+	"profiles":           {"list", "show"},
+	"sandbox":            nil,
+	"version":            nil,
+	"completion":         {"bash", "zsh", "fish", "powershell"},
+	"help":               nil,
 }
 
 // Subcommands lists the commands Wrap recognises after "entra-link".

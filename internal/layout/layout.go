@@ -163,7 +163,7 @@ func hangOf(line string) int {
 	indent := len(plain) - len(strings.TrimLeft(plain, " "))
 	hang := indent
 	rest := plain[indent:]
-	limit := 16
+	limit := 20 // "rotate-certificate  Add a new …" is a row too
 	if f := strings.Fields(rest); len(f) > 1 && isMark(f[0]) && strings.HasPrefix(rest, f[0]+" ") {
 		// A mark or list number ("✓", "•", "1."): continue under the text,
 		// or under the value of a "1. label   value" row.

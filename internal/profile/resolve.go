@@ -61,13 +61,18 @@ type Request struct {
 	// directory roles or permissions that can grant more (see Privileges).
 	AllowPrivilegedOwners bool
 	// Placeholders is for a dry run: a required value nobody gave becomes a
-	// placeholder naming its flag ("<--server-url>") instead of an error,
-	// and a certificate to generate goes to DefaultCertificateOut.
+	// placeholder naming its flag ("<--server-url>") instead of an error.
 	Placeholders bool
+	// DefaultCertificateOut is where a certificate to generate goes when
+	// neither CertificateFile nor CertificateOut is given; "" means
+	// DefaultCertificateOut(p). (Each tenant of a run across several has
+	// its own.)
+	DefaultCertificateOut string
 }
 
-// DefaultCertificateOut is where a dry run plans a generated key pair when
-// neither --certificate-file nor --certificate-out was given.
+// DefaultCertificateOut is where a generated key pair goes when neither
+// --certificate-file nor --certificate-out was given: the dry run, the
+// review, the run and the wizard's suggestion alike.
 func DefaultCertificateOut(p *Profile) string { return "./" + p.ID + "-cert" }
 
 // Placeholder is the stand-in a dry run shows for a value of flag that was
@@ -104,6 +109,9 @@ type Spec struct {
 	SecretExpirySet bool
 	CertificateFile string
 	CertificateOut  string
+	// CertificateOutDefault: CertificateOut is the default directory, not
+	// one the user gave (--certificate-out).
+	CertificateOutDefault bool
 
 	// ServiceManagementReference is set on the app (some tenants require
 	// one on new apps); "" leaves the app's as it is.
@@ -311,8 +319,11 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 			}
 		}
 	}
-	if r.Placeholders && s.Credential == CredentialCertificate && s.CertificateFile == "" && s.CertificateOut == "" {
-		s.CertificateOut = DefaultCertificateOut(p)
+	if s.Credential == CredentialCertificate && s.CertificateFile == "" && s.CertificateOut == "" {
+		s.CertificateOut, s.CertificateOutDefault = r.DefaultCertificateOut, true
+		if s.CertificateOut == "" {
+			s.CertificateOut = DefaultCertificateOut(p)
+		}
 	}
 
 	// URIs.

@@ -34,6 +34,8 @@ type client struct {
 	base  string // Graph base, e.g. https://127.0.0.1:PORT/v1.0
 	host  string // Host to send (empty: the URL's)
 	token string
+	// refresh is the refresh token of a user's sign-in (userClient).
+	refresh string
 }
 
 func newSandbox(t *testing.T, opts ...sandboxtest.Option) *sandbox.Server {

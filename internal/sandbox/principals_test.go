@@ -3,8 +3,10 @@ package sandbox_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entra-link/entra-link/internal/sandbox"
 )
@@ -221,6 +223,25 @@ func TestPIMEligibility(t *testing.T) {
 		t.Errorf("wids after activation: %v", claimsOf(t, fresh.token)["wids"])
 	}
 	fresh.do("POST", "/roleManagement/directory/roleAssignments", assign).must(t, 201)
+	// So does a token redeemed from the first sign-in's refresh token, with
+	// the claims challenge MSAL sends to skip its cached access token; a
+	// claims parameter that is not a claims request is refused.
+	tokenURL := "https://login.microsoftonline.com/" + s.Tenant().TenantID + "/oauth2/v2.0/token"
+	refresh := func(claims string) (int, map[string]any) {
+		return u.tokenRequest(tokenURL, url.Values{"grant_type": {"refresh_token"}, "client_id": {graphCLIClientID}, "refresh_token": {u.refresh},
+			"scope": {graphScopes(adminScopes...) + " openid profile offline_access"}, "claims": {claims}})
+	}
+	status, body := refresh(fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, time.Now().Unix()))
+	if status != 200 {
+		t.Fatalf("refresh with a claims challenge: %d %v", status, body)
+	}
+	if w := claimsOf(t, body["access_token"].(string))["wids"]; !has(strs(w), privRoleAdminTemplate) {
+		t.Errorf("wids of the token refreshed after activation: %v", w)
+	}
+	for _, bad := range []string{"{", `["access_token"]`, `{"access_token":"nbf"}`, `{"access_token":{"nbf":"x"}}`} {
+		status, body := refresh(bad)
+		stsError(t, status, body, 400, "invalid_request", 50117)
+	}
 	// A Privileged Role Administrator reads everyone's eligibilities.
 	all := validateCollection(t, "unifiedRoleEligibilityScheduleInstance", fresh.do("GET", "/roleManagement/directory/roleEligibilityScheduleInstances?$filter=principalId eq '"+uid+"'", nil).must(t, 200))
 	if len(all) != 1 {

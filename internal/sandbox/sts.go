@@ -315,6 +315,9 @@ func (lr *loginReq) token(v2 bool) (map[string]any, int, *stsError) {
 	if e != nil {
 		return nil, 0, e
 	}
+	if e := checkClaimsRequest(form.Get("claims")); e != nil {
+		return nil, 0, e
+	}
 	grant := form.Get("grant_type")
 	switch grant {
 	case "client_credentials":
@@ -332,6 +335,40 @@ func (lr *loginReq) token(v2 bool) (map[string]any, int, *stsError) {
 		return nil, 0, serr(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
 	}
 	return nil, 0, serr(http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'.", grant)
+}
+
+// checkClaimsRequest checks a token request's claims parameter (OpenID
+// Connect Core §5.5, which Entra takes for claims challenges such as
+// MSAL's {"access_token":{"nbf":{"essential":true,"value":"…"}}}): a JSON
+// object of objects, each naming claims with their requests. Entra refuses
+// anything else with AADSTS50117. Every token it issues is new and carries
+// what the directory holds now (wids included), which is all a challenge
+// for a token issued after a time asks of it.
+func checkClaimsRequest(raw string) *stsError {
+	if raw == "" {
+		return nil
+	}
+	bad := serr(http.StatusBadRequest, "invalid_request", 50117, "Failed to deserialize policy specified in the request's claims parameter.")
+	var req map[string]map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &req); err != nil || req == nil {
+		return bad
+	}
+	for _, claims := range req {
+		for _, c := range claims {
+			if string(c) == "null" {
+				continue // a claim requested by name alone
+			}
+			var spec struct {
+				Essential *bool           `json:"essential"`
+				Value     json.RawMessage `json:"value"`
+				Values    []any           `json:"values"`
+			}
+			if json.Unmarshal(c, &spec) != nil {
+				return bad
+			}
+		}
+	}
+	return nil
 }
 
 // clientApp resolves client_id to the tenant's application, honouring the

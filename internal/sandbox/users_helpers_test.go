@@ -46,7 +46,8 @@ func userClient(t *testing.T, s *sandbox.Server, name, clientID, scopes string) 
 	if status != 200 {
 		t.Fatalf("device-code sign-in as %s: %d %v", name, status, body)
 	}
-	return &client{t: t, s: s, hc: sandboxtest.Client(s), base: "https://graph.microsoft.com/v1.0", token: body["access_token"].(string)}
+	rt, _ := body["refresh_token"].(string)
+	return &client{t: t, s: s, hc: sandboxtest.Client(s), base: "https://graph.microsoft.com/v1.0", token: body["access_token"].(string), refresh: rt}
 }
 
 // readState decodes /_sandbox/state into v.

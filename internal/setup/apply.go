@@ -278,7 +278,12 @@ func (r *run) exec(ctx context.Context, s *Step) {
 		r.set(s, output.StepPending, pe.words, true)
 	case ctx.Err() != nil:
 		// Stopped while in flight: say so, not the cancelled request's error.
-		r.set(s, output.StepInterrupted, "the run was stopped while this step was in flight; run the same command again to finish", true)
+		words := "the run was stopped while this step was in flight; run the same command again to finish"
+		var sw *StoppedWaitingError
+		if errors.As(err, &sw) {
+			words = sw.Msg
+		}
+		r.set(s, output.StepInterrupted, words, true)
 	default:
 		r.set(s, output.StepFailed, err.Error(), true)
 		var ue *UsageError
@@ -611,13 +616,11 @@ func (a *secretCreate) apply(ctx context.Context, r *run, _ *Step) (string, erro
 		r.res.Warnings = append(r.res.Warnings, warn)
 		r.mu.Unlock()
 	}
-	// Once requested, the secret must reach the user: the request is not
-	// cancelled by Ctrl-C, only bounded in time.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	sctx, cancel := r.env.secretContext(ctx)
 	defer cancel()
 	pc, err := r.env.Graph.AddPassword(sctx, app.ID, a.name, a.end)
 	if err != nil {
-		return "", addFailed(err, a.name, rec)
+		return "", addFailed(sctx, err, a.name, rec)
 	}
 	if rec != nil {
 		_ = rec.Created(pc.KeyID) // the display name identifies it all the same
@@ -682,6 +685,10 @@ type generatedFiles struct {
 type certUpload struct {
 	file      *certCandidate
 	generated *generatedFiles
+	// signer, when set, adds the certificate with addKey, proven by the
+	// certificate entra-link signed in with (the app rolling its own keys,
+	// which may not update its registration otherwise).
+	signer *certs.Signer
 }
 
 func (a *certUpload) apply(ctx context.Context, r *run, _ *Step) (string, error) {
@@ -707,18 +714,8 @@ func (a *certUpload) apply(ctx context.Context, r *run, _ *Step) (string, error)
 		wrote = "wrote " + w.KeyPath + " (0600), " + w.CertPath + ", " + w.PFXPath + ", " + w.BundlePath + "; "
 	}
 	app := r.appObject()
-	keys := app.KeyCredentials
-	if len(keys) > 0 {
-		// PATCH replaces the collection: read the existing certificates with
-		// their keys so that none is dropped.
-		full, err := r.env.Graph.ApplicationByID(ctx, app.ID)
-		if err != nil {
-			return "", fmt.Errorf("%sreading the app's certificates: %w", wrote, err)
-		}
-		keys = full.KeyCredentials
-	}
 	newKey := graph.KeyCredential{
-		DisplayName:         fmt.Sprintf("entra-link %s %s", r.p.Spec.Profile.ID, r.now.Format("2006-01-02")),
+		DisplayName:         strings.Join(strings.Fields("entra-link "+r.p.Spec.Profile.ID+" "+r.now.Format("2006-01-02")), " "),
 		Type:                "AsymmetricX509Cert",
 		Usage:               "Verify",
 		Key:                 cert.DER,
@@ -726,9 +723,33 @@ func (a *certUpload) apply(ctx context.Context, r *run, _ *Step) (string, error)
 		StartDateTime:       cert.NotBefore,
 		EndDateTime:         cert.NotAfter,
 	}
-	all := append(append([]graph.KeyCredential(nil), keys...), newKey)
-	if err := r.env.Graph.UpdateApplication(ctx, app.ID, graph.ApplicationUpdate{KeyCredentials: &all}); err != nil {
-		return "", fmt.Errorf("%suploading the certificate: %w", wrote, err)
+	// Once the key is written, the upload is seen through: Ctrl-C does not
+	// cut it off, so that the result can say whether the app trusts it.
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	defer cancel()
+	if a.signer != nil {
+		proof, err := a.signer.Proof(app.ID, time.Now())
+		if err != nil {
+			return "", fmt.Errorf("%sproving possession of the current certificate: %w", wrote, err)
+		}
+		if _, err := r.env.Graph.AddKey(uctx, app.ID, newKey, proof); err != nil {
+			return "", fmt.Errorf("%sadding the certificate (addKey): %w", wrote, err)
+		}
+	} else {
+		keys := app.KeyCredentials
+		if len(keys) > 0 {
+			// PATCH replaces the collection: read the existing certificates
+			// with their keys so that none is dropped.
+			full, err := r.env.Graph.ApplicationByID(uctx, app.ID)
+			if err != nil {
+				return "", fmt.Errorf("%sreading the app's certificates: %w", wrote, err)
+			}
+			keys = full.KeyCredentials
+		}
+		all := append(append([]graph.KeyCredential(nil), keys...), newKey)
+		if err := r.env.Graph.UpdateApplication(uctx, app.ID, graph.ApplicationUpdate{KeyCredentials: &all}); err != nil {
+			return "", fmt.Errorf("%suploading the certificate: %w", wrote, err)
+		}
 	}
 	end := cert.NotAfter.UTC()
 	r.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -191,10 +192,42 @@ func (e *Env) journalEntry(tenantID string, app graph.Application, name, token, 
 	return rec, ""
 }
 
-// addFailed words a failed addPassword: refused (nothing was added), or
-// unknown (the attempt may have created a secret that the read-back could
-// not find), and what becomes of that.
-func addFailed(err error, name string, rec *journal.Record) error {
+// secretContext is the context an addPassword runs in. Once requested, a
+// secret must reach the user: a stop (ctx) does not cancel the request,
+// only its time limit does — or the user insisting on stopping
+// (Env.StopWaiting), since the journal covers a secret nobody got.
+func (e *Env) secretContext(ctx context.Context) (context.Context, func()) {
+	bounded, cancelBound := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	sctx, cancel := context.WithCancelCause(bounded)
+	release := func() bool { return false }
+	if e.StopWaiting != nil {
+		release = context.AfterFunc(e.StopWaiting, func() { cancel(graph.ErrStoppedWaiting) })
+	}
+	return sctx, func() {
+		release()
+		cancel(nil)
+		cancelBound()
+	}
+}
+
+// StoppedWaitingError is an addPassword the user stopped waiting for: whether
+// Entra created the secret is unknown, and nobody has its value.
+type StoppedWaitingError struct{ Msg string }
+
+func (e *StoppedWaitingError) Error() string { return e.Msg }
+
+// addFailed words a failed addPassword (sctx: its secretContext): refused
+// (nothing was added), unknown (the attempt may have created a secret that
+// the read-back could not find), or not waited for, and what becomes of
+// that.
+func addFailed(sctx context.Context, err error, name string, rec *journal.Record) error {
+	if errors.Is(context.Cause(sctx), graph.ErrStoppedWaiting) {
+		// The record stays open: the next run removes what Entra made.
+		if rec != nil {
+			return &StoppedWaitingError{Msg: fmt.Sprintf("stopped waiting for Entra's answer, so whether it created the secret is unknown; if it did, nobody has its value, and the next entra-link run for this app on this machine removes it and adds a new one (its journal, in %s, keeps the secret's name %q)", rec.JournalDir(), name)}
+		}
+		return &StoppedWaitingError{Msg: fmt.Sprintf("stopped waiting for Entra's answer, so whether it created the secret is unknown; if it did, nobody has its value: remove the secret named %q (App registrations > the app > Certificates & secrets)", name)}
+	}
 	if !graph.MayHaveTakenEffect(err) {
 		if rec != nil {
 			_ = rec.Settle()

@@ -45,11 +45,13 @@ var dayTwoReads = map[string]struct {
 	why   string
 	write bool
 }{
-	"apps list":     {"apps list lists", false},
-	"verify":        {"verify checks", false},
-	"verify --all":  {"verify --all checks", false},
-	"rotate-secret": {"rotate-secret must find before it adds a secret", true},
-	"delete":        {"delete must find before it deletes anything", true},
+	"apps list":          {"apps list lists", false},
+	"verify":             {"verify checks", false},
+	"verify --all":       {"verify --all checks", false},
+	"rotate-secret":      {"rotate-secret must find before it adds a secret", true},
+	"delete":             {"delete must find before it deletes anything", true},
+	"retire":             {"retire must find before it removes a credential", true},
+	"rotate-certificate": {"rotate-certificate must find before it adds a certificate", true},
 }
 
 // Denied turns Graph's refusal (403) of what a day-2 command reads first

@@ -88,6 +88,10 @@ const (
 
 	// rotate-secret and delete.
 	KindProof Kind = "secret-proof"
+	// retire's checks: the newest credentials stay; the credential the
+	// sign-in logs show the app uses.
+	KindNewest    Kind = "newest-credential"
+	KindSignInLog Kind = "sign-in-log"
 )
 
 // Step is one thing a run does, or leaves as it is.

@@ -776,6 +776,9 @@ func (b *planner) keepCertificate(st *Step, k graph.KeyCredential, why string) {
 func (b *planner) generate(st *Step) {
 	s := b.s
 	base := s.Profile.ID
+	if base == "" {
+		base = slug(s.DisplayName, 22) // an app that records no profile
+	}
 	dir := s.CertificateOut
 	names := certs.FileNames(dir, base)
 	chk := b.check("check/certificate-out", KindCertificateOut, "--certificate-out "+dir,

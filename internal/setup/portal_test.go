@@ -2,6 +2,8 @@ package setup
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,6 +147,20 @@ type preflightGraph struct {
 	roles       []graph.DirectoryRole
 	eligible    []graph.EligibleRole
 	eligibleErr error
+	// renewed is who a new token says the identity is (RenewToken); renewErr
+	// its failure; renewals counts the calls.
+	renewed  graph.Identity
+	renewErr error
+	renewals int
+}
+
+func (g *preflightGraph) RenewToken(context.Context) (graph.Identity, error) {
+	g.renewals++
+	if g.renewErr != nil {
+		return graph.Identity{}, g.renewErr
+	}
+	g.id = g.renewed
+	return g.renewed, nil
 }
 
 func (g *preflightGraph) MyDirectoryRoles(context.Context, graph.Identity) ([]graph.DirectoryRole, error) {
@@ -167,17 +183,39 @@ func TestPreflightRoles(t *testing.T) {
 		RoleIDs: []string{roleAppAdmin}}
 	g := &preflightGraph{fakeGraph: f,
 		roles:    []graph.DirectoryRole{{RoleTemplateID: roleAppAdmin}, {RoleTemplateID: rolePrivilegedRole}},
-		eligible: []graph.EligibleRole{{RoleTemplateID: roleGlobalAdmin, DirectoryScopeID: "/administrativeUnits/au1"}}}
+		eligible: []graph.EligibleRole{{RoleTemplateID: roleGlobalAdmin, DirectoryScopeID: "/administrativeUnits/au1"}},
+		renewErr: errors.New("the Azure CLI cannot answer a claims challenge")}
 	tn, err := Preflight(context.Background(), testEnv(g), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tn.Can.AssignRoles || len(tn.RoleNames) != 1 || tn.RoleNames[0] != "Application Administrator" || len(tn.EligibleNames) != 0 {
-		t.Errorf("roles %v, eligible %v, can %+v", tn.RoleNames, tn.EligibleNames, tn.Can)
+	if tn.Can.AssignRoles || len(tn.RoleNames) != 1 || tn.RoleNames[0] != "Application Administrator" || len(tn.EligibleNames) != 0 || g.renewals != 1 {
+		t.Errorf("roles %v, eligible %v, can %+v after %d renewals", tn.RoleNames, tn.EligibleNames, tn.Can, g.renewals)
 	}
-	if got := strings.Join(tn.Shortfalls(s), "\n"); !strings.Contains(got, "Privileged Role Administrator was activated after you signed in") {
+	if got := strings.Join(tn.Shortfalls(s), "\n"); !strings.Contains(got, "Privileged Role Administrator was activated after you signed in, and Entra counts it only in a new token (your sign-in could not be renewed here): sign in again") {
 		t.Errorf("shortfalls %q", got)
 	}
+
+	// Where the sign-in can renew its token, preflight gets a new one and
+	// reads again with it: the role counts, and the run says so.
+	g.renewErr, g.renewals = nil, 0
+	before := f.id
+	g.renewed = f.id
+	g.renewed.RoleIDs = []string{roleAppAdmin, rolePrivilegedRole}
+	if tn, err = Preflight(context.Background(), testEnv(g), s); err != nil {
+		t.Fatal(err)
+	}
+	if !tn.Can.AssignRoles || !tn.Can.ConsentGraph || len(tn.Shortfalls(s)) != 0 || g.renewals != 1 || len(tn.RoleNames) != 2 {
+		t.Errorf("after renewal: roles %v, can %+v, shortfalls %q, %d renewals", tn.RoleNames, tn.Can, tn.Shortfalls(s), g.renewals)
+	}
+	if !slices.Contains(tn.Warnings, "Privileged Role Administrator was activated after you signed in: entra-link got a new token that carries it") {
+		t.Errorf("warnings %q", tn.Warnings)
+	}
+	// The token carries every role: no renewal.
+	if tn, err = Preflight(context.Background(), testEnv(g), s); err != nil || g.renewals != 1 || !tn.Can.AssignRoles {
+		t.Errorf("renewals %d, can %+v: %v", g.renewals, tn.Can, err)
+	}
+	f.id = before
 	if tn.Policy.Unread != "the sign-in does not carry Policy.Read.All (entra-link does not ask for it)" {
 		t.Errorf("policy %+v", tn.Policy)
 	}

@@ -47,6 +47,10 @@ type Env struct {
 	// runs on this machine added and never handed over; nil keeps none
 	// (and a secret an interrupted run left behind is then not recognised).
 	Journal *journal.Journal
+	// StopWaiting ends when the user insists on stopping (a second
+	// signal): a secret being added is no longer waited for then (its
+	// journal record stays open). nil: never.
+	StopWaiting context.Context
 }
 
 // Event is one progress report.
@@ -115,6 +119,8 @@ type Tenant struct {
 	// token's wids claim lacks: activated after the sign-in, they count
 	// only from the next one.
 	activatedLater []string
+	// renewFailed says why no new token could be got for activatedLater.
+	renewFailed string
 	// Owners are the requested owners (Spec.Owners), resolved; AppOwners
 	// the existing app's owners (ownersUnread: why they are not known).
 	Owners       []Owner
@@ -227,14 +233,20 @@ func (t *Tenant) lacks(roles ...string) string {
 	if t.Identity.AppOnly {
 		return t.has()
 	}
+	// A role activated since the sign-in is still listed as eligible:
+	// it is active, so activating it again is not the advice.
 	for _, r := range roles {
-		if hasAny(t.eligibleIDs, r) {
-			return fmt.Sprintf("you are eligible for %s: activate it in PIM (%s) and run again", roleName(r, ""), t.pimURL())
+		if hasAny(t.activatedLater, r) {
+			why := ""
+			if t.renewFailed != "" {
+				why = " (" + t.renewFailed + ")"
+			}
+			return fmt.Sprintf("%s was activated after you signed in, and Entra counts it only in a new token%s: sign in again and run again", roleName(r, ""), why)
 		}
 	}
 	for _, r := range roles {
-		if hasAny(t.activatedLater, r) {
-			return fmt.Sprintf("%s was activated after you signed in, and Entra counts it from your next sign-in: sign in again and run again", roleName(r, ""))
+		if hasAny(t.eligibleIDs, r) {
+			return fmt.Sprintf("you are eligible for %s: activate it in PIM (%s) and run again", roleName(r, ""), t.pimURL())
 		}
 	}
 	if t.eligibleUnread != "" {
@@ -310,141 +322,28 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 	if err != nil {
 		return nil, err
 	}
-	t := &Tenant{Identity: id, Resources: map[string]graph.ServicePrincipal{}, cloud: env.Cloud}
 	env.emit(Event{Action: "preflight", Target: "tenant, your roles, existing app", Status: StatusRunning})
-
-	var l lookups
-	l.do(func() {
-		org, err := env.Graph.Organization(ctx)
-		if graph.IsForbidden(err) {
-			// Reading the tenant needs Organization.Read.All, which a
-			// narrowly privileged app may lack: the token names the tenant.
-			l.mu.Lock()
-			t.Org = graph.Organization{ID: id.TenantID, DisplayName: "tenant " + id.TenantID}
-			t.orgUnknown = true
-			t.Warnings = append(t.Warnings, "the signed-in identity may not read the tenant's details (Organization.Read.All), so its name and verified domains are unknown")
-			l.mu.Unlock()
-			return
-		}
-		if err != nil {
-			l.fail("reading the tenant (/organization)", err)
-			return
-		}
-		l.mu.Lock()
-		t.Org = org
-		l.mu.Unlock()
-	})
-	l.do(func() {
-		roles, err := env.Graph.MyDirectoryRoles(ctx, id)
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		t.setRoles(roles, err)
-	})
-	if !id.AppOnly {
-		l.do(func() {
-			el, err := env.Graph.MyEligibleRoles(ctx)
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			if err != nil {
-				// No PIM licence, or no permission: not known, never fatal.
-				t.eligibleUnread = "your PIM eligibility could not be read (" + briefly(err) + ")"
-				return
+	r := firstReads(ctx, env, s, id)
+	if late := r.t.activatedLaterNeeded(); len(late) > 0 {
+		// A role activated in PIM since the sign-in counts only in a new
+		// token: get one (no interaction where the sign-in can be
+		// renewed), and read again what the old token decided.
+		id2, err := env.Graph.RenewToken(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil:
+			r.t.renewFailed = "your sign-in could not be renewed here"
+		default:
+			r2 := firstReads(ctx, env, s, id2)
+			if still := r2.t.activatedLaterNeeded(); len(still) < len(late) {
+				r = r2
+				r.t.Warnings = append(r.t.Warnings, fmt.Sprintf("%s was activated after you signed in: entra-link got a new token that carries it", roleNames(late)))
 			}
-			for _, e := range el {
-				if tenantWideScope(e.DirectoryScopeID) && !hasAny(t.eligibleIDs, e.RoleTemplateID) {
-					t.eligibleIDs = append(t.eligibleIDs, e.RoleTemplateID)
-					t.EligibleNames = append(t.EligibleNames, roleName(e.RoleTemplateID, ""))
-				}
-			}
-		})
-	}
-	l.do(func() {
-		pr := readDefaultPolicy(ctx, env.Graph, id)
-		l.mu.Lock()
-		t.Policy = pr
-		l.mu.Unlock()
-	})
-	t.Owners = make([]Owner, len(s.Owners))
-	for i, o := range s.Owners {
-		l.do(func() {
-			ow, err := resolveOwner(ctx, env.Graph, id, o)
-			if err != nil {
-				l.fail("--owner "+o, err)
-				return
-			}
-			l.mu.Lock()
-			t.Owners[i] = ow
-			l.mu.Unlock()
-		})
-	}
-	read := map[string]bool{}
-	readResources := func(l *lookups, appIDs []string) {
-		for _, appID := range appIDs {
-			appID = strings.ToLower(appID)
-			if read[appID] {
-				continue
-			}
-			read[appID] = true
-			l.do(func() {
-				sp, err := lookupSP(ctx, env.Graph, appID)
-				if err != nil {
-					l.fail("looking up the "+resourceName(appID)+" service principal", err)
-					return
-				}
-				if sp != nil {
-					l.mu.Lock()
-					t.Resources[appID] = *sp
-					l.mu.Unlock()
-				}
-			})
 		}
 	}
-	var specResources []string
-	for _, p := range s.Permissions {
-		specResources = append(specResources, p.ResourceAppID)
-	}
-	readResources(&l, specResources)
-	var tagged, named []graph.Application
-	var spByAppID *future[*graph.ServicePrincipal]
-	if s.AppID != "" {
-		spByAppID = goFuture(func() (*graph.ServicePrincipal, error) { return lookupSP(ctx, env.Graph, s.AppID) })
-		l.do(func() {
-			app, err := env.Graph.ApplicationByAppID(ctx, s.AppID)
-			if err != nil {
-				if graph.IsNotFound(err) {
-					l.fail("--app-id", &UsageError{Msg: fmt.Sprintf("--app-id %s: no application with this application (client) ID exists in the tenant (nothing was changed)", s.AppID)})
-					return
-				}
-				l.fail("looking up --app-id "+s.AppID, err)
-				return
-			}
-			l.mu.Lock()
-			t.App = &app
-			l.mu.Unlock()
-		})
-	} else {
-		l.do(func() {
-			apps, err := env.Graph.ApplicationsByTag(ctx, profile.TagProfilePrefix+s.Profile.ID)
-			if err != nil {
-				l.fail("looking for the app entra-link made", err)
-				return
-			}
-			l.mu.Lock()
-			tagged = apps
-			l.mu.Unlock()
-		})
-		l.do(func() {
-			apps, err := env.Graph.ApplicationsByName(ctx, s.DisplayName)
-			if err != nil {
-				l.fail("looking for apps named "+s.DisplayName, err)
-				return
-			}
-			l.mu.Lock()
-			named = apps
-			l.mu.Unlock()
-		})
-	}
-	if err := readErrors(t, l.wait()); err != nil {
+	t, tagged, named, spByAppID := r.t, r.tagged, r.named, r.spByAppID
+	if err := readErrors(t, r.errs); err != nil {
 		return nil, err
 	}
 
@@ -482,7 +381,7 @@ func Preflight(ctx context.Context, env *Env, s *profile.Spec) (*Tenant, error) 
 		for _, rra := range t.App.RequiredResourceAccess {
 			more = append(more, rra.ResourceAppID)
 		}
-		readResources(&l2, more)
+		r.readResources(&l2, more)
 		l2.do(func() {
 			pr := t.Policy
 			readAppPolicy(ctx, env.Graph, &pr, t.App)
@@ -743,4 +642,185 @@ func resourceName(appID string) string {
 		return r.DisplayName
 	}
 	return appID
+}
+
+// preflightReads is the first round of preflight's reads: what the
+// signed-in identity's token decides (its roles, what it may read).
+type preflightReads struct {
+	ctx           context.Context
+	env           *Env
+	t             *Tenant
+	read          map[string]bool // resource APIs read or being read
+	tagged, named []graph.Application
+	spByAppID     *future[*graph.ServicePrincipal]
+	errs          []error
+}
+
+// firstReads reads, in one round of concurrent requests, the tenant, the
+// identity's roles, the policy, the owners, the resource APIs and the app
+// (by --app-id, or by its entra-link tags and its name).
+func firstReads(ctx context.Context, env *Env, s *profile.Spec, id graph.Identity) *preflightReads {
+	t := &Tenant{Identity: id, Resources: map[string]graph.ServicePrincipal{}, cloud: env.Cloud}
+	r := &preflightReads{ctx: ctx, env: env, t: t, read: map[string]bool{}}
+	var l lookups
+	l.do(func() {
+		org, err := env.Graph.Organization(ctx)
+		if graph.IsForbidden(err) {
+			// Reading the tenant needs Organization.Read.All, which a
+			// narrowly privileged app may lack: the token names the tenant.
+			l.mu.Lock()
+			t.Org = graph.Organization{ID: id.TenantID, DisplayName: "tenant " + id.TenantID}
+			t.orgUnknown = true
+			t.Warnings = append(t.Warnings, "the signed-in identity may not read the tenant's details (Organization.Read.All), so its name and verified domains are unknown")
+			l.mu.Unlock()
+			return
+		}
+		if err != nil {
+			l.fail("reading the tenant (/organization)", err)
+			return
+		}
+		l.mu.Lock()
+		t.Org = org
+		l.mu.Unlock()
+	})
+	l.do(func() {
+		roles, err := env.Graph.MyDirectoryRoles(ctx, id)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		t.setRoles(roles, err)
+	})
+	if !id.AppOnly {
+		l.do(func() {
+			el, err := env.Graph.MyEligibleRoles(ctx)
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if err != nil {
+				// No PIM licence, or no permission: not known, never fatal.
+				t.eligibleUnread = "your PIM eligibility could not be read (" + briefly(err) + ")"
+				return
+			}
+			for _, e := range el {
+				if tenantWideScope(e.DirectoryScopeID) && !hasAny(t.eligibleIDs, e.RoleTemplateID) {
+					t.eligibleIDs = append(t.eligibleIDs, e.RoleTemplateID)
+					t.EligibleNames = append(t.EligibleNames, roleName(e.RoleTemplateID, ""))
+				}
+			}
+		})
+	}
+	l.do(func() {
+		pr := readDefaultPolicy(ctx, env.Graph, id)
+		l.mu.Lock()
+		t.Policy = pr
+		l.mu.Unlock()
+	})
+	t.Owners = make([]Owner, len(s.Owners))
+	for i, o := range s.Owners {
+		l.do(func() {
+			ow, err := resolveOwner(ctx, env.Graph, id, o)
+			if err != nil {
+				l.fail("--owner "+o, err)
+				return
+			}
+			l.mu.Lock()
+			t.Owners[i] = ow
+			l.mu.Unlock()
+		})
+	}
+	var specResources []string
+	for _, p := range s.Permissions {
+		specResources = append(specResources, p.ResourceAppID)
+	}
+	r.readResources(&l, specResources)
+	if s.AppID != "" {
+		r.spByAppID = goFuture(func() (*graph.ServicePrincipal, error) { return lookupSP(ctx, env.Graph, s.AppID) })
+		l.do(func() {
+			app, err := env.Graph.ApplicationByAppID(ctx, s.AppID)
+			if err != nil {
+				if graph.IsNotFound(err) {
+					l.fail("--app-id", &UsageError{Msg: fmt.Sprintf("--app-id %s: no application with this application (client) ID exists in the tenant (nothing was changed)", s.AppID)})
+					return
+				}
+				l.fail("looking up --app-id "+s.AppID, err)
+				return
+			}
+			l.mu.Lock()
+			t.App = &app
+			l.mu.Unlock()
+		})
+	} else {
+		l.do(func() {
+			apps, err := env.Graph.ApplicationsByTag(ctx, profile.TagProfilePrefix+s.Profile.ID)
+			if err != nil {
+				l.fail("looking for the app entra-link made", err)
+				return
+			}
+			l.mu.Lock()
+			r.tagged = apps
+			l.mu.Unlock()
+		})
+		l.do(func() {
+			apps, err := env.Graph.ApplicationsByName(ctx, s.DisplayName)
+			if err != nil {
+				l.fail("looking for apps named "+s.DisplayName, err)
+				return
+			}
+			l.mu.Lock()
+			r.named = apps
+			l.mu.Unlock()
+		})
+	}
+	r.errs = l.wait()
+	return r
+}
+
+// readResources reads the service principals of the resource APIs
+// appIDs (each once) in l.
+func (r *preflightReads) readResources(l *lookups, appIDs []string) {
+	for _, appID := range appIDs {
+		appID = strings.ToLower(appID)
+		if r.read[appID] {
+			continue
+		}
+		r.read[appID] = true
+		l.do(func() {
+			sp, err := lookupSP(r.ctx, r.env.Graph, appID)
+			if err != nil {
+				l.fail("looking up the "+resourceName(appID)+" service principal", err)
+				return
+			}
+			if sp != nil {
+				l.mu.Lock()
+				r.t.Resources[appID] = *sp
+				l.mu.Unlock()
+			}
+		})
+	}
+}
+
+// activatedLaterNeeded are the roles activated after the token was issued
+// that would let the identity do more than the token does.
+func (t *Tenant) activatedLaterNeeded() []string {
+	if len(t.activatedLater) == 0 {
+		return nil
+	}
+	now := capabilities(t.Identity, t.roleIDs)
+	var out []string
+	for _, r := range t.activatedLater {
+		if capabilities(t.Identity, append(slices.Clip(t.roleIDs), r)) != now {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// roleNames names directory roles by their template ids, in words.
+func roleNames(templateIDs []string) string {
+	names := make([]string, len(templateIDs))
+	for i, id := range templateIDs {
+		names[i] = roleName(id, "")
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

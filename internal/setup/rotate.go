@@ -95,8 +95,8 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 		p = genericProfile(found.App)
 		ro.Warnings = append(ro.Warnings, why+"; the hand-over uses generic labels")
 	} else if !p.AllowsCredential(profile.CredentialSecret) {
-		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a client secret; nothing was changed. For a new certificate run: entra-link setup --profile %s --app-id %s --certificate-file NEW-CERTIFICATE.cer",
-			found.Label(), p.ID, p.Product, p.Credential.Default, p.ID, found.App.AppID)}
+		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a client secret; nothing was changed. For a new certificate run: entra-link rotate-certificate --app-id %s --certificate-file NEW-CERTIFICATE.cer",
+			found.Label(), p.ID, p.Product, p.Credential.Default, found.App.AppID)}
 	}
 	ro.Profile = p
 
@@ -199,7 +199,7 @@ func (ro *Rotation) Plan() *Plan {
 			st.Detail = fmt.Sprintf("expires %s; retired once the new secret has obtained a token", o.EndDateTime.UTC().Format("2006-01-02"))
 		} else {
 			st.Action = ActKeep
-			st.Detail = fmt.Sprintf("expires %s; keeps working (--remove-old retires it once the new one works)", o.EndDateTime.UTC().Format("2006-01-02"))
+			st.Detail = fmt.Sprintf("expires %s; keeps working until retired (entra-link retire, once %s uses the new secret)", o.EndDateTime.UTC().Format("2006-01-02"), ro.Profile.Product)
 		}
 		p.Steps = append(p.Steps, st)
 	}
@@ -330,11 +330,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	if warn != "" {
 		res.Warnings = append(res.Warnings, warn)
 	}
-	// Once requested, the secret must reach the user: Ctrl-C does not
-	// cancel the request, only the time limit does.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), addPasswordTimeout)
+	sctx, cancel := env.secretContext(ctx)
 	pc, err := env.Graph.AddPassword(sctx, app.ID, name, ro.Expiry)
-	cancel()
+	defer cancel()
 	leftovers.Wait()
 	if err != nil {
 		if graph.IsCredentialPolicy(err) {
@@ -350,9 +348,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 		}
 		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: detail})
 		if graph.MayHaveTakenEffect(err) {
-			return nil, fmt.Errorf("adding the client secret: %w", addFailed(err, name, rec))
+			return nil, fmt.Errorf("adding the client secret: %w", addFailed(sctx, err, name, rec))
 		}
-		_ = addFailed(err, name, rec)
+		_ = addFailed(sctx, err, name, rec)
 		what := "nothing was changed"
 		mu.Lock()
 		for id, st := range status {
@@ -379,8 +377,8 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	ro.fillHandover(env, res)
 	set("secret", output.StepDone, "expires "+exp.Format("2006-01-02"))
 	if !ro.req.RemoveOld && len(ro.Others) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, remove them in the Entra admin center: App registrations > %s > Certificates & secrets.",
-			len(ro.Others), secretList(ro.Others), p.Product, app.DisplayName))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, retire them: entra-link retire --app-id %s",
+			len(ro.Others), secretList(ro.Others), p.Product, app.AppID))
 	}
 	res.Steps = steps()
 	if env.OnSecret != nil {

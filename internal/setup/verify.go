@@ -254,7 +254,11 @@ func (f fixer) rotate() string {
 }
 
 func (f fixer) newCertificate() string {
-	return f.setup("--certificate-file", "NEW-CERTIFICATE.cer", "--new-credential")
+	return strings.Join(append([]string{"entra-link", "rotate-certificate", "--app-id", f.app.AppID, "--certificate-file", "NEW-CERTIFICATE.cer"}, f.args...), " ")
+}
+
+func (f fixer) retire(keyID string) string {
+	return strings.Join(append([]string{"entra-link", "retire", "--app-id", f.app.AppID, "--key-id", keyID}, f.args...), " ")
 }
 
 // Verify checks the app against its profile: it reads what setup's plan
@@ -689,7 +693,7 @@ func (v *verifier) checkCredentials() {
 		case !c.End.After(v.now):
 			detail := fmt.Sprintf("expired on %s", date)
 			if valid > 0 {
-				v.about("credential", "old "+shortKind(c.Kind)+" expired").warn(name, detail+"; it no longer works and can be removed", fmt.Sprintf("remove it in the Entra admin center: App registrations > %s > Certificates & secrets", v.found.App.DisplayName))
+				v.about("credential", "old "+shortKind(c.Kind)+" expired").warn(name, detail+"; it no longer works and can be removed", v.fix.retire(c.KeyID))
 			} else {
 				v.about("credential", shortKind(c.Kind)+" expired").problem(name, detail, fix(c.Kind))
 			}

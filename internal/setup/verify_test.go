@@ -212,7 +212,7 @@ func TestVerifyFindsProblems(t *testing.T) {
 		}, 30, "client secret old… (key ID p0)", CheckWarning, "client secret abc… (key ID p1) is valid until", "", true},
 		{"expired secret next to a valid one", func(_ *fakeGraph, app *graph.Application) {
 			app.PasswordCredentials = append(app.PasswordCredentials, graph.PasswordCredential{KeyID: "p0", Hint: "old", EndDateTime: now.Add(-5 * day)})
-		}, 30, "client secret old… (key ID p0)", CheckWarning, "expired on", "remove it in the Entra admin center", true},
+		}, 30, "client secret old… (key ID p0)", CheckWarning, "expired on", "entra-link retire --app-id a1 --key-id p0", true},
 		{"only an expired secret", func(_ *fakeGraph, app *graph.Application) {
 			app.PasswordCredentials[0].EndDateTime = now.Add(-day)
 		}, 30, "valid credential", CheckProblem, "no valid client secret", "entra-link rotate-secret --app-id a1", false},
