@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -316,4 +317,24 @@ func TestApplyStopsWhatWaits(t *testing.T) {
 
 func writeFile(path string) error {
 	return os.WriteFile(path, []byte(`{"clientSecret":"the only copy"}`), 0o600)
+}
+
+// TestPlanOutputFileIsAKeyFile: --output-file naming one of the files the
+// generated key pair goes to is a problem of the plan, found before any
+// write (one would overwrite the other), by any spelling of the path.
+func TestPlanOutputFileIsAKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s := spec(t, "hire2retire", profile.Request{CertificateOut: "keys"})
+	for _, file := range []string{"keys/hire2retire.pfx", "./keys/../keys/hire2retire.bundle.pem", filepath.Join(dir, "keys", "hire2retire.key.pem")} {
+		p := mustPlan(t, s, tenantFor(nil, AppState{}), PlanOptions{OutputFile: file, OutputFormat: output.FormatJSON})
+		st := stepByTarget(t, p, "--certificate-out keys")
+		if !strings.Contains(st.Problem, "--output-file "+file) || !strings.Contains(st.Problem, "choose another --output-file") {
+			t.Errorf("--output-file %s: problem %q", file, st.Problem)
+		}
+	}
+	p := mustPlan(t, s, tenantFor(nil, AppState{}), PlanOptions{OutputFile: "keys.json", OutputFormat: output.FormatJSON})
+	if probs := p.Problems(); len(probs) != 0 {
+		t.Errorf("a distinct --output-file: problems %v", probs)
+	}
 }

@@ -784,6 +784,10 @@ func (b *planner) generate(st *Step) {
 	chk := b.check("check/certificate-out", KindCertificateOut, "--certificate-out "+dir,
 		fmt.Sprintf("can take %s.key.pem, .cert.pem, .pfx and .bundle.pem (new, or --force)", base))
 	chk.Problem = checkCertificateOut(dir, names, b.opt.Force)
+	if clash := sameFile(b.opt.OutputFile, names.KeyPath, names.CertPath, names.PFXPath, names.BundlePath); clash != "" {
+		// One would overwrite the other: the key or the result lost.
+		chk.Problem = fmt.Sprintf("--output-file %s is %s, one of the key pair's files in --certificate-out %s: choose another --output-file or --certificate-out", b.opt.OutputFile, clash, dir)
+	}
 	kp := &Step{ID: "key-pair", Kind: KindKeyPair, Action: ActCreate,
 		Target:  "key pair and self-signed certificate (RSA 2048, valid " + certificateLifetime.Human() + ")",
 		Detail:  "made on this machine before anything in the tenant changes; the private key is written to " + dir + " (0600) right before the certificate is uploaded",
