@@ -148,6 +148,11 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 		if req.Prove == nil {
 			return nil, errors.New("rotate-secret --remove-old: no way to prove the new secret")
 		}
+		if id, err := env.Graph.WhoAmI(ctx); err == nil && id.AppOnly && strings.EqualFold(id.ClientAppID, found.App.AppID) {
+			// Its other secrets include the one this run signed in with:
+			// removing it cuts off whatever else signs in with it.
+			return nil, &UsageError{Msg: fmt.Sprintf("--remove-old: entra-link is signed in as %s itself, and its other secrets include the one it signed in with. Run without --remove-old, switch to the new secret, then retire the old ones: entra-link retire --app-id %s (nothing was changed)", found.Label(), found.App.AppID)}
+		}
 	}
 	if ro.SP == nil {
 		ro.Warnings = append(ro.Warnings, "the app has no service principal in this tenant, so no secret of it can sign in here until one exists (run setup for the app)")

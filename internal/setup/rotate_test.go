@@ -34,6 +34,8 @@ func TestPrepareRotationRefuses(t *testing.T) {
 			RotateRequest{RemoveOld: true, Prove: prove}, []string{"--remove-old", "has no other client secret", "nothing was changed"}},
 		{"remove-old without a service principal", "entitle", func(g *fakeGraph, _ *graph.Application) { delete(g.sps, "a1") },
 			RotateRequest{RemoveOld: true, Prove: prove}, []string{"no service principal", "cannot be proven"}},
+		{"remove-old of the app signed in as itself", "entitle", func(g *fakeGraph, _ *graph.Application) { g.id.ClientAppID = "a1" },
+			RotateRequest{RemoveOld: true, Prove: prove}, []string{"--remove-old", "signed in as", "the one it signed in with", "entra-link retire --app-id a1", "nothing was changed"}},
 		{"certificate profile", "hire2retire", nil, RotateRequest{}, []string{"authenticates with a certificate", "rotate-certificate --app-id a1 --certificate-file"}},
 		{"longer than the profile allows", "entitle", nil, RotateRequest{Lifetime: profile.Lifetime{N: 25, Unit: 'm'}}, []string{"--secret-expiry 25m", "profile entitle allows", "2 years"}},
 	}
