@@ -664,6 +664,10 @@ func (b *planner) credential() {
 			st.Action = ActKeep
 			st.Target = c.Label()
 			st.Detail = fmt.Sprintf("valid until %s; its value is not shown again (--new-credential adds a new secret)", pc.EndDateTime.UTC().Format("2006-01-02"))
+			if s.SecretExpirySet {
+				// Asked for, not applied: said, never dropped silently.
+				b.p.Warnings = append(b.p.Warnings, fmt.Sprintf("--secret-expiry %s is not applied: the app's valid secret is kept. Add --new-credential for a new secret valid %s.", s.SecretExpiry, s.SecretExpiry.Human()))
+			}
 			return
 		}
 		st.Action = ActCreate
@@ -704,6 +708,9 @@ func (b *planner) credential() {
 		if !b.offline() && !b.opt.NewCredential {
 			if k := validCertificate(app, now); k != nil {
 				b.keepCertificate(st, *k, "valid; --new-credential adds another")
+				if s.CertificateOut != "" && !s.CertificateOutDefault {
+					b.p.Warnings = append(b.p.Warnings, fmt.Sprintf("--certificate-out %s is not used: the app's valid certificate is kept and no key pair is generated. Add --new-credential for a new one.", s.CertificateOut))
+				}
 				return
 			}
 		}
