@@ -53,7 +53,7 @@ func Prepare() error {
 			return fmt.Errorf("interface %s is not loopback: not inside a private network namespace", i.Name)
 		}
 	}
-	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(context.Background(), "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fmt.Errorf("ip link set lo up: %w: %s", err, out)
 	}
 	dir, err := os.MkdirTemp("", "netns-hosts-")
@@ -69,7 +69,7 @@ func Prepare() error {
 		return fmt.Errorf("bind-mount %s on /etc/hosts: %w", hosts, err)
 	}
 	for _, h := range RealHosts {
-		addrs, err := net.LookupHost(h)
+		addrs, err := net.DefaultResolver.LookupHost(context.Background(), h)
 		if err != nil {
 			return fmt.Errorf("resolve %s: %w", h, err)
 		}
