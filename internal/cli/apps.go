@@ -60,20 +60,14 @@ the credential (client secret or certificate) that expires next. It only reads.`
   entra-link apps list --output json --tenant contoso.onmicrosoft.com
   entra-link apps list --sandbox`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
-				return err
-			}
-			if opts.Output != output.FormatText && opts.Output != output.FormatJSON {
-				return exit.UsageErrorf("invalid value %q for --output: apps list prints text or json", opts.Output)
-			}
-			opts.ctx = cmd.Context()
-			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
+		RunE: dayTwoRunE(f, &opts.TenantOptions, &opts.ctx, &opts.fixArgs, func() error {
+			return textOrJSON("apps list", opts.Output)
+		}, func() error {
 			if runF != nil {
 				return runF(opts)
 			}
 			return appsListRun(opts)
-		},
+		}),
 	}
 	opts.TenantOptions.register(cmd, false)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", output.FormatText, "output format: text or json")

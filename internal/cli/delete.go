@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,26 +55,20 @@ then its service principal the same way: that brings back its consents and direc
   # In a script: an app entra-link did not create, by its client ID, with a JSON report
   entra-link delete --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --yes --output json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
-				return err
-			}
+		RunE: dayTwoRunE(f, &opts.TenantOptions, &opts.ctx, &opts.fixArgs, func() error {
 			if err := opts.App.validate(opts.NoInput); err != nil {
 				return err
 			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return exit.UsageErrorf("invalid value %q for --output: delete prints text or json", opts.Output)
-			}
-			if err := dryRunAndYes(opts.DryRun, opts.Yes); err != nil {
+			if err := textOrJSON("delete", opts.Output); err != nil {
 				return err
 			}
-			opts.ctx = cmd.Context()
-			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
+			return dryRunAndYes(opts.DryRun, opts.Yes)
+		}, func() error {
 			if runF != nil {
 				return runF(opts)
 			}
 			return deleteRun(opts)
-		},
+		}),
 	}
 	opts.TenantOptions.register(cmd, false)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
@@ -102,18 +95,8 @@ func deleteRun(o *DeleteOptions) error {
 	}
 	if o.DryRun {
 		res := del.DryRunResult(o.Cloud)
-		var b bytes.Buffer
-		if o.Output == output.FormatJSON {
-			if err := writeJSON(&b, res); err != nil {
-				return err
-			}
-		} else {
-			renderDeletePlan(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}, layout.Width(o.f.IO.Out))
-		}
-		_, err := o.f.IO.Out.Write(b.Bytes())
-		return err
+		return report(o.f, &o.TenantOptions, res, func(w io.Writer, st output.Style, width int) { renderDeletePlan(w, res, st, width) })
 	}
-	errOut := o.f.IO.ErrOut
 	wd := width(o.f)
 	header := []string{"This deletes from " + tenantTitle(del.Org) + ":"}
 	body := layout.List("  - ", del.Summary(), wd)
@@ -122,41 +105,20 @@ func deleteRun(o *DeleteOptions) error {
 	}
 	body = append(body, layout.Wrap("The app and its service principal, with its consents and roles, can be restored from Entra's recycle bin for 30 days.", wd)...)
 	body = append(body, "")
-	fmt.Fprintln(errOut)
-	if o.Yes {
-		sayLines(errOut, append(header, body...)...)
-	} else {
-		if !o.f.IO.CanPrompt() {
-			sayLines(errOut, append(header, body...)...)
-			return exit.UsageErrorf("delete cannot ask for confirmation here: add --yes to delete %q (nothing was changed)", del.Found.App.DisplayName)
-		}
-		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, header, body, fmt.Sprintf("Delete %q?", del.Found.App.DisplayName), "Delete", "Keep it", false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was deleted"))
-		}
-	}
-	res, applyErr := del.Apply(ctx, d.env)
-	var b bytes.Buffer
-	if o.Output == output.FormatJSON {
-		if err := writeJSON(&b, res); err != nil {
-			return err
-		}
-	} else {
-		renderDelete(&b, res, output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}, layout.Width(o.f.IO.Out))
-	}
-	if _, err := o.f.IO.Out.Write(b.Bytes()); err != nil {
+	fmt.Fprintln(o.f.IO.ErrOut)
+	ok, err := confirm(ctx, o.f, &o.TenantOptions, o.Yes, header, body, fmt.Sprintf("Delete %q?", del.Found.App.DisplayName), "Delete", "Keep it",
+		fmt.Sprintf("delete cannot ask for confirmation here: add --yes to delete %q (nothing was changed)", del.Found.App.DisplayName))
+	if err != nil {
 		return err
 	}
-	switch {
-	case applyErr == nil:
-		return nil
-	case ctx.Err() != nil && errors.Is(applyErr, ctx.Err()):
-		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
+	if !ok {
+		return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was deleted"))
 	}
-	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
+	res, applyErr := del.Apply(ctx, d.env)
+	if err := report(o.f, &o.TenantOptions, res, func(w io.Writer, st output.Style, width int) { renderDelete(w, res, st, width) }); err != nil {
+		return err
+	}
+	return outcome(ctx, &o.TenantOptions, applyErr, res.Error)
 }
 
 // renderDeletePlan prints what delete would do: the plan, one step a line,
@@ -205,11 +167,7 @@ func renderDelete(w io.Writer, r *setup.DeleteResult, st output.Style, width int
 		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", fmt.Sprintf("%q (client ID %s) was not deleted.", r.App.DisplayName, r.App.ClientID), width)...)
 		out = append(out, "", "What was done")
 		for _, s := range r.Steps {
-			mark := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗"), output.StepInterrupted: st.Yellow("!")}[s.Status]
-			if mark == "" {
-				mark = " "
-			}
-			out = append(out, layout.Hang("  "+mark+" ", "    ", output.ActionWord(s.Action)+" "+s.Target, width)...)
+			out = append(out, layout.Hang("  "+stepMark(st, s.Status)+" ", "    ", output.ActionWord(s.Action)+" "+s.Target, width)...)
 		}
 	}
 	for _, x := range r.Warnings {

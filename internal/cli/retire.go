@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,31 +67,25 @@ Nothing to retire is not an error (exit 0).`,
   # In a runbook: retire one secret by its key ID
   entra-link retire --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --key-id 9f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b --yes`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
-				return err
-			}
+		RunE: dayTwoRunE(f, &opts.TenantOptions, &opts.ctx, &opts.fixArgs, func() error {
 			if err := opts.App.validate(opts.NoInput); err != nil {
 				return err
 			}
-			if opts.Output != output.FormatText && opts.Output != output.FormatJSON {
-				return exit.UsageErrorf("invalid value %q for --output: retire prints text or json", opts.Output)
+			if err := textOrJSON("retire", opts.Output); err != nil {
+				return err
 			}
 			for _, k := range opts.KeyIDs {
 				if !profile.IsGUID(k) && !thumbprintPattern.MatchString(k) {
 					return exit.UsageErrorf("invalid value %q for --key-id: want a secret's or certificate's key ID (a GUID, as retire --dry-run lists them) or a certificate's SHA-1 thumbprint (40 hex digits)", k)
 				}
 			}
-			if opts.DryRun && opts.Yes {
-				return exit.UsageErrorf("--dry-run and --yes contradict each other: a dry run removes nothing")
-			}
-			opts.ctx = cmd.Context()
-			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
+			return dryRunAndYes(opts.DryRun, opts.Yes)
+		}, func() error {
 			if runF != nil {
 				return runF(opts)
 			}
 			return retireRun(opts)
-		},
+		}),
 	}
 	opts.TenantOptions.register(cmd, false)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", output.FormatText, "output format: text or json")
@@ -127,9 +120,8 @@ func retireRun(o *RetireOptions) error {
 	if err != nil {
 		return d.failed(ctx, err)
 	}
-	st := output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}
 	if o.DryRun {
-		if err := o.write(rt.DryRunResult(o.Cloud), st, true); err != nil {
+		if err := o.write(rt.DryRunResult(o.Cloud), true); err != nil {
 			return err
 		}
 		if probs := rt.Problems(); len(probs) > 0 {
@@ -138,8 +130,7 @@ func retireRun(o *RetireOptions) error {
 		return nil
 	}
 	errOut := o.f.IO.ErrOut
-	wd := width(o.f)
-	header, body := retireScreen(rt, output.Style{Color: o.f.IO.ColorEnabled()}, wd)
+	header, body := retireScreen(rt, output.Style{Color: o.f.IO.ColorEnabled()}, width(o.f))
 	if probs := rt.Problems(); len(probs) > 0 {
 		sayLines(errOut, append(header, body...)...)
 		return exit.UsageError(&setup.PreconditionError{Problems: probs})
@@ -148,52 +139,31 @@ func retireRun(o *RetireOptions) error {
 		sayLines(errOut, append(header, body...)...)
 		res := rt.DryRunResult(o.Cloud)
 		res.DryRun, res.Plan = false, nil
-		return o.write(res, st, false)
+		return o.write(res, false)
 	}
 	fmt.Fprintln(errOut)
-	switch {
-	case o.Yes:
-		sayLines(errOut, append(header, body...)...)
-	case !o.f.IO.CanPrompt():
-		sayLines(errOut, append(header, body...)...)
-		return exit.UsageErrorf("retire cannot ask for confirmation here: add --yes to remove them (nothing was changed)")
-	default:
-		ok, err := confirmScreen(ctx, o.f, &o.TenantOptions, header, body, "Remove them?", "Remove", "Keep them", false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was removed"))
-		}
+	ok, err := confirm(ctx, o.f, &o.TenantOptions, o.Yes, header, body, "Remove them?", "Remove", "Keep them",
+		"retire cannot ask for confirmation here: add --yes to remove them (nothing was changed)")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return exit.WithCode(exit.Cancelled, errors.New("cancelled; nothing was removed"))
 	}
 	res, applyErr := rt.Apply(ctx, d.env)
 	if res == nil {
 		return preflightError(applyErr)
 	}
-	if err := o.write(res, st, false); err != nil {
+	if err := o.write(res, false); err != nil {
 		return err
 	}
-	switch {
-	case applyErr == nil:
-		return nil
-	case ctx.Err() != nil && errors.Is(applyErr, ctx.Err()):
-		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
-	}
-	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
+	return outcome(ctx, &o.TenantOptions, applyErr, res.Error)
 }
 
-// write prints the result as --output says.
-func (o *RetireOptions) write(res *setup.RetireResult, st output.Style, plan bool) error {
-	var b bytes.Buffer
-	if o.Output == output.FormatJSON {
-		if err := writeJSON(&b, res); err != nil {
-			return err
-		}
-	} else {
-		renderRetire(&b, res, st, layout.Width(o.f.IO.Out), plan)
-	}
-	_, err := o.f.IO.Out.Write(b.Bytes())
-	return err
+// write prints the result (or, for a plan, what would be done) as
+// --output says.
+func (o *RetireOptions) write(res *setup.RetireResult, plan bool) error {
+	return report(o.f, &o.TenantOptions, res, func(w io.Writer, st output.Style, width int) { renderRetire(w, res, st, width, plan) })
 }
 
 // retireScreen is what retire is about to do, for the confirmation: the
@@ -246,10 +216,7 @@ func renderRetire(w io.Writer, r *setup.RetireResult, st output.Style, width int
 			if s.Action != "remove" {
 				continue
 			}
-			m := map[string]string{output.StepDone: st.Green("✓"), output.StepFailed: st.Red("✗"), output.StepInterrupted: st.Yellow("!")}[s.Status]
-			if m == "" {
-				m = " "
-			}
+			m := stepMark(st, s.Status)
 			line := "removed " + s.Target
 			if s.Status != output.StepDone {
 				line = "not removed: " + s.Target

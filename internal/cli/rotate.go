@@ -73,10 +73,7 @@ entra-link did not create.`,
   # In a runbook: 6-month secret as env lines into a 0600 file
   entra-link rotate-secret --name "ROGER365.io Azure Entra replicator" --secret-expiry 6m --no-input --output env --output-file roger.env`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
-				return err
-			}
+		RunE: dayTwoRunE(f, &opts.TenantOptions, &opts.ctx, &opts.fixArgs, func() error {
 			if err := opts.App.validate(opts.NoInput); err != nil {
 				return err
 			}
@@ -104,13 +101,13 @@ entra-link did not create.`,
 				}
 				opts.proofTimeout = d
 			}
-			opts.ctx = cmd.Context()
-			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
+			return nil
+		}, func() error {
 			if runF != nil {
 				return runF(opts)
 			}
 			return rotateRun(opts)
-		},
+		}),
 	}
 	opts.TenantOptions.register(cmd, true)
 	opts.App.register(cmd, "add the secret to")
@@ -179,12 +176,8 @@ func rotateRun(o *RotateOptions) error {
 		return exit.WithCode(exit.Failed, applyErr)
 	case deliverErr != nil:
 		return errors.Join(deliverErr, exit.WithCode(exit.Failed, applyErr))
-	case applyErr == nil:
-		return nil
-	case ctx.Err() != nil && errors.Is(applyErr, ctx.Err()):
-		return exitWith(&o.TenantOptions, exit.Cancelled, res.Error)
 	}
-	return exitWith(&o.TenantOptions, exit.Failed, res.Error)
+	return outcome(ctx, &o.TenantOptions, applyErr, res.Error)
 }
 
 // rotateDryRun reads the app and prints what rotate-secret would do.

@@ -70,23 +70,20 @@ on a terminal; with --no-input a missing one is an error.`,
   # Once Hire2Retire uses the new certificate, retire the old one
   entra-link retire --name Hire2Retire`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
-				return err
-			}
+		RunE: dayTwoRunE(f, &opts.TenantOptions, &opts.ctx, &opts.fixArgs, func() error {
 			if err := opts.App.validate(opts.NoInput); err != nil {
 				return err
 			}
 			if err := opts.validate(); err != nil {
 				return err
 			}
-			opts.ctx = cmd.Context()
-			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
+			return nil
+		}, func() error {
 			if runF != nil {
 				return runF(opts)
 			}
 			return rotateCertRun(opts)
-		},
+		}),
 	}
 	opts.TenantOptions.register(cmd, true)
 	opts.App.register(cmd, "add the certificate to")

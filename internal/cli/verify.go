@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -69,10 +68,7 @@ be found or has no profile.`,
   # Every app in the tenant, e.g. from cron: exit status 3 when any needs attention
   entra-link verify --all --warn-days 45 --output json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.TenantOptions.validate(f, cmd.Flags()); err != nil {
-				return err
-			}
+		RunE: dayTwoRunE(f, &opts.TenantOptions, &opts.ctx, &opts.fixArgs, func() error {
 			if opts.All {
 				if opts.App.AppID != "" || opts.App.Name != "" {
 					return exit.UsageErrorf("--all checks every app entra-link made: it cannot be combined with --app-id or --name")
@@ -89,8 +85,8 @@ be found or has no profile.`,
 			if opts.WarnDays < 0 || opts.WarnDays > maxWarnDays {
 				return exit.UsageErrorf("invalid value %d for --warn-days: want 0 to %d days (credentials live at most a few years)", opts.WarnDays, maxWarnDays)
 			}
-			if opts.Output != output.FormatText && opts.Output != output.FormatJSON {
-				return exit.UsageErrorf("invalid value %q for --output: verify prints text or json", opts.Output)
+			if err := textOrJSON("verify", opts.Output); err != nil {
+				return err
 			}
 			if opts.ProfileID != "" {
 				p, err := profile.Builtin(opts.ProfileID)
@@ -106,8 +102,8 @@ be found or has no profile.`,
 				}
 				opts.profile = p
 			}
-			opts.ctx = cmd.Context()
-			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
+			return nil
+		}, func() error {
 			if runF != nil {
 				return runF(opts)
 			}
@@ -115,7 +111,7 @@ be found or has no profile.`,
 				return verifyAllRun(opts)
 			}
 			return verifyRun(opts)
-		},
+		}),
 	}
 	opts.TenantOptions.register(cmd, true)
 	// verify reports checks, not credentials: env and handover do not apply.
@@ -146,20 +142,7 @@ func verifyRun(o *VerifyOptions) error {
 	if err != nil {
 		return d.failed(ctx, err)
 	}
-	var b bytes.Buffer
-	if o.Output == output.FormatJSON {
-		if err := writeJSON(&b, rep); err != nil {
-			return err
-		}
-	} else {
-		st := output.Style{Color: o.OutputFile == "" && o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}
-		wd := layout.DefaultWidth
-		if o.OutputFile == "" {
-			wd = layout.Width(o.f.IO.Out)
-		}
-		renderVerify(&b, rep, st, wd)
-	}
-	if err := writeOutput(o.f, &o.TenantOptions, b.Bytes()); err != nil {
+	if err := report(o.f, &o.TenantOptions, rep, func(w io.Writer, st output.Style, width int) { renderVerify(w, rep, st, width) }); err != nil {
 		return err
 	}
 	if rep.Healthy {

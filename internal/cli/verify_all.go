@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -27,20 +26,7 @@ func verifyAllRun(o *VerifyOptions) error {
 	if err != nil {
 		return d.failed(ctx, err)
 	}
-	var b bytes.Buffer
-	if o.Output == output.FormatJSON {
-		if err := writeJSON(&b, rep); err != nil {
-			return err
-		}
-	} else {
-		st := output.Style{Color: o.OutputFile == "" && o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}
-		width := layout.DefaultWidth
-		if o.OutputFile == "" {
-			width = layout.Width(o.f.IO.Out)
-		}
-		renderVerifyAll(&b, rep, st, width)
-	}
-	if err := writeOutput(o.f, &o.TenantOptions, b.Bytes()); err != nil {
+	if err := report(o.f, &o.TenantOptions, rep, func(w io.Writer, st output.Style, width int) { renderVerifyAll(w, rep, st, width) }); err != nil {
 		return err
 	}
 	s := rep.Summary
