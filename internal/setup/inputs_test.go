@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -87,11 +88,24 @@ func TestAppliedValues(t *testing.T) {
 func TestMatchInputs(t *testing.T) {
 	uni, _ := profile.Builtin("unify")
 	app := graph.Application{Web: graph.Web{RedirectURIs: []string{uriStray, uriB, "https://c.example.com/cb", uriA}}}
-	if got := matchInputs(uni, app, profile.InputsTag(uni, unifyAB)); !slices.Equal(got["redirect-uri"], []string{uriB, uriA}) {
+	if got, complete := matchInputs(uni, app, profile.InputsTag(uni, unifyAB)); !complete || !slices.Equal(got["redirect-uri"], []string{uriB, uriA}) {
 		t.Errorf("subset: %v", got)
 	}
-	if got := matchInputs(uni, app, profile.InputsTag(uni, map[string][]string{"redirect-uri": {"https://d.example.com/cb"}})); got != nil {
-		t.Errorf("no subset matches, got %v", got)
+	if got, complete := matchInputs(uni, app, profile.InputsTag(uni, map[string][]string{"redirect-uri": {"https://d.example.com/cb"}})); got != nil || !complete {
+		t.Errorf("no subset matches, got %v (complete %v)", got, complete)
+	}
+	// More URIs than the search covers: it gives up, and appliedValues
+	// reads them back as before the fingerprint rather than call them
+	// changed.
+	for i := range maxInputCandidates {
+		app.Web.RedirectURIs = append(app.Web.RedirectURIs, fmt.Sprintf("https://%d.example.com/cb", i))
+	}
+	app.Tags = append(tagged("unify"), profile.InputsTag(uni, map[string][]string{"redirect-uri": {"https://d.example.com/cb"}}))
+	if got, complete := matchInputs(uni, app, profile.InputsTagOf(app.Tags)); got != nil || complete {
+		t.Errorf("too many URIs: %v (complete %v)", got, complete)
+	}
+	if got, changed := appliedValues(uni, app); changed || len(got["redirect-uri"]) != len(app.Web.RedirectURIs) {
+		t.Errorf("too many URIs: %v changed %v", got, changed)
 	}
 }
 

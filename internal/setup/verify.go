@@ -204,20 +204,29 @@ func appliedValues(p *profile.Profile, app graph.Application) (values map[string
 	if tag == "" || profile.InputsTag(p, values) == tag {
 		return values, false
 	}
-	if m := matchInputs(p, app, tag); m != nil {
+	m, complete := matchInputs(p, app, tag)
+	switch {
+	case m != nil:
 		return m, false
+	case !complete:
+		// Too many URIs to search: read back as before the fingerprint.
+		return values, false
 	}
 	return values, true
 }
 
-// maxInputCandidates bounds the search of matchInputs (2^n subsets of a
-// list's candidates).
-const maxInputCandidates = 12
+// maxInputCandidates and maxInputTries bound the search of matchInputs
+// (2^n subsets of a list's candidates, for each input).
+const (
+	maxInputCandidates = 12
+	maxInputTries      = 1 << 14
+)
 
 // matchInputs finds the values among the app's URIs whose fingerprint is
 // tag: for a list input any subset of its candidates, for a single one
-// any candidate (an optional one may have had none). nil when none does.
-func matchInputs(p *profile.Profile, app graph.Application, tag string) map[string][]string {
+// any candidate (an optional one may have had none). nil when none does;
+// complete is false when the search gave up before it could say.
+func matchInputs(p *profile.Profile, app graph.Application, tag string) (values map[string][]string, complete bool) {
 	ids := profile.URIInputs(p)
 	options := make([][][]string, len(ids))
 	for i, id := range ids {
@@ -226,7 +235,7 @@ func matchInputs(p *profile.Profile, app graph.Application, tag string) map[stri
 		var cands []string
 		add := func(list []string) {
 			for _, u := range list {
-				if !slices.Contains(cands, u) && len(cands) < maxInputCandidates {
+				if !slices.Contains(cands, u) {
 					cands = append(cands, u)
 				}
 			}
@@ -236,6 +245,9 @@ func matchInputs(p *profile.Profile, app graph.Application, tag string) map[stri
 		}
 		if slices.Contains(p.Web.RedirectURIs, ref) {
 			add(app.Web.RedirectURIs)
+		}
+		if len(cands) > maxInputCandidates {
+			return nil, false
 		}
 		if !in.Required {
 			options[i] = append(options[i], nil)
@@ -256,11 +268,16 @@ func matchInputs(p *profile.Profile, app graph.Application, tag string) map[stri
 			}
 		}
 	}
-	values := map[string][]string{}
+	values = map[string][]string{}
+	tries := 0
 	var try func(i int) bool
 	try = func(i int) bool {
 		if i == len(ids) {
+			tries++
 			return profile.InputsTag(p, values) == tag
+		}
+		if tries >= maxInputTries {
+			return false
 		}
 		for _, o := range options[i] {
 			if o == nil {
@@ -276,9 +293,9 @@ func matchInputs(p *profile.Profile, app graph.Application, tag string) map[stri
 		return false
 	}
 	if !try(0) {
-		return nil
+		return nil, tries < maxInputTries
 	}
-	return values
+	return values, true
 }
 
 // GivenValues validates the inputs verify was given as setup does (an
