@@ -3,21 +3,19 @@
 package clienttest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/entra-link/entra-link/internal/netnstest"
 	"github.com/entra-link/entra-link/internal/sandbox"
 )
 
@@ -35,64 +33,16 @@ import (
 
 const netnsEnv = "ENTRA_LINK_CLIENTTEST_NETNS"
 
-// realHosts are the names the private /etc/hosts maps to loopback.
-var realHosts = []string{
-	"login.microsoftonline.com", "graph.microsoft.com", "management.azure.com",
-	"login.microsoftonline.us", "graph.microsoft.us",
-	"login.chinacloudapi.cn", "login.partner.microsoftonline.cn", "microsoftgraph.chinacloudapi.cn",
-}
-
-func inNetns() bool { return os.Getenv(netnsEnv) == "1" }
+func inNetns() bool { return netnstest.Inside(netnsEnv) }
 
 func TestMain(m *testing.M) {
 	if inNetns() {
-		if err := prepareNetns(); err != nil {
+		if err := netnstest.Prepare(); err != nil {
 			fmt.Fprintln(os.Stderr, "clienttest: prepare network namespace:", err)
 			os.Exit(2)
 		}
 	}
 	os.Exit(m.Run())
-}
-
-// prepareNetns refuses to run unless the process sees nothing but a
-// loopback interface (so nothing here can reach another address), brings
-// lo up and bind-mounts a private /etc/hosts over the real one (the mount
-// namespace is private, so the host's /etc/hosts is untouched).
-func prepareNetns() error {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return fmt.Errorf("list interfaces: %w", err)
-	}
-	for _, i := range ifaces {
-		if i.Flags&net.FlagLoopback == 0 {
-			return fmt.Errorf("interface %s is not loopback: not inside a private network namespace", i.Name)
-		}
-	}
-	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		return fmt.Errorf("ip link set lo up: %w: %s", err, out)
-	}
-	dir, err := os.MkdirTemp("", "clienttest-hosts-")
-	if err != nil {
-		return fmt.Errorf("create hosts directory: %w", err)
-	}
-	hosts := filepath.Join(dir, "hosts")
-	content := "127.0.0.1 localhost\n::1 localhost\n127.0.0.1 " + strings.Join(realHosts, " ") + "\n"
-	if err := os.WriteFile(hosts, []byte(content), 0o644); err != nil {
-		return fmt.Errorf("write hosts: %w", err)
-	}
-	if err := syscall.Mount(hosts, "/etc/hosts", "", syscall.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind-mount %s on /etc/hosts: %w", hosts, err)
-	}
-	for _, h := range realHosts {
-		addrs, err := net.LookupHost(h)
-		if err != nil {
-			return fmt.Errorf("resolve %s: %w", h, err)
-		}
-		if len(addrs) == 0 || addrs[0] != "127.0.0.1" {
-			return fmt.Errorf("%s resolves to %v, want 127.0.0.1", h, addrs)
-		}
-	}
-	return nil
 }
 
 // TestRealHostnames runs the TestNetns* tests in a fresh network and mount
@@ -101,41 +51,24 @@ func TestRealHostnames(t *testing.T) {
 	if inNetns() {
 		t.Skip("already inside the namespace")
 	}
-	if os.Geteuid() != 0 {
-		missing(t, "needs root for unshare --net --mount")
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		missing(t, "util-linux unshare is not installed")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		missing(t, "iproute2 ip is not installed")
+	if reason := netnstest.Unavailable(); reason != "" {
+		missing(t, reason)
 	}
 	bin := buildEntraLink(t, t.TempDir())
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
 	run := "^TestNetns"
 	if r := os.Getenv("ENTRA_LINK_CLIENTTEST_RUN"); r != "" {
 		run = r // while working on one client
 	}
-	args := []string{"--net", "--mount", "--", os.Args[0], "-test.run", run, "-test.v", "-test.count=1", "-test.timeout=14m"}
-	cmd := exec.CommandContext(ctx, unshare, args...)
-	cmd.Env = append(os.Environ(), netnsEnv+"=1", binEnv+"="+bin)
-	cmd.Dir = moduleDir(t)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	// Surface the namespace's verdicts line by line: skipped clients are
-	// part of the record.
-	sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		t.Log(sc.Text())
+	// The namespace's verdicts are surfaced line by line: skipped clients
+	// are part of the record.
+	r := netnstest.Run(moduleDir(t), netnsEnv, []string{binEnv + "=" + bin}, run, 14*time.Minute)
+	for _, l := range r.Lines {
+		t.Log(l)
 	}
-	if err != nil {
-		t.Fatalf("tests inside the network namespace failed: %v", err)
+	if r.Err != nil {
+		t.Fatalf("inside the network namespace, %d of %d tests failed: %s (%v)", len(r.Failed), len(r.Ran), strings.Join(r.Failed, ", "), r.Err)
 	}
-	if !strings.Contains(out.String(), "=== RUN   TestNetns") {
+	if !slices.ContainsFunc(r.Ran, func(n string) bool { return strings.HasPrefix(n, "TestNetns") }) {
 		t.Fatalf("no TestNetns test ran inside the namespace")
 	}
 }
@@ -231,7 +164,7 @@ func checkRealHosts(t *testing.T, recs []sandbox.RequestRecord) {
 		t.Error("the client sent no request to the sandbox")
 	}
 	for _, r := range recs {
-		if !slices.Contains(realHosts, r.Host) {
+		if !slices.Contains(netnstest.RealHosts, r.Host) {
 			t.Errorf("request to %s%s: not a real Microsoft host name", r.Host, r.Path)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,18 +115,28 @@ func binary(t *testing.T) string {
 }
 
 // screens is an 80×24 terminal for running entra-link commands against
-// one sandbox tenant, with a home of its own.
+// one sandbox tenant, with a home of its own. Each subtest works through
+// its own copy (in), so that a failing screen fails only its subtest: a
+// test's t must never be used once that test has returned.
 type screens struct {
 	t     *testing.T
 	bin   string
 	dir   string
-	n     int
+	n     *atomic.Int64
 	state string
 }
 
 func newScreens(t *testing.T) *screens {
 	dir := t.TempDir()
-	return &screens{t: t, bin: binary(t), dir: dir, state: filepath.Join(dir, "sandbox")}
+	return &screens{t: t, bin: binary(t), dir: dir, n: new(atomic.Int64), state: filepath.Join(dir, "sandbox")}
+}
+
+// in is s for the (sub)test t: the same terminal server names, tenant and
+// home, reporting to t.
+func (s *screens) in(t *testing.T) *screens {
+	c := *s
+	c.t = t
+	return &c
 }
 
 func (s *screens) env() []string {
@@ -154,8 +165,7 @@ func (s *screens) run(args ...string) string {
 // binary.
 func (s *screens) start(line string) *term {
 	s.t.Helper()
-	s.n++
-	tm := &term{t: s.t, socket: fmt.Sprintf("entra-link-screens-%d-%d", os.Getpid(), s.n)}
+	tm := &term{t: s.t, socket: fmt.Sprintf("entra-link-screens-%d-%d", os.Getpid(), s.n.Add(1))}
 	s.t.Cleanup(func() { _, _ = tm.tmux("kill-server") })
 	script := fmt.Sprintf("cd %q; export %s EL=%q; %s; echo \"EXIT=$?\"; sleep 600", s.dir, strings.Join(quoteAll(s.env()), " "), s.bin, line)
 	if out, err := tm.tmux("-f", "/dev/null", "new-session", "-d", "-s", "wizard", "-x", "80", "-y", "24", "sh", "-c", script); err != nil {
@@ -219,7 +229,7 @@ func TestScreensAt80x24(t *testing.T) {
 	s := newScreens(t)
 
 	t.Run("setup wizard: pickers, review that scrolls under its header, hand-over", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" setup --profile entitle --sandbox`)
 		tm.waitFor(step, "Which cloud is your tenant in?", "> Microsoft Entra ID (global service)")
 		tm.keys("Enter")
@@ -259,7 +269,7 @@ func TestScreensAt80x24(t *testing.T) {
 	s.run("setup", "--profile", "hire2retire", "--sandbox", "--certificate-out", certDir)
 
 	t.Run("apps list asks for the cloud and fits 80 columns", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" apps list --sandbox`)
 		tm.waitFor(step, "Which cloud is your tenant in?")
 		tm.keys("Enter")
@@ -268,7 +278,7 @@ func TestScreensAt80x24(t *testing.T) {
 	})
 
 	t.Run("rotate-secret picker offers only apps with secrets", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" rotate-secret --sandbox`)
 		tm.waitFor(step, "Which cloud is your tenant in?")
 		tm.keys("Enter")
@@ -296,7 +306,7 @@ func TestScreensAt80x24(t *testing.T) {
 	}
 
 	t.Run("rotate-secret error names the command to run instead", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" rotate-secret --sandbox --cloud global --app-id ` + h2r)
 		out := s.finish(tm, "rotate-secret error", 2)
 		mustShow(t, "rotate-secret error", out, "authenticates with a certificate, not a client secret; nothing was changed",
@@ -339,14 +349,14 @@ func TestScreensAt80x24(t *testing.T) {
 	})
 
 	t.Run("verify: each problem with its fix command", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" verify --sandbox --cloud global --name Entitle --warn-days 400`)
 		out := s.finish(tm, "verify", 3)
 		mustShow(t, "verify", out, "fix:", "entra-link rotate-secret", "problem(s) found (exit status 3)")
 	})
 
 	t.Run("delete: the same picker, the screen, the undo", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" delete --sandbox`)
 		tm.waitFor(step, "Which cloud is your tenant in?")
 		tm.keys("Enter")
@@ -362,7 +372,7 @@ func TestScreensAt80x24(t *testing.T) {
 	})
 
 	t.Run("flag errors, did-you-mean and --version", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" setup --profile entitle --profile-file x.yaml; "$EL" setup --profle entitle; "$EL" apps lst; "$EL" --version`)
 		out := s.finish(tm, "flag errors", 0)
 		mustShow(t, "flag errors", out, "entra-link: --profile and --profile-file cannot be used together",
@@ -371,7 +381,7 @@ func TestScreensAt80x24(t *testing.T) {
 	})
 
 	t.Run("an output file that cannot be written is said in words", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		tm := s.start(`"$EL" setup --profile roger365 --sandbox --yes --new-credential --output-file /nonexistent/x.json`)
 		// What the exit status is, and whether the tenant was changed
 		// first, is the plan's business (issue 10); here: the words.
@@ -383,7 +393,7 @@ func TestScreensAt80x24(t *testing.T) {
 	})
 
 	t.Run("generated key pair: which file the product takes", func(t *testing.T) {
-		s.t = t
+		s := s.in(t)
 		pw := filepath.Join(s.dir, "pfx-password")
 		if err := os.WriteFile(pw, []byte("p4ss\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -393,4 +403,55 @@ func TestScreensAt80x24(t *testing.T) {
 		mustShow(t, "key pair", out, "Hire2Retire signs in as this app with the private key of this certificate: give Hire2Retire the file h2r-2/hire2retire.pfx",
 			"its password is the one in --pfx-password-file")
 	})
+}
+
+// selfTestEnv runs TestScreensHarnessFailsOnlyItsSubtest's inner suite.
+const selfTestEnv = "ENTRA_LINK_SCREENS_SELFTEST"
+
+// TestScreensHarnessFailsOnlyItsSubtest: a screen that fails fails its own
+// subtest, and the suite goes on reporting to its own test — never to a
+// subtest that has returned ("Fail in goroutine after … has completed",
+// which panics and takes the whole package down). The inner suite runs in
+// a child test process: a screen that fails, then the parent's own command
+// that fails too, then a screen that passes.
+func TestScreensHarnessFailsOnlyItsSubtest(t *testing.T) {
+	if os.Getenv(selfTestEnv) == "1" {
+		s := newScreens(t)
+		t.Run("failing screen", func(t *testing.T) {
+			s := s.in(t)
+			out := s.finish(s.start(`"$EL" --version`), "version", 0)
+			mustShow(t, "version", out, "words that are not on the screen")
+		})
+		t.Run("passing screen", func(t *testing.T) {
+			s := s.in(t)
+			out := s.finish(s.start(`"$EL" --version`), "version", 0)
+			mustShow(t, "version", out, "entra-link version")
+		})
+		s.run("no-such-command")
+		return
+	}
+	bin := binary(t)
+	_, hooks, sb := binaries(t)
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestScreensHarnessFailsOnlyItsSubtest$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), selfTestEnv+"=1", binEnv+"="+bin, hooksBinEnv+"="+hooks, sandboxBinEnv+"="+sb)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("the inner suite: %v, want exit status 1 (a failed test)\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"--- FAIL: TestScreensHarnessFailsOnlyItsSubtest/failing_screen",
+		`version does not show "words that are not on the screen"`,
+		"--- PASS: TestScreensHarnessFailsOnlyItsSubtest/passing_screen",
+		"entra-link [no-such-command]",
+		"--- FAIL: TestScreensHarnessFailsOnlyItsSubtest ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the inner suite's output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "panic:") || strings.Contains(text, "has completed") {
+		t.Errorf("the harness reported to a test that had returned:\n%s", text)
+	}
 }

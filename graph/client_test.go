@@ -341,7 +341,7 @@ func TestErrorMapping(t *testing.T) {
 				t.Errorf("classification notFound=%v forbidden=%v conflict=%v throttled=%v", IsNotFound(err), IsForbidden(err), IsConflict(err), IsThrottled(err))
 			}
 			text := err.Error()
-			if !strings.HasPrefix(text, "graph: get application: ") || !strings.Contains(text, tc.wantInText) {
+			if !strings.HasPrefix(text, "Microsoft Graph ") || !strings.Contains(text, " get application: ") || !strings.Contains(text, tc.wantInText) {
 				t.Errorf("Error() = %q", text)
 			}
 			if ge.Method != http.MethodGet || !strings.Contains(ge.URL, "/v1.0/applications/"+appObjID) {

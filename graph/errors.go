@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/entra-link/entra-link/internal/networds"
 )
 
 // Error is the only error type the graph package returns (wrapped or not):
@@ -56,14 +59,19 @@ type Error struct {
 	undoErr   error
 }
 
-// Error renders "graph: <op>: <status> <code>: <message> (request-id …)".
+// Error says what failed in words, for the admin reading it: "Microsoft
+// Graph refused to add client secret: 403 Authorization_RequestDenied:
+// Insufficient privileges to complete the operation. (request-id …)", "no
+// answer from graph.microsoft.com to add client secret: the connection
+// broke off before the answer came (after 12 attempts)", "sign-in failed:
+// …". Never Go's own chains (`Post "https://…": …`, "dial tcp: lookup …").
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("graph: ")
-	if e.Op != "" {
-		b.WriteString(e.Op)
-		b.WriteString(": ")
+	var se *signInError
+	if e.Status == 0 && errors.As(e.Err, &se) {
+		// The sign-in explains itself; the request it was for is no news.
+		return se.Error()
 	}
+	var b strings.Builder
 	b.WriteString(e.reason())
 	if e.unsettled && errors.Is(e.undoErr, ErrStoppedWaiting) {
 		b.WriteString("; stopped waiting for the answer")
@@ -73,48 +81,71 @@ func (e *Error) Error() string {
 		if errors.As(e.undoErr, &ue) {
 			b.WriteString(ue.reason())
 		} else {
-			b.WriteString(e.undoErr.Error())
+			b.WriteString(networds.Cause(e.undoErr))
 		}
 		b.WriteString(")")
 	}
 	return b.String()
 }
 
-// reason is the failure without the operation: Graph's status, code and
-// message, or why there was no answer.
+// op is the operation for a sentence ("add client secret").
+func (e *Error) op() string {
+	if e.Op == "" {
+		return "carry out the request"
+	}
+	return e.Op
+}
+
+// reason is the failure in words: Graph's status, code and message, or
+// why there was no answer.
 func (e *Error) reason() string {
 	var b strings.Builder
 	if e.Status == 0 {
 		var ue *url.Error
+		var se *signInError
+		switch {
+		case errors.As(e.Err, &se):
+			return se.Error()
+		case errors.Is(e.Err, context.Canceled):
+			return "stopped before Microsoft Graph answered (" + e.op() + ")"
+		}
+		if msg, ok := untrusted(e.Err); ok {
+			b.WriteString("cannot " + e.op() + ": " + msg)
+			return b.String()
+		}
 		if e.transport && errors.As(e.Err, &ue) {
-			// Not Go's `Post "https://…": cause`: the host and the cause.
 			host := "Microsoft Graph"
 			if u, err := url.Parse(ue.URL); err == nil && u.Host != "" {
 				host = u.Host
 			}
-			b.WriteString("no answer from " + host)
-			if ue.Timeout() {
-				b.WriteString(" in time")
-			}
-			b.WriteString(" (" + ue.Err.Error() + ")")
+			b.WriteString("no answer from " + host + " to " + e.op() + ": " + networds.Cause(e.Err))
 			if e.Attempts > 1 {
 				fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 			}
 			return b.String()
 		}
-		// A sign-in error explains itself; untrusted describes the Graph
-		// request's own connection.
-		var se *signInError
-		if msg, ok := untrusted(e.Err); ok && !errors.As(e.Err, &se) {
-			b.WriteString(msg)
-		} else if e.Err != nil {
-			b.WriteString(e.Err.Error())
-		} else if e.Message != "" {
-			b.WriteString(e.Message)
-		} else {
-			b.WriteString("request failed")
+		var de *decodeError
+		var be *buildError
+		switch {
+		case errors.As(e.Err, &de):
+			b.WriteString("Microsoft Graph's answer to " + e.op() + " could not be read")
+		case errors.As(e.Err, &be):
+			b.WriteString("cannot " + e.op() + ": the request could not be made (" + be.err.Error() + ")")
+		case errors.As(e.Err, &ue):
+			b.WriteString("no answer from Microsoft Graph to " + e.op() + ": " + networds.Cause(e.Err))
+		case e.Err != nil:
+			b.WriteString("cannot " + e.op() + ": " + e.Err.Error())
+		case e.Message != "":
+			b.WriteString("cannot " + e.op() + ": " + e.Message)
+		default:
+			b.WriteString("cannot " + e.op())
 		}
 		return b.String()
+	}
+	if e.Status >= 400 && e.Status < 500 && e.Status != http.StatusNotFound {
+		b.WriteString("Microsoft Graph refused to " + e.op() + ": ")
+	} else {
+		b.WriteString("Microsoft Graph could not " + e.op() + ": ")
 	}
 	b.WriteString(strconv.Itoa(e.Status))
 	if e.Code != "" {

@@ -16,6 +16,12 @@ import (
 	abs "github.com/microsoft/kiota-abstractions-go"
 )
 
+// ErrStoppedWaiting is the cause a caller cancels a request's context with
+// when it stops waiting for the answer and takes care of the outcome
+// itself (a journal that removes a secret nobody got): the request is
+// neither repeated nor undone, and MayHaveTakenEffect reports it.
+var ErrStoppedWaiting = errors.New("stopped waiting for the answer")
+
 // Retry policy — the one place entra-link retries Graph calls (kiota's own
 // RetryHandler is not installed, so nothing retries twice). Every request is
 // made safe to repeat; none is left unretried because a repeat could
@@ -55,11 +61,6 @@ import (
 // start (and before ctx's deadline); an in-flight request is never cut off
 // by RetryDeadline, only by ctx. At most defaultMaxAttempts attempts. Every
 // retry is reported to Options.OnRetry.
-// ErrStoppedWaiting is the cause a caller cancels a request's context with
-// when it stops waiting for the answer and takes care of the outcome
-// itself (a journal that removes a secret nobody got): the request is
-// neither repeated nor undone, and MayHaveTakenEffect reports it.
-var ErrStoppedWaiting = errors.New("stopped waiting for the answer")
 
 type retryPolicy struct {
 	// repeatable: repeating the request after an ambiguous failure (503,

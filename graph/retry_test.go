@@ -254,7 +254,7 @@ func TestUntrustedCertificateIsNamedAndNotRetried(t *testing.T) {
 		t.Fatal("a read through an untrusted certificate succeeded")
 	}
 	host, _, _ := strings.Cut(strings.TrimPrefix(f.srv.URL, "https://"), ":")
-	want := "graph: get application by appId: the TLS certificate of " + host + " is not trusted (x509: certificate signed by unknown authority"
+	want := "cannot get application by appId: the TLS certificate of " + host + " is not trusted (x509: certificate signed by unknown authority"
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error = %q, want it to start with %q", err, want)
 	}

@@ -154,7 +154,7 @@ func TestAddPasswordSaysWhenItCannotTell(t *testing.T) {
 	if _, adds, _ := st.snapshot(); adds != 1 {
 		t.Errorf("repeated %d times without knowing whether the first took effect", adds)
 	}
-	if e := err.Error(); !strings.Contains(e, "no answer from 127.0.0.1") || !strings.Contains(e, "reading the app back to check failed too (403 Authorization_RequestDenied") {
+	if e := err.Error(); !strings.Contains(e, "no answer from 127.0.0.1") || !strings.Contains(e, "reading the app back to check failed too (Microsoft Graph refused to read the app's client secrets back: 403 Authorization_RequestDenied") {
 		t.Errorf("error = %v", err)
 	}
 

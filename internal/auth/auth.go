@@ -85,6 +85,9 @@ type Options struct {
 	Notify func(string)
 	// Getenv reads the environment (default os.Getenv).
 	Getenv func(string) string
+	// Trace, when set (--verbose), gets one line per sign-in request
+	// (method, host, path, status, duration; never a body or a token).
+	Trace io.Writer
 }
 
 // DefaultMethod is browser when a desktop session is likely (macOS,
@@ -133,7 +136,7 @@ func NewCredential(o Options) (azcore.TokenCredential, error) {
 	if c.AuthorityHost == "" {
 		c = cloud.Global
 	}
-	rec := newNetRecorder(o.HTTPClient)
+	rec := newNetRecorder(o.HTTPClient, o.Trace)
 	clientOpts := azcore.ClientOptions{
 		Cloud: azcloud.Configuration{
 			ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/",

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"regexp"
 	"strings"
 )
@@ -28,13 +29,13 @@ type SignInError struct {
 // Error renders the hint with its code and method.
 func (e *SignInError) Error() string {
 	var b strings.Builder
-	if e.Hint != "" {
+	switch {
+	case e.Hint != "":
 		b.WriteString(e.Hint)
-	} else if e.Err != nil {
-		b.WriteString("signing in failed: ")
-		b.WriteString(e.Err.Error())
-	} else {
-		b.WriteString("signing in failed")
+	case e.Err != nil:
+		b.WriteString(withoutCredentialType(firstLine(e.Err.Error())))
+	default:
+		b.WriteString("Entra ID did not sign you in")
 	}
 	var tags []string
 	if e.Code != "" {
@@ -99,8 +100,10 @@ func (h hintContext) explain(err error) error {
 		out.Hint = "the sign-in was declined in the browser or on the device-code page"
 	case strings.Contains(lower, "expired_token"):
 		out.Hint = "the device code expired before the sign-in was finished: run the command again and complete the sign-in within 15 minutes"
+	case h.method == MethodBrowser && (errors.Is(err, exec.ErrNotFound) || strings.Contains(lower, "executable file not found") || strings.Contains(lower, "xdg-open")):
+		out.Hint = "no web browser could be opened here (no desktop session, or none of xdg-open, x-www-browser and www-browser is installed): sign in with --auth device-code instead"
 	default:
-		out.Hint = "signing in failed: " + firstLine(msg)
+		out.Hint = withoutCredentialType(firstLine(msg))
 	}
 	return out
 }
@@ -152,6 +155,15 @@ func (h hintContext) hintFor(code string) string {
 		return "the tenant is not valid: --tenant must be a tenant GUID or a verified domain such as contoso.onmicrosoft.com"
 	}
 	return ""
+}
+
+// withoutCredentialType drops azidentity's "InteractiveBrowserCredential: "
+// in front of a message: the name of a Go type, no news to an admin.
+func withoutCredentialType(msg string) string {
+	if i := strings.Index(msg, "Credential: "); i > 0 && !strings.Contains(msg[:i], " ") {
+		return msg[i+len("Credential: "):]
+	}
+	return msg
 }
 
 // cutTrace drops Entra's trailing "Trace ID: … Correlation ID: … Timestamp: …".

@@ -5,11 +5,18 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/entra-link/entra-link/internal/networds"
 )
 
 // netRecorder is the sign-in's transport: it sends through the run's HTTP
@@ -20,6 +27,11 @@ import (
 // is still an error value.
 type netRecorder struct {
 	hc *http.Client
+	// trace, when set (--verbose), gets one line per request: method,
+	// host and path, status, duration — never a query, header or body
+	// (the client secret, the assertion and the tokens travel in those).
+	trace io.Writer
+	trMu  sync.Mutex
 
 	mu   sync.Mutex
 	seq  int
@@ -33,7 +45,12 @@ type netFailure struct {
 	err  error
 }
 
-func newNetRecorder(hc *http.Client) *netRecorder { return &netRecorder{hc: hc} }
+func newNetRecorder(hc *http.Client, trace io.Writer) *netRecorder {
+	if hc == nil && trace != nil {
+		hc = &http.Client{}
+	}
+	return &netRecorder{hc: hc, trace: trace}
+}
 
 // transporter is what azcore gets: nil (its default transport, nothing
 // recorded) when there is no client, never a nil client in the interface.
@@ -46,7 +63,9 @@ func (r *netRecorder) transporter() policy.Transporter {
 
 // Do implements policy.Transporter.
 func (r *netRecorder) Do(req *http.Request) (*http.Response, error) {
+	start := time.Now()
 	resp, err := r.hc.Do(req)
+	r.traceLine(req, resp, err, time.Since(start))
 	if err != nil {
 		r.mu.Lock()
 		r.seq++
@@ -59,6 +78,25 @@ func (r *netRecorder) Do(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// traceLine writes "sign-in: POST https://login.microsoftonline.com/…/oauth2/v2.0/token -> 200 (143ms)".
+func (r *netRecorder) traceLine(req *http.Request, resp *http.Response, err error, d time.Duration) {
+	if r.trace == nil {
+		return
+	}
+	result := "no answer"
+	switch {
+	case resp != nil:
+		result = strconv.Itoa(resp.StatusCode)
+	case err != nil:
+		result = "no answer: " + networds.Cause(err)
+	}
+	u := url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path}
+	line := fmt.Sprintf("sign-in: %s %s -> %s (%dms)\n", req.Method, u.String(), result, d.Milliseconds())
+	r.trMu.Lock()
+	defer r.trMu.Unlock()
+	_, _ = io.WriteString(r.trace, line)
 }
 
 // nonRetriable marks an error azcore's retry policy must not retry.
@@ -125,10 +163,10 @@ func (h hintContext) networkHint(f *netFailure) string {
 		}
 		return msg
 	}
-	cause := f.err
-	var ue *url.Error
-	if errors.As(cause, &ue) {
-		cause = ue.Err
+	msg := fmt.Sprintf("cannot reach %s: %s", f.host, networds.Cause(f.err))
+	var dnsErr *net.DNSError
+	if errors.As(f.err, &dnsErr) || errors.Is(f.err, syscall.ECONNREFUSED) {
+		msg += "; check the network connection, a proxy in HTTPS_PROXY, and --cloud"
 	}
-	return fmt.Sprintf("cannot reach %s: %v", f.host, cause)
+	return msg
 }

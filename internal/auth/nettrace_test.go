@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,8 +68,13 @@ func TestSignInUntrustedCertificateNamesHost(t *testing.T) {
 func TestNetworkHint(t *testing.T) {
 	h := hintContext{method: MethodEnv}
 	f := &netFailure{host: "login.microsoftonline.us", err: &url.Error{Op: "Post", URL: "https://login.microsoftonline.us/x",
-		Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}}
-	if got, want := h.networkHint(f), "cannot reach login.microsoftonline.us: dial tcp: connection refused"; got != want {
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}}
+	if got, want := h.networkHint(f), "cannot reach login.microsoftonline.us: the connection was refused (nothing listens there); check the network connection, a proxy in HTTPS_PROXY, and --cloud"; got != want {
+		t.Errorf("networkHint = %q, want %q", got, want)
+	}
+	f.err = &url.Error{Op: "Post", URL: "https://login.microsoftonline.us/x", Err: &net.OpError{Op: "dial", Net: "tcp",
+		Err: &net.DNSError{Err: "no such host", Name: "login.microsoftonline.us", Server: "10.255.255.53:53", IsNotFound: true}}}
+	if got, want := h.networkHint(f), "cannot reach login.microsoftonline.us: its host name does not resolve; check the network connection, a proxy in HTTPS_PROXY, and --cloud"; got != want {
 		t.Errorf("networkHint = %q, want %q", got, want)
 	}
 	f.err = &url.Error{Op: "Get", URL: "https://x", Err: x509.HostnameError{Certificate: &x509.Certificate{}, Host: "login.microsoftonline.us"}}
@@ -102,14 +109,14 @@ func TestSignInCancelled(t *testing.T) {
 // interface (what crashed rotate-secret --remove-old): no client means no
 // transporter at all, azcore's default.
 func TestNoTypedNilTransporter(t *testing.T) {
-	if tr := newNetRecorder(nil).transporter(); tr != nil {
+	if tr := newNetRecorder(nil, nil).transporter(); tr != nil {
 		t.Fatalf("transporter() = %#v, want a nil interface", tr)
 	}
 	var r *netRecorder
 	if tr := r.transporter(); tr != nil {
 		t.Fatalf("nil recorder: transporter() = %#v", tr)
 	}
-	if tr := newNetRecorder(&http.Client{}).transporter(); tr == nil {
+	if tr := newNetRecorder(&http.Client{}, nil).transporter(); tr == nil {
 		t.Fatal("a client was dropped")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ type ProofOptions struct {
 	// BaseDelay is the first wait after a replication error; waits double
 	// up to MaxDelay (defaults 1s and 10s).
 	BaseDelay, MaxDelay time.Duration
+	// Trace, when set (--verbose), gets one line per token request (never
+	// its body, which carries the secret).
+	Trace io.Writer
 	// OnRetry is told about each replication error before the wait.
 	OnRetry func(attempt int, code string, wait time.Duration)
 }
@@ -108,7 +112,7 @@ func ProveSecret(ctx context.Context, o ProofOptions) error {
 	if maxDelay < base {
 		maxDelay = max(DefaultProofMaxDelay, base)
 	}
-	rec := newNetRecorder(o.HTTPClient)
+	rec := newNetRecorder(o.HTTPClient, o.Trace)
 	cred, err := azidentity.NewClientSecretCredential(o.TenantID, o.ClientID, o.Secret, &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{
 			Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: strings.TrimRight(c.AuthorityHost, "/") + "/", Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{}},

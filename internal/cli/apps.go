@@ -93,14 +93,14 @@ type appsListJSON struct {
 
 func appsListRun(o *AppsListOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "apps list", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
 	defer d.close()
 	list, err := setup.ListApps(ctx, d.env)
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	if o.Output == output.FormatJSON {
 		apps := list.Apps
@@ -225,6 +225,8 @@ func expiryText(e *setup.CredentialExpiry) string {
 type dayTwo struct {
 	conn *connection
 	env  *setup.Env
+	// command names the command in what it says ("rotate-secret").
+	command string
 	// fixArgs select this run's tenant in commands entra-link suggests.
 	fixArgs []string
 }
@@ -237,6 +239,12 @@ func (d *dayTwo) close() {
 
 func (d *dayTwo) sandbox() bool { return d.conn.Sandbox != nil }
 
+// failed ends the command after a read failed before anything changed:
+// Graph's refusal said in words, as setup says it (setup.Denied).
+func (d *dayTwo) failed(ctx context.Context, err error) error {
+	return preflightError(setup.Denied(ctx, d.env, d.command, err))
+}
+
 func ctxOr(ctx context.Context) context.Context {
 	if ctx == nil {
 		return context.Background()
@@ -246,7 +254,7 @@ func ctxOr(ctx context.Context) context.Context {
 
 // startDayTwo asks for the cloud when no flag said (in a terminal), then
 // signs in (or starts the sandbox).
-func startDayTwo(ctx context.Context, f *Factory, t *TenantOptions, fixArgs []string) (*dayTwo, error) {
+func startDayTwo(ctx context.Context, f *Factory, command string, t *TenantOptions, fixArgs []string) (*dayTwo, error) {
 	if !t.given("cloud") && f.IO.CanPrompt() {
 		if err := t.askCloud(ctx, f); err != nil {
 			return nil, err
@@ -259,7 +267,7 @@ func startDayTwo(ctx context.Context, f *Factory, t *TenantOptions, fixArgs []st
 		return nil, err
 	}
 	rememberCloud(f, t)
-	d := &dayTwo{conn: conn, fixArgs: fixArgs}
+	d := &dayTwo{conn: conn, fixArgs: fixArgs, command: command}
 	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose), StopWaiting: insisted(ctx)}
 	return d, nil
 }
@@ -299,7 +307,7 @@ func (a *AppSelector) selector(ctx context.Context, f *Factory, t *TenantOptions
 	}
 	list, err := setup.ListApps(ctx, d.env)
 	if err != nil {
-		return setup.Selector{}, preflightError(err)
+		return setup.Selector{}, d.failed(ctx, err)
 	}
 	if len(list.Apps) == 0 {
 		return setup.Selector{}, exit.UsageErrorf("no apps made by entra-link in %s: name the app with --app-id", tenantTitle(list.Org))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,6 +32,9 @@ type connection struct {
 	// lets go of the records this run holds.
 	Journal *journal.Journal
 	close   func()
+	// Trace gets one line per sign-in and Graph request with --verbose
+	// (nil without); the proof of a new secret traces there too.
+	Trace io.Writer
 	// progress receives "waiting" events when the Graph client retries.
 	progress atomic.Pointer[func(setup.Event)]
 }
@@ -171,6 +175,10 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		}
 	}
 	authOpts.HTTPClient = conn.HTTP
+	if o.Verbose {
+		conn.Trace = f.IO.ErrOut
+		authOpts.Trace = conn.Trace
+	}
 	cred, err := auth.NewCredential(authOpts)
 	if err != nil {
 		conn.Close()
@@ -180,8 +188,8 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		return nil, exit.WithCode(exit.Failed, err)
 	}
 	gopts := graph.Options{Endpoint: o.Cloud.GraphEndpoint, HTTPClient: conn.HTTP, OnRetry: conn.retried}
-	if o.Verbose {
-		gopts.Trace = f.IO.ErrOut
+	if conn.Trace != nil {
+		gopts.Trace = conn.Trace
 	}
 	client, err := graph.New(cred, gopts)
 	if err != nil {

@@ -66,6 +66,9 @@ then its service principal the same way: that brings back its consents and direc
 			if opts.Output != "text" && opts.Output != "json" {
 				return exit.UsageErrorf("invalid value %q for --output: delete prints text or json", opts.Output)
 			}
+			if err := dryRunAndYes(opts.DryRun, opts.Yes); err != nil {
+				return err
+			}
 			opts.ctx = cmd.Context()
 			opts.fixArgs = tenantFlags(&opts.TenantOptions, cmd.Flags())
 			if runF != nil {
@@ -84,7 +87,7 @@ then its service principal the same way: that brings back its consents and direc
 
 func deleteRun(o *DeleteOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "delete", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -95,7 +98,7 @@ func deleteRun(o *DeleteOptions) error {
 	}
 	del, err := setup.PrepareDeletion(ctx, d.env, setup.DeleteRequest{Selector: sel, Sandbox: d.sandbox()})
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	if o.DryRun {
 		res := del.DryRunResult(o.Cloud)

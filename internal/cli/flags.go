@@ -196,3 +196,12 @@ func (a *AppSelector) validate(noInput bool) error {
 	}
 	return nil
 }
+
+// dryRunAndYes refuses --dry-run with --yes, in every command that has
+// both: one asks to apply without asking, the other to apply nothing.
+func dryRunAndYes(dryRun, yes bool) error {
+	if dryRun && yes {
+		return exit.UsageErrorf("--dry-run and --yes contradict each other: a dry run applies nothing")
+	}
+	return nil
+}

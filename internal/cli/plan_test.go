@@ -605,7 +605,7 @@ func TestLowPrivilegesSameWordsEveryRun(t *testing.T) {
 	if status403.MatchString(r.stderr) || strings.Contains(r.stderr, "Authorization_RequestDenied") {
 		t.Errorf("raw 403s:\n%s", r.stderr)
 	}
-	mustContain(t, "stderr", r.stderr, "Application.Read.All", "othing was changed")
+	mustContain(t, "stderr", r.stderr, "Application.ReadWrite.All", "othing was changed")
 	if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n > 6 {
 		t.Errorf("%d lines for one problem:\n%s", n+1, r.stderr)
 	}

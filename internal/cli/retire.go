@@ -109,7 +109,7 @@ var thumbprintPattern = regexp.MustCompile(`^[0-9A-Fa-f]{40}$`)
 
 func retireRun(o *RetireOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "retire", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func retireRun(o *RetireOptions) error {
 	}
 	rt, err := setup.PrepareRetirement(ctx, d.env, req)
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	st := output.Style{Color: o.f.IO.ColorEnabled() && o.f.IO.IsStdoutTTY()}
 	if o.DryRun {

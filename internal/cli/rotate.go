@@ -90,6 +90,9 @@ entra-link did not create.`,
 				}
 				opts.lifetime = l
 			}
+			if err := dryRunAndYes(opts.DryRun, opts.Yes); err != nil {
+				return err
+			}
 			if opts.DryRun && (opts.Output == output.FormatEnv || opts.Output == output.FormatHandover) {
 				return exit.UsageErrorf("--output %s needs the values of a real run; with --dry-run use --output text or json", opts.Output)
 			}
@@ -130,7 +133,7 @@ func rotateRun(o *RotateOptions) error {
 	// without a terminal; --yes is accepted and changes nothing. The app is
 	// looked up first, so an unknown app or an ambiguous --name is the
 	// first thing reported.
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "rotate-secret", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -146,7 +149,7 @@ func rotateRun(o *RotateOptions) error {
 		req.Prove = func(ctx context.Context, clientID, secret string) error {
 			return auth.ProveSecret(ctx, auth.ProofOptions{
 				Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
-				HTTPClient: d.conn.HTTP, Timeout: o.proofTimeout,
+				HTTPClient: d.conn.HTTP, Trace: d.conn.Trace, Timeout: o.proofTimeout,
 				OnRetry: func(attempt int, code string, wait time.Duration) {
 					say(o.f.IO.ErrOut, fmt.Sprintf("… Entra does not accept the new secret yet (%s: still replicating); trying again in %s", code, wait))
 				},
@@ -155,7 +158,7 @@ func rotateRun(o *RotateOptions) error {
 	}
 	ro, err = setup.PrepareRotation(ctx, d.env, req)
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	// Adding a secret needs no confirmation: what it does is said, then done.
 	wd := width(o.f)
@@ -187,7 +190,7 @@ func rotateRun(o *RotateOptions) error {
 // rotateDryRun reads the app and prints what rotate-secret would do.
 func rotateDryRun(o *RotateOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "rotate-secret", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -204,7 +207,7 @@ func rotateDryRun(o *RotateOptions) error {
 	}
 	ro, err := setup.PrepareRotation(ctx, d.env, req)
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	return deliver(o.f, &o.TenantOptions, ro.DryRunResult(o.Cloud))
 }

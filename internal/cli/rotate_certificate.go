@@ -142,7 +142,7 @@ func certificateUnavailable(a setup.AppSummary) string {
 
 func rotateCertRun(o *RotateCertOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "rotate-certificate", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func rotateCertRun(o *RotateCertOptions) error {
 	}
 	cr, err := setup.PrepareCertificateRotation(ctx, d.env, req)
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	if probs := cr.Problems(); len(probs) > 0 {
 		return exit.UsageError(&setup.PreconditionError{Problems: probs})

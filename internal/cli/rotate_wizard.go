@@ -40,7 +40,7 @@ func rotateWizardRun(o *RotateOptions) error {
 	hooks := wizard.RotateHooks{
 		SignIn: func(ctx context.Context) (wizard.SignedIn, error) {
 			var err error
-			if d, err = startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs); err != nil {
+			if d, err = startDayTwo(ctx, o.f, "rotate-secret", &o.TenantOptions, o.fixArgs); err != nil {
 				return wizard.SignedIn{}, err
 			}
 			d.env.Progress = ps.send
@@ -52,7 +52,7 @@ func rotateWizardRun(o *RotateOptions) error {
 		ListApps: func(ctx context.Context) ([]wizard.AppChoice, error) {
 			list, err := setup.ListApps(ctx, d.env)
 			if err != nil {
-				return nil, preflightError(err)
+				return nil, d.failed(ctx, err)
 			}
 			if len(list.Apps) == 0 {
 				return nil, exit.UsageErrorf("no apps made by entra-link in %s: set one up with entra-link setup, or name the app with --app-id", tenantTitle(list.Org))
@@ -77,7 +77,7 @@ func rotateWizardRun(o *RotateOptions) error {
 				req.Prove = func(ctx context.Context, clientID, secret string) error {
 					return auth.ProveSecret(ctx, auth.ProofOptions{
 						Cloud: o.Cloud, TenantID: ro.Org.ID, ClientID: clientID, Secret: secret,
-						HTTPClient: d.conn.HTTP, Timeout: o.proofTimeout,
+						HTTPClient: d.conn.HTTP, Trace: d.conn.Trace, Timeout: o.proofTimeout,
 						OnRetry: func(_ int, code string, wait time.Duration) {
 							ps.send(setup.Event{Action: "wait", Target: "new client secret", Status: setup.StatusWaiting,
 								Detail: fmt.Sprintf("Entra does not accept the new secret yet (%s: still replicating); trying again in %s", code, wait)})
@@ -87,7 +87,7 @@ func rotateWizardRun(o *RotateOptions) error {
 			}
 			var err error
 			if ro, err = setup.PrepareRotation(ctx, d.env, req); err != nil {
-				return nil, preflightError(err)
+				return nil, d.failed(ctx, err)
 			}
 			rv := &wizard.RotateReview{App: ro.Found.Label(), Product: ro.Profile.Product, Tenant: tenantTitle(ro.Org),
 				Lifetime: ro.Lifetime.String(), MaxLifetime: maxLife.String(), Summary: ro.Summary(), Warnings: ro.Warnings}

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"errors"
+	"io/fs"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -78,6 +81,9 @@ Every other command runs the same emulator in-process with --sandbox.`,
 			if opts.Latency < 0 || opts.ReplicationDelay < 0 || opts.ThrottleEvery < 0 || opts.FailEvery < 0 {
 				return exit.UsageErrorf("fault flags must not be negative (--latency, --replication-delay, --throttle-every, --fail-every)")
 			}
+			if err := checkStateDir(opts.StateDir); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -105,4 +111,21 @@ Every other command runs the same emulator in-process with --sandbox.`,
 	fl.StringArrayVar(&opts.AddTenants, "add-tenant", nil, "a further tenant with this display name (made once, kept in --state-dir); repeatable")
 	_ = cmd.MarkFlagDirname("state-dir")
 	return cmd
+}
+
+// checkStateDir makes sure --state-dir is a directory entra-link can
+// keep the sandbox in (creating it when missing): anything else is bad
+// input, said in words.
+func checkStateDir(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return exit.UsageErrorf("--state-dir %s is not a directory: give a directory for the sandbox's files (one that does not exist yet is created)", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return exit.UsageErrorf("--state-dir %s cannot be created: %s", dir, pathWords(pe))
+		}
+		return exit.UsageErrorf("--state-dir %s cannot be created", dir)
+	}
+	return nil
 }

@@ -214,8 +214,8 @@ func (o *SetupOptions) validate(cmd *cobra.Command) error {
 	if o.DryRun && (o.Output == output.FormatEnv || o.Output == output.FormatHandover) {
 		return exit.UsageErrorf("--output %s needs the values of a real run; with --dry-run use --output text or json", o.Output)
 	}
-	if o.DryRun && o.Yes {
-		return exit.UsageErrorf("--dry-run and --yes contradict each other: a dry run applies nothing")
+	if err := dryRunAndYes(o.DryRun, o.Yes); err != nil {
+		return err
 	}
 	if o.Sandbox && !o.DryRun && !o.f.IO.CanPrompt() {
 		// The sandbox is a tenant on this machine: trying it from a script,

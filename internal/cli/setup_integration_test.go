@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -435,12 +437,46 @@ func TestVerboseRedactsSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret := str(res, "clientSecret")
+	tid := tt.env["AZURE_TENANT_ID"]
+	// The sign-in is traced too: method, host, path, status, duration.
+	signIn := regexp.MustCompile(`(?m)^sign-in: POST https://login\.microsoftonline\.com/` + tid + `/oauth2/v2\.0/token -> 200 \(\d+ms\)$`)
+	if !signIn.MatchString(r.stderr) {
+		t.Errorf("the sign-in is not traced:\n%s", r.stderr)
+	}
 	mustContain(t, "verbose trace", r.stderr, "POST https://graph.microsoft.com/v1.0/applications", "addPassword")
-	for _, leak := range []string{secret, tt.env["AZURE_CLIENT_SECRET"], "eyJ"} {
-		if strings.Contains(r.stderr, leak) {
-			t.Errorf("stderr contains a secret or token (%q…)", leak[:4])
+	noLeak := func(what, trace string, secrets ...string) {
+		t.Helper()
+		for _, leak := range append(secrets, "eyJ", "client_secret", "client_assertion", "grant_type") {
+			if strings.Contains(trace, leak) {
+				t.Errorf("%s contains a secret, token or request body (%q…)", what, leak[:4])
+			}
 		}
 	}
+	noLeak("setup --verbose", r.stderr, secret, tt.env["AZURE_CLIENT_SECRET"])
+
+	// The proof of a new secret signs in with it: traced, never shown.
+	r = tt.run("rotate-secret", "--auth", "env", "--app-id", str(res, "clientId"), "--remove-old", "--verbose", "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("rotate-secret: exit %d\n%s", r.code, r.stderr)
+	}
+	rot := decode(t, r.stdout)
+	if n := len(signIn.FindAllString(r.stderr, -1)); n < 1 {
+		t.Errorf("the proof's sign-in is not traced:\n%s", r.stderr)
+	}
+	noLeak("rotate-secret --verbose", r.stderr, str(rot, "clientSecret"), secret, tt.env["AZURE_CLIENT_SECRET"])
+
+	// A certificate sign-in sends a signed assertion: never traced.
+	dir := t.TempDir()
+	h2r, _ := tt.setup(0, "--profile", "hire2retire", "--certificate-out", dir)
+	env := maps.Clone(tt.env)
+	tt.env["AZURE_CLIENT_ID"], tt.env["AZURE_CLIENT_SECRET"] = str(h2r, "clientId"), ""
+	tt.env["AZURE_CLIENT_CERTIFICATE_PATH"] = str(h2r, "certificateBundlePath")
+	r = tt.run("apps", "list", "--auth", "env", "--verbose")
+	tt.env = env
+	if !signIn.MatchString(r.stderr) {
+		t.Errorf("the certificate sign-in is not traced (exit %d):\n%s", r.code, r.stderr)
+	}
+	noLeak("apps list --verbose with a certificate", r.stderr)
 }
 
 // TestSetupSaysWhyItWaits: while Entra replicates, the progress says so in words.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/entra-link/entra-link/internal/auth"
 	"github.com/entra-link/entra-link/internal/buildinfo"
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
@@ -260,6 +261,15 @@ func preflightError(err error) error {
 	if errors.As(err, &ue) || errors.As(err, &pe) {
 		return exit.UsageError(err)
 	}
+	var se *auth.SignInError
+	if errors.As(err, &se) {
+		// The sign-in failed: that is the news, not the request it was for.
+		code := exit.Failed
+		if se.Input {
+			code = exit.Usage
+		}
+		return exit.WithCode(code, &saidError{msg: "sign-in failed: " + se.Error() + ". Nothing was changed.", err: err})
+	}
 	var fe *setup.ForbiddenError
 	if errors.As(err, &fe) {
 		return exit.WithCode(exit.Failed, err)
@@ -337,6 +347,10 @@ func markDelivered(f *Factory, j *journal.Journal, r *output.Result, to string) 
 	}
 }
 
+// stillRunning marks the result written to --output-file the moment the
+// secret exists; the end of the run replaces it.
+const stillRunning = "written the moment the secret existed, while the run went on: if this is still here, the run did not finish, and the steps not marked done did not run or their outcome is unknown; run the same command again to finish"
+
 // handoverScreen is where the wizard shows the result.
 const handoverScreen = "the hand-over screen"
 
@@ -353,7 +367,13 @@ func (e *earlyDelivery) hold(r *output.Result) {
 	if e.t.OutputFile == "" {
 		return
 	}
-	if err := e.write(r); err != nil {
+	// Written while the run goes on: should it never finish (killed, the
+	// machine lost), the file says so; the end rewrites it.
+	early := *r
+	if early.Error == "" {
+		early.Error = stillRunning
+	}
+	if err := e.write(&early); err != nil {
 		printError(e.f.IO.ErrOut, fmt.Errorf("%w; the result will be written there at the end, or printed if it still cannot be", err))
 		return
 	}

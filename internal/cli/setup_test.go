@@ -140,10 +140,13 @@ func TestBadInput(t *testing.T) {
 		{"rotate bad guid", "rotate-secret --app-id nope", []string{"--app-id", "GUID"}},
 		{"rotate bad expiry", "rotate-secret --name x --secret-expiry 30x", []string{"--secret-expiry", "unknown unit"}},
 		{"rotate expiry too long", "rotate-secret --name x --secret-expiry 30m", []string{"--secret-expiry", "2 years"}},
-		{"verify negative warn", "verify --name x --warn-days -1", []string{"--warn-days", "0 or more"}},
+		{"verify negative warn", "verify --name x --warn-days -1", []string{"--warn-days", "want 0 to 3650 days"}},
+		{"verify huge warn", "verify --name x --warn-days 99999999999", []string{"invalid value 99999999999 for --warn-days: want 0 to 3650 days"}},
 		{"verify unknown profile", "verify --name x --profile nope", []string{"--profile", `unknown profile "nope"`}},
 		{"verify both profiles", "verify --name x --profile entitle --profile-file p.yaml", []string{"profile", "profile-file"}},
 		{"delete no selector", "delete --no-input", []string{"--app-id or --name"}},
+		{"delete dry-run with yes", "delete --name x --dry-run --yes", []string{"--dry-run and --yes contradict each other"}},
+		{"rotate dry-run with yes", "rotate-secret --name x --dry-run --yes", []string{"--dry-run and --yes contradict each other"}},
 		{"delete bad output", "delete --name x --output env", []string{"--output", "text or json"}},
 		{"profiles show unknown", "profiles show nope", []string{`unknown profile "nope"`}},
 		{"profiles show none", "profiles show", []string{"which profile?", "relution"}},
@@ -151,6 +154,8 @@ func TestBadInput(t *testing.T) {
 		{"sandbox no state dir", "sandbox", []string{"--state-dir is required"}},
 		{"sandbox bad listen", "sandbox --state-dir x --listen nope", []string{"--listen", "HOST:PORT"}},
 		{"sandbox negative", "sandbox --state-dir x --latency -1s", []string{"must not be negative"}},
+		{"sandbox state dir is a file", "sandbox --state-dir /dev/null", []string{"--state-dir /dev/null is not a directory"}},
+		{"sandbox state dir cannot be made", "sandbox --state-dir /dev/null/sb", []string{"--state-dir /dev/null/sb cannot be created: a part of /dev/null is not a directory"}},
 		{"version bad output", "version -o xml", []string{"--output", "text, json"}},
 	}
 	for _, tt := range tests {

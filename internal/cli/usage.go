@@ -274,3 +274,14 @@ func padRight(s string, n int) string {
 	}
 	return s + strings.Repeat(" ", n-len(s))
 }
+
+// saidError is an error already said in words for the user; it keeps the
+// error it says, for errors.Is and errors.As.
+type saidError struct {
+	msg string
+	err error
+}
+
+func (e *saidError) Error() string { return e.msg }
+
+func (e *saidError) Unwrap() error { return e.err }

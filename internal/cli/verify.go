@@ -17,6 +17,11 @@ import (
 	"github.com/entra-link/entra-link/internal/setup"
 )
 
+// maxWarnDays bounds --warn-days at ten years: longer than any secret (at
+// most two years) or certificate entra-link makes, and far from where the
+// date arithmetic would overflow.
+const maxWarnDays = 3650
+
 // VerifyOptions are the flags of `entra-link verify`.
 type VerifyOptions struct {
 	f *Factory
@@ -90,8 +95,8 @@ be found or has no profile, or a flag's value is invalid.`,
 			} else if err := opts.App.validate(opts.NoInput); err != nil {
 				return err
 			}
-			if opts.WarnDays < 0 {
-				return exit.UsageErrorf("invalid value %d for --warn-days: want 0 or more days", opts.WarnDays)
+			if opts.WarnDays < 0 || opts.WarnDays > maxWarnDays {
+				return exit.UsageErrorf("invalid value %d for --warn-days: want 0 to %d days (credentials live at most a few years)", opts.WarnDays, maxWarnDays)
 			}
 			if opts.Output != output.FormatText && opts.Output != output.FormatJSON {
 				return exit.UsageErrorf("invalid value %q for --output: verify prints text or json", opts.Output)
@@ -146,7 +151,7 @@ be found or has no profile, or a flag's value is invalid.`,
 
 func verifyRun(o *VerifyOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "verify", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -160,7 +165,7 @@ func verifyRun(o *VerifyOptions) error {
 		Values: o.values(),
 	})
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	var b bytes.Buffer
 	if o.Output == output.FormatJSON {

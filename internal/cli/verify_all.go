@@ -16,7 +16,7 @@ import (
 // each, then the problems with their fixes, a summary line last.
 func verifyAllRun(o *VerifyOptions) error {
 	ctx := ctxOr(o.ctx)
-	d, err := startDayTwo(ctx, o.f, &o.TenantOptions, o.fixArgs)
+	d, err := startDayTwo(ctx, o.f, "verify --all", &o.TenantOptions, o.fixArgs)
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func verifyAllRun(o *VerifyOptions) error {
 		Profile: o.profile, ProfileFile: o.ProfileFile, WarnDays: o.WarnDays, FixArgs: d.fixArgs, Sandbox: d.sandbox(),
 	})
 	if err != nil {
-		return preflightError(err)
+		return d.failed(ctx, err)
 	}
 	var b bytes.Buffer
 	if o.Output == output.FormatJSON {

@@ -3,6 +3,8 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +90,15 @@ func TestEnvQuoting(t *testing.T) {
 	_ = RenderEnv(&b, &Result{TenantID: "t", ClientID: "c", CertificateBundlePath: "/tmp/x.bundle.pem"})
 	if !strings.Contains(b.String(), "AZURE_CLIENT_CERTIFICATE_PATH=/tmp/x.bundle.pem") || strings.Contains(b.String(), "SECRET") {
 		t.Errorf("certificate env %q", b.String())
+	}
+	// A relative path (--certificate-out ./h2r) is made absolute and a
+	// space in it quoted: the variables are sourced elsewhere.
+	b.Reset()
+	_ = RenderEnv(&b, &Result{TenantID: "t", ClientID: "c", CertificateBundlePath: "my certs/x.bundle.pem"})
+	wd, _ := os.Getwd()
+	want = "AZURE_CLIENT_CERTIFICATE_PATH='" + filepath.Join(wd, "my certs", "x.bundle.pem") + "'\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("certificate env %q, want it to contain %q", b.String(), want)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -88,7 +89,15 @@ func RenderEnv(w io.Writer, r *Result) error {
 	return err
 }
 
+// certificateEnvPath is the bundle's absolute path: the variables are
+// sourced from wherever the runbook runs next, not only from here.
 func (r *Result) certificateEnvPath() string {
+	if r.CertificateBundlePath == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(r.CertificateBundlePath); err == nil {
+		return abs
+	}
 	return r.CertificateBundlePath
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/entra-link/entra-link/internal/sandbox"
 )
@@ -168,6 +169,19 @@ func TestServe(t *testing.T) {
 	for _, want := range []string{"https://" + addr, tj["tenantId"], tj["tenantDomain"], filepath.Join(dir, "ca.pem"), filepath.Join(dir, "tenant.json"), "throttle-every=100"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	// Laid out for 80 columns (stdout is not a terminal): no line wider,
+	// unless it is one word, and every word whole (the checks above find
+	// the ids, domains and paths unbroken).
+	for _, l := range strings.Split(strings.TrimRight(banner, "\n"), "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 && len(strings.Fields(l)) > 1 {
+			t.Errorf("banner line of %d columns:\n%s", n, l)
+		}
+	}
+	for _, want := range []string{"SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "admin@" + tj["tenantDomain"]} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q whole:\n%s", want, banner)
 		}
 	}
 	if strings.Contains(banner, tj["clientSecret"]) || strings.Contains(log.String(), tj["clientSecret"]) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/entra-link/entra-link/internal/cloud"
+	"github.com/entra-link/entra-link/internal/layout"
 )
 
 // Options configures a sandbox tenant.
@@ -495,6 +496,34 @@ func (s *Server) cleanup() error {
 	return nil
 }
 
+// banner is what `entra-link sandbox` prints once it listens, laid out for
+// width columns: where it is, where ca.pem and tenant.json are, who signs
+// in (never the secret).
+func (s *Server) banner(width int) []string {
+	info := s.Tenant()
+	f := s.CurrentFaults()
+	pairs := [][2]string{
+		{"tenant", fmt.Sprintf("%s (%s, %s)", info.TenantID, info.TenantDomain, info.DisplayName)},
+		{"authority host", info.AuthorityHost},
+		{"graph endpoint", info.GraphEndpoint + "/v1.0"},
+		{"CA certificate", filepath.Join(s.dir, caCertFile) + " (trust it with SSL_CERT_FILE, NODE_EXTRA_CA_CERTS or REQUESTS_CA_BUNDLE)"},
+		{"credentials", filepath.Join(s.dir, tenantFile) + " (bootstrap admin " + info.ClientID + ", Global Administrator)"},
+		{"sign-in user", "admin@" + info.TenantDomain + " (device code: approved automatically; browser: the sign-in page asks for the user name only)"},
+	}
+	for _, o := range info.Tenants {
+		pairs = append(pairs, [2]string{"also tenant", fmt.Sprintf("%s (%s)", o.TenantDomain, o.DisplayName)})
+	}
+	pairs = append(pairs,
+		[2]string{"inspect", s.URL() + "/_sandbox/state " + s.URL() + "/_sandbox/requests"},
+		[2]string{"administer", s.URL() + "/_sandbox/users, /groups, /tenants, …"})
+	if f != (Faults{}) {
+		pairs = append(pairs, [2]string{"faults", fmt.Sprintf("latency=%s throttle-every=%d fail-every=%d replication-delay=%s", f.Latency, f.ThrottleEvery, f.FailEvery, f.ReplicationDelay)})
+	}
+	out := layout.Wrap("entra-link sandbox: an emulated Entra tenant at "+s.URL(), width)
+	out = append(out, layout.Labeled("  ", pairs, width)...)
+	return append(out, "Press Ctrl-C to stop.")
+}
+
 // Serve runs a sandbox until ctx is cancelled, printing a banner to stdout
 // (the URL, the tenant, where ca.pem and tenant.json are; never the secret).
 // It is what `entra-link sandbox` runs.
@@ -506,25 +535,7 @@ func Serve(ctx context.Context, o Options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	info := s.Tenant()
-	f := s.CurrentFaults()
-	fmt.Fprintf(stdout, "entra-link sandbox: emulated Entra tenant listening on %s\n", s.URL())
-	fmt.Fprintf(stdout, "  tenant          %s (%s, %s)\n", info.TenantID, info.TenantDomain, info.DisplayName)
-	fmt.Fprintf(stdout, "  authority host  %s\n", info.AuthorityHost)
-	fmt.Fprintf(stdout, "  graph endpoint  %s/v1.0\n", info.GraphEndpoint)
-	fmt.Fprintf(stdout, "  CA certificate  %s  (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE)\n", filepath.Join(s.dir, caCertFile))
-	fmt.Fprintf(stdout, "  credentials     %s  (bootstrap admin %s, Global Administrator)\n", filepath.Join(s.dir, tenantFile), info.ClientID)
-	fmt.Fprintf(stdout, "  sign-in user    admin@%s  (device code: approved automatically;\n", info.TenantDomain)
-	fmt.Fprintf(stdout, "                  browser: the sign-in page asks for the user name only)\n")
-	for _, o := range info.Tenants {
-		fmt.Fprintf(stdout, "  also tenant     %s (%s)\n", o.TenantDomain, o.DisplayName)
-	}
-	fmt.Fprintf(stdout, "  inspect         %s/_sandbox/state  %s/_sandbox/requests\n", s.URL(), s.URL())
-	fmt.Fprintf(stdout, "  administer      %s/_sandbox/users, /groups, /tenants, …\n", s.URL())
-	if f != (Faults{}) {
-		fmt.Fprintf(stdout, "  faults          latency=%s throttle-every=%d fail-every=%d replication-delay=%s\n", f.Latency, f.ThrottleEvery, f.FailEvery, f.ReplicationDelay)
-	}
-	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
+	_, _ = io.WriteString(stdout, layout.Text(s.banner(layout.Width(stdout))))
 	select {
 	case <-ctx.Done():
 	case err := <-s.serveErr:

@@ -77,6 +77,10 @@ func (f *fakeGraph) changes() []string {
 
 func (f *fakeGraph) WhoAmI(context.Context) (graph.Identity, error) { return f.id, nil }
 
+func (f *fakeGraph) MyDirectoryRoles(context.Context, graph.Identity) ([]graph.DirectoryRole, error) {
+	return nil, f.failure("MyDirectoryRoles")
+}
+
 func (f *fakeGraph) Organization(context.Context) (graph.Organization, error) {
 	if err := f.failure("Organization"); err != nil {
 		return graph.Organization{}, err

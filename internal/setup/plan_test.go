@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -316,4 +317,68 @@ func TestApplyStopsWhatWaits(t *testing.T) {
 
 func writeFile(path string) error {
 	return os.WriteFile(path, []byte(`{"clientSecret":"the only copy"}`), 0o600)
+}
+
+// TestPlanOutputFileIsAKeyFile: --output-file naming one of the files the
+// generated key pair goes to is a problem of the plan, found before any
+// write (one would overwrite the other), by any spelling of the path.
+func TestPlanOutputFileIsAKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s := spec(t, "hire2retire", profile.Request{CertificateOut: "keys"})
+	for _, file := range []string{"keys/hire2retire.pfx", "./keys/../keys/hire2retire.bundle.pem", filepath.Join(dir, "keys", "hire2retire.key.pem")} {
+		p := mustPlan(t, s, tenantFor(nil, AppState{}), PlanOptions{OutputFile: file, OutputFormat: output.FormatJSON})
+		st := stepByTarget(t, p, "--certificate-out keys")
+		if !strings.Contains(st.Problem, "--output-file "+file) || !strings.Contains(st.Problem, "choose another --output-file") {
+			t.Errorf("--output-file %s: problem %q", file, st.Problem)
+		}
+	}
+	p := mustPlan(t, s, tenantFor(nil, AppState{}), PlanOptions{OutputFile: "keys.json", OutputFormat: output.FormatJSON})
+	if probs := p.Problems(); len(probs) != 0 {
+		t.Errorf("a distinct --output-file: problems %v", probs)
+	}
+}
+
+// TestPlanKeptCredentialSaysWhatIsNotApplied: --secret-expiry asked for
+// on a re-run that keeps the app's valid secret is not dropped silently;
+// without it, a re-run warns of nothing.
+func TestPlanKeptCredentialSaysWhatIsNotApplied(t *testing.T) {
+	plain := spec(t, "entitle", profile.Request{})
+	app, st := entitleApp(plain)
+	if p := mustPlan(t, plain, tenantFor(app, st), PlanOptions{}); len(p.Warnings) != 0 {
+		t.Errorf("a plain re-run warns: %v", p.Warnings)
+	}
+	s := spec(t, "entitle", profile.Request{SecretExpiry: "6m"})
+	p := mustPlan(t, s, tenantFor(app, st), PlanOptions{})
+	if p.Step("credential").Action != ActKeep {
+		t.Fatalf("credential %s, want keep", p.Step("credential").Action)
+	}
+	if !slices.ContainsFunc(p.Warnings, func(w string) bool {
+		return strings.Contains(w, "--secret-expiry 6m is not applied") && strings.Contains(w, "--new-credential")
+	}) {
+		t.Errorf("warnings %v", p.Warnings)
+	}
+}
+
+// TestPlanKeptCertificateSaysWhatIsNotApplied: an explicit --certificate-out
+// on a re-run that keeps the app's valid certificate is said, not ignored;
+// the default directory (nothing asked for) is not.
+func TestPlanKeptCertificateSaysWhatIsNotApplied(t *testing.T) {
+	for _, tc := range []struct {
+		req  profile.Request
+		warn bool
+	}{{profile.Request{CertificateOut: "./keys"}, true}, {profile.Request{}, false}} {
+		s := spec(t, "hire2retire", tc.req)
+		app, st := entitleApp(s)
+		app.PasswordCredentials = nil
+		app.KeyCredentials = []graph.KeyCredential{{KeyID: "c1", Type: "AsymmetricX509Cert", Usage: "Verify", CustomKeyIdentifier: []byte{0xab, 0xcd}, EndDateTime: now.AddDate(1, 0, 0)}}
+		p := mustPlan(t, s, tenantFor(app, st), PlanOptions{})
+		if p.Step("credential").Action != ActKeep {
+			t.Fatalf("%+v: credential %s, want keep", tc.req, p.Step("credential").Action)
+		}
+		warned := slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "--certificate-out ./keys is not used") })
+		if warned != tc.warn {
+			t.Errorf("%+v: warnings %v", tc.req, p.Warnings)
+		}
+	}
 }

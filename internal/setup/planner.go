@@ -681,6 +681,10 @@ func (b *planner) credential() {
 			st.Action = ActKeep
 			st.Target = c.Label()
 			st.Detail = fmt.Sprintf("valid until %s; its value is not shown again (--new-credential adds a new secret)", pc.EndDateTime.UTC().Format("2006-01-02"))
+			if s.SecretExpirySet {
+				// Asked for, not applied: said, never dropped silently.
+				b.p.Warnings = append(b.p.Warnings, fmt.Sprintf("--secret-expiry %s is not applied: the app's valid secret is kept. Add --new-credential for a new secret valid %s.", s.SecretExpiry, s.SecretExpiry.Human()))
+			}
 			return
 		}
 		st.Action = ActCreate
@@ -721,6 +725,9 @@ func (b *planner) credential() {
 		if !b.offline() && !b.opt.NewCredential {
 			if k := validCertificate(app, now); k != nil {
 				b.keepCertificate(st, *k, "valid; --new-credential adds another")
+				if s.CertificateOut != "" && !s.CertificateOutDefault {
+					b.p.Warnings = append(b.p.Warnings, fmt.Sprintf("--certificate-out %s is not used: the app's valid certificate is kept and no key pair is generated. Add --new-credential for a new one.", s.CertificateOut))
+				}
 				return
 			}
 		}
@@ -801,6 +808,10 @@ func (b *planner) generate(st *Step) {
 	chk := b.check("check/certificate-out", KindCertificateOut, "--certificate-out "+dir,
 		fmt.Sprintf("can take %s.key.pem, .cert.pem, .pfx and .bundle.pem (new, or --force)", base))
 	chk.Problem = checkCertificateOut(dir, names, b.opt.Force)
+	if clash := sameFile(b.opt.OutputFile, names.KeyPath, names.CertPath, names.PFXPath, names.BundlePath); clash != "" {
+		// One would overwrite the other: the key or the result lost.
+		chk.Problem = fmt.Sprintf("--output-file %s is %s, one of the key pair's files in --certificate-out %s: choose another --output-file or --certificate-out", b.opt.OutputFile, clash, dir)
+	}
 	kp := &Step{ID: "key-pair", Kind: KindKeyPair, Action: ActCreate,
 		Target:  "key pair and self-signed certificate (RSA 2048, valid " + certificateLifetime.Human() + ")",
 		Detail:  "made on this machine before anything in the tenant changes; the private key is written to " + dir + " (0600) right before the certificate is uploaded",

@@ -121,3 +121,24 @@ func pathError(err error) string {
 	}
 	return err.Error()
 }
+
+// sameFile returns the one of paths that names the same file as path
+// ("" when none, or path is ""), compared as absolute, cleaned paths.
+func sameFile(path string, paths ...string) string {
+	if path == "" {
+		return ""
+	}
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return filepath.Clean(p)
+	}
+	want := abs(path)
+	for _, p := range paths {
+		if abs(p) == want {
+			return p
+		}
+	}
+	return ""
+}

@@ -87,6 +87,10 @@ type Tenant struct {
 	// RoleNames are the identity's directory roles, by name.
 	RoleNames []string
 	roleIDs   []string
+	// rolesUnread says why the identity's role assignments could not be
+	// read ("" when they were): its roles are then only those its token
+	// names, and no sentence may claim it has none.
+	rolesUnread string
 	// Resources are the resource APIs' service principals, by appId (lower
 	// case): the ones the profile needs and the ones the app requests.
 	Resources map[string]graph.ServicePrincipal
@@ -297,10 +301,16 @@ type UsageError struct{ Msg string }
 func (e *UsageError) Error() string { return e.Msg }
 
 // ForbiddenError means the identity may not do what the plan needs at all
-// (it cannot create or change the app): nothing was changed.
-type ForbiddenError struct{ Msg string }
+// (it cannot create or change the app): nothing was changed. Msg says so
+// in words; Err is Graph's refusal, when there was one.
+type ForbiddenError struct {
+	Msg string
+	Err error
+}
 
 func (e *ForbiddenError) Error() string { return e.Msg }
+
+func (e *ForbiddenError) Unwrap() error { return e.Err }
 
 // Preflight reads everything a plan needs before anything changes: in one
 // round of concurrent requests the tenant, the identity's roles, the app
@@ -431,14 +441,61 @@ func errOrNil(err error) []error {
 	return []error{err}
 }
 
-// has says what the signed-in identity holds, in words.
+// setRoles records the identity's directory roles as MyDirectoryRoles
+// read them; when they could not be read, the roles its token names
+// (wids) stand in, and rolesUnread says why the rest is not known.
+func (t *Tenant) setRoles(roles []graph.DirectoryRole, err error) {
+	id := t.Identity
+	if err != nil {
+		// Not knowing the roles must not block a run the token allows.
+		t.rolesUnread = "reading them needs RoleManagement.Read.Directory"
+		if !graph.IsForbidden(err) {
+			t.rolesUnread = briefly(err)
+		}
+		roles = nil
+		for _, w := range id.RoleIDs {
+			if _, builtin := catalog.RoleByTemplateID(w); builtin {
+				roles = append(roles, graph.DirectoryRole{ID: w, RoleTemplateID: w})
+			}
+		}
+	}
+	for _, r := range roles {
+		if _, builtin := catalog.RoleByTemplateID(r.RoleTemplateID); builtin && !id.AppOnly && len(id.RoleIDs) > 0 && !hasAny(id.RoleIDs, r.RoleTemplateID) {
+			// Active in the directory, not in this token: Graph goes
+			// by the token (endpoints.md §13) until the next sign-in.
+			// (wids lists built-in roles only; custom ones stay.)
+			t.activatedLater = append(t.activatedLater, r.RoleTemplateID)
+			continue
+		}
+		t.roleIDs = append(t.roleIDs, r.RoleTemplateID)
+		t.RoleNames = append(t.RoleNames, roleName(r.RoleTemplateID, r.DisplayName))
+	}
+}
+
+// has says what the signed-in identity holds, in words. Roles that could
+// not be read are said to be unknown, never to be none, with what follows:
+// entra-link counts only what the token shows.
 func (t *Tenant) has() string {
+	perms := "no application permissions"
+	if len(t.Identity.Roles) > 0 {
+		perms = "the application permissions " + listOrNone(t.Identity.Roles)
+	}
+	if t.rolesUnread != "" {
+		counted := "so a directory role it may hold is not counted"
+		if len(t.RoleNames) > 0 {
+			counted = "so only " + strings.Join(t.RoleNames, ", ") + ", which its token names, is counted"
+		}
+		if t.Identity.AppOnly {
+			return fmt.Sprintf("the signed-in app has %s, and its directory roles could not be read (%s), %s", perms, t.rolesUnread, counted)
+		}
+		return fmt.Sprintf("your directory roles could not be read (%s), so only the roles your sign-in names are counted (%s)", t.rolesUnread, listOrNone(t.RoleNames))
+	}
 	roles := "no directory role"
 	if len(t.RoleNames) > 0 {
 		roles = strings.Join(t.RoleNames, ", ")
 	}
 	if t.Identity.AppOnly {
-		return fmt.Sprintf("the signed-in app has %s and the application permissions %s", roles, listOrNone(t.Identity.Roles))
+		return fmt.Sprintf("the signed-in app has %s and %s", roles, perms)
 	}
 	return "you have " + roles
 }
@@ -463,12 +520,7 @@ func readErrors(t *Tenant, errs []error) error {
 		}
 	}
 	if forbidden > 0 {
-		need := "Application.Read.All or Application.ReadWrite.All"
-		if !t.Identity.AppOnly {
-			need = "the Application.ReadWrite.All scope and the Application Administrator, Cloud Application Administrator or Global Administrator role"
-		}
-		return &ForbiddenError{Msg: fmt.Sprintf("the signed-in identity may not read app registrations and enterprise applications, which setup must see before it changes anything: that needs %s; %s. Nothing was changed.",
-			need, t.has())}
+		return &ForbiddenError{Msg: t.cannotRead("setup must see before it changes anything", true)}
 	}
 	return errors.Join(errs...)
 }
@@ -633,23 +685,9 @@ func firstReads(ctx context.Context, env *Env, s *profile.Spec, id graph.Identit
 	})
 	l.do(func() {
 		roles, err := env.Graph.MyDirectoryRoles(ctx, id)
-		if err != nil {
-			// Not knowing the roles must not block a run the token allows.
-			return
-		}
 		l.mu.Lock()
-		for _, r := range roles {
-			if _, builtin := catalog.RoleByTemplateID(r.RoleTemplateID); builtin && !id.AppOnly && len(id.RoleIDs) > 0 && !hasAny(id.RoleIDs, r.RoleTemplateID) {
-				// Active in the directory, not in this token: Graph goes
-				// by the token (endpoints.md §13) until a new one.
-				// (wids lists built-in roles only; custom ones stay.)
-				t.activatedLater = append(t.activatedLater, r.RoleTemplateID)
-				continue
-			}
-			t.roleIDs = append(t.roleIDs, r.RoleTemplateID)
-			t.RoleNames = append(t.RoleNames, roleName(r.RoleTemplateID, r.DisplayName))
-		}
-		l.mu.Unlock()
+		defer l.mu.Unlock()
+		t.setRoles(roles, err)
 	})
 	if !id.AppOnly {
 		l.do(func() {

@@ -148,6 +148,11 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 		if req.Prove == nil {
 			return nil, errors.New("rotate-secret --remove-old: no way to prove the new secret")
 		}
+		if id, err := env.Graph.WhoAmI(ctx); err == nil && id.AppOnly && strings.EqualFold(id.ClientAppID, found.App.AppID) {
+			// Its other secrets include the one this run signed in with:
+			// removing it cuts off whatever else signs in with it.
+			return nil, &UsageError{Msg: fmt.Sprintf("--remove-old: entra-link is signed in as %s itself, and its other secrets include the one it signed in with. Run without --remove-old, switch to the new secret, then retire the old ones: entra-link retire --app-id %s (nothing was changed)", found.Label(), found.App.AppID)}
+		}
 	}
 	if ro.SP == nil {
 		ro.Warnings = append(ro.Warnings, "the app has no service principal in this tenant, so no secret of it can sign in here until one exists (run setup for the app)")
@@ -340,7 +345,13 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 			env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
 			return nil, err
 		}
-		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: err.Error()})
+		var denied *Tenant
+		detail := err.Error()
+		if graph.IsForbidden(err) {
+			denied = env.whoIs(ctx)
+			detail = "not allowed for the signed-in identity"
+		}
+		env.emit(Event{ID: secret.ID, Action: string(secret.Action), Target: secret.Target, Status: output.StepFailed, Detail: detail})
 		if graph.MayHaveTakenEffect(err) {
 			return nil, fmt.Errorf("adding the client secret: %w", addFailed(sctx, err, name, rec))
 		}
@@ -353,6 +364,9 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 			}
 		}
 		mu.Unlock()
+		if denied != nil {
+			return nil, &ForbiddenError{Msg: fmt.Sprintf("%s. Graph added no secret; %s.", denied.cannotChange("add a client secret to "+ro.Found.Label()), what), Err: err}
+		}
 		return nil, fmt.Errorf("adding the client secret: %w (Graph added no secret; %s)", err, what)
 	}
 	if rec != nil {

@@ -34,6 +34,8 @@ func TestPrepareRotationRefuses(t *testing.T) {
 			RotateRequest{RemoveOld: true, Prove: prove}, []string{"--remove-old", "has no other client secret", "nothing was changed"}},
 		{"remove-old without a service principal", "entitle", func(g *fakeGraph, _ *graph.Application) { delete(g.sps, "a1") },
 			RotateRequest{RemoveOld: true, Prove: prove}, []string{"no service principal", "cannot be proven"}},
+		{"remove-old of the app signed in as itself", "entitle", func(g *fakeGraph, _ *graph.Application) { g.id.ClientAppID = "a1" },
+			RotateRequest{RemoveOld: true, Prove: prove}, []string{"--remove-old", "signed in as", "the one it signed in with", "entra-link retire --app-id a1", "nothing was changed"}},
 		{"certificate profile", "hire2retire", nil, RotateRequest{}, []string{"authenticates with a certificate", "rotate-certificate --app-id a1 --certificate-file"}},
 		{"longer than the profile allows", "entitle", nil, RotateRequest{Lifetime: profile.Lifetime{N: 25, Unit: 'm'}}, []string{"--secret-expiry 25m", "profile entitle allows", "2 years"}},
 	}
@@ -220,7 +222,8 @@ func TestRotateAddPasswordFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := ro.Apply(context.Background(), testEnv(g))
-	if res != nil || err == nil || !strings.Contains(err.Error(), "Graph added no secret; nothing was changed") {
+	if res != nil || err == nil || !strings.Contains(err.Error(), "Graph added no secret; nothing was changed") ||
+		!strings.Contains(err.Error(), "the signed-in identity may not add a client secret to") || strings.Contains(err.Error(), "403") {
 		t.Errorf("res %v err %v", res, err)
 	}
 }
