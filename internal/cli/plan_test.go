@@ -322,19 +322,28 @@ func TestVerifyFindsStraysAndMissing(t *testing.T) {
 		setup   []string
 		breakIt func(tt *tenant, appObjectID, spID string)
 		problem []string // words in the checklist line
+		fix     string   // in the fix command
 	}{
 		{"stray redirect URI", relution, func(tt *tenant, obj, _ string) {
 			if code := tt.admin(http.MethodPatch, "/applications/"+obj, map[string]any{"web": map[string]any{
 				"redirectUris": []string{"https://relution.contoso.com", "https://evil.example.com/cb"}}}); code != http.StatusNoContent {
 				tt.t.Fatalf("patch: %d", code)
 			}
-		}, []string{"redirect URI https://evil.example.com/cb"}},
+		}, []string{"redirect URI https://evil.example.com/cb"}, "--prune"},
+		// Unify's redirect URIs are its input: the one setup applied is
+		// told from one added later by the fingerprint setup recorded.
+		{"stray redirect URI on unify", []string{"--profile", "unify", "--redirect-uri", "https://app.unifyapps.com/oauth/callback", "--audience", "multi-tenant"}, func(tt *tenant, obj, _ string) {
+			if code := tt.admin(http.MethodPatch, "/applications/"+obj, map[string]any{"web": map[string]any{
+				"redirectUris": []string{"https://app.unifyapps.com/oauth/callback", "https://evil.example.com/cb"}}}); code != http.StatusNoContent {
+				tt.t.Fatalf("patch: %d", code)
+			}
+		}, []string{"redirect URI https://evil.example.com/cb", "not one setup applied"}, "--redirect-uri https://app.unifyapps.com/oauth/callback --prune"},
 		{"stray identifier URI", relution, func(tt *tenant, obj, _ string) {
 			if code := tt.admin(http.MethodPatch, "/applications/"+obj, map[string]any{
 				"identifierUris": []string{"https://relution.contoso.com", "https://stray.contoso.com"}}); code != http.StatusNoContent {
 				tt.t.Fatalf("patch: %d", code)
 			}
-		}, []string{"identifier URI https://stray.contoso.com"}},
+		}, []string{"identifier URI https://stray.contoso.com"}, "--prune"},
 		{"extra permission", []string{"--profile", "entitle"}, func(tt *tenant, obj, sp string) {
 			st := tt.state()
 			var graphSP string
@@ -363,7 +372,7 @@ func TestVerifyFindsStraysAndMissing(t *testing.T) {
 				"principalId": sp, "resourceId": graphSP, "appRoleId": mailSend.ID}); code != http.StatusCreated {
 				tt.t.Fatalf("assign: %d", code)
 			}
-		}, []string{"Microsoft Graph · application · Mail.Send"}},
+		}, []string{"Microsoft Graph · application · Mail.Send"}, "--prune"},
 		{"missing role", []string{"--profile", "hire2retire", "--certificate-file", "testdata/hire2retire.cer"}, func(tt *tenant, _, sp string) {
 			for _, ra := range tt.state().RoleAssignments {
 				if ra.PrincipalID == sp && ra.RoleName == "User Administrator" {
@@ -372,7 +381,7 @@ func TestVerifyFindsStraysAndMissing(t *testing.T) {
 					}
 				}
 			}
-		}, []string{"directory role User Administrator"}},
+		}, []string{"directory role User Administrator"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,9 +405,10 @@ func TestVerifyFindsStraysAndMissing(t *testing.T) {
 					t.Errorf("checklist contains %q:\n%s", bad, r.stdout)
 				}
 			}
+			mustContain(t, "checklist", r.stdout, tc.problem[1:]...)
 			fix := fixFor(t, r.stdout, tc.problem[0])
-			if !strings.HasPrefix(fix, "entra-link setup ") {
-				t.Fatalf("fix %q is not a setup command", fix)
+			if !strings.HasPrefix(fix, "entra-link setup ") || !strings.Contains(fix, tc.fix) {
+				t.Fatalf("fix %q is not a setup command with %q", fix, tc.fix)
 			}
 			if fr := tt.runFix(fix); fr.code != 0 {
 				t.Fatalf("fix %q: exit %d\n%s", fix, fr.code, fr.stderr)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/entra-link/entra-link/internal/certs"
 	"github.com/entra-link/entra-link/internal/exit"
@@ -22,13 +23,11 @@ type SetupOptions struct {
 	f *Factory
 	TenantOptions
 
-	ProfileID       string
-	ProfileFile     string
-	Name            string
-	AppID           string
-	ServerURL       string
-	RedirectURIs    []string
-	Inputs          []string
+	ProfileID   string
+	ProfileFile string
+	Name        string
+	AppID       string
+	InputFlags
 	Audience        string
 	Credential      string
 	SecretExpiry    string
@@ -172,9 +171,7 @@ See what a profile does with: entra-link profiles show ID`,
 	fl.StringVar(&opts.ProfileFile, "profile-file", "", "profile file (YAML) for another product")
 	fl.StringVar(&opts.Name, "name", "", "app display name (default: the profile's)")
 	fl.StringVar(&opts.AppID, "app-id", "", "configure this existing app (application/client ID) instead of finding or creating one")
-	fl.StringVar(&opts.ServerURL, "server-url", "", "Relution server URL (becomes the identifier URI and redirect URI)")
-	fl.StringArrayVar(&opts.RedirectURIs, "redirect-uri", nil, "web redirect URI; repeat for several (Unify)")
-	fl.StringArrayVar(&opts.Inputs, "input", nil, "a profile input as ID=VALUE, for profile files; repeatable")
+	opts.InputFlags.register(fl, false)
 	fl.StringVar(&opts.Audience, "audience", "", "sign-in audience: single-tenant or multi-tenant (default: the profile's)")
 	fl.StringVar(&opts.Credential, "credential", "", "credential to add: secret, certificate or none (default: the profile's)")
 	fl.StringVar(&opts.SecretExpiry, "secret-expiry", "", "client secret lifetime, e.g. 90d, 6m, 1y, 24m (default: the profile's; at most 2 years)")
@@ -248,7 +245,34 @@ func (o *SetupOptions) validate(cmd *cobra.Command) error {
 			return err
 		}
 	}
-	for _, kv := range o.Inputs {
+	return o.InputFlags.validate()
+}
+
+// InputFlags are the profile inputs as flags: --server-url, --redirect-uri
+// and --input ID=VALUE, for setup and verify alike.
+type InputFlags struct {
+	ServerURL    string
+	RedirectURIs []string
+	Inputs       []string
+}
+
+// register adds the flags, worded for setup or for verify.
+func (in *InputFlags) register(fl *pflag.FlagSet, verify bool) {
+	if verify {
+		fl.StringVar(&in.ServerURL, "server-url", "", "check against this Relution server URL (default: the one setup applied)")
+		fl.StringArrayVar(&in.RedirectURIs, "redirect-uri", nil, "check against this web redirect URI; repeat for several (Unify; default: the ones setup applied)")
+		fl.StringArrayVar(&in.Inputs, "input", nil, "check against this profile input, as ID=VALUE; repeatable")
+		return
+	}
+	fl.StringVar(&in.ServerURL, "server-url", "", "Relution server URL (becomes the identifier URI and redirect URI)")
+	fl.StringArrayVar(&in.RedirectURIs, "redirect-uri", nil, "web redirect URI; repeat for several (Unify)")
+	fl.StringArrayVar(&in.Inputs, "input", nil, "a profile input as ID=VALUE, for profile files; repeatable")
+}
+
+// validate checks the form of --input; the values themselves are the
+// profile's to check.
+func (in *InputFlags) validate() error {
+	for _, kv := range in.Inputs {
 		k, _, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(k) == "" {
 			return exit.UsageErrorf("invalid value %q for --input: want ID=VALUE, e.g. --input tenant-url=https://example.com", kv)
@@ -257,24 +281,34 @@ func (o *SetupOptions) validate(cmd *cobra.Command) error {
 	return nil
 }
 
-// Request turns the flags into a profile request.
-func (o *SetupOptions) Request() profile.Request {
+// values are the inputs by id.
+func (in *InputFlags) values() map[string][]string {
 	values := map[string][]string{}
-	if o.ServerURL != "" {
-		values["server-url"] = []string{o.ServerURL}
+	if in.ServerURL != "" {
+		values["server-url"] = []string{in.ServerURL}
 	}
-	if len(o.RedirectURIs) > 0 {
-		values["redirect-uri"] = append([]string(nil), o.RedirectURIs...)
+	if len(in.RedirectURIs) > 0 {
+		values["redirect-uri"] = append([]string(nil), in.RedirectURIs...)
 	}
-	for _, kv := range o.Inputs {
+	for _, kv := range in.Inputs {
 		k, v, _ := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
 		values[k] = append(values[k], v)
 	}
+	return values
+}
+
+// anySet reports whether any input flag was given.
+func (in *InputFlags) anySet() bool {
+	return in.ServerURL != "" || len(in.RedirectURIs) > 0 || len(in.Inputs) > 0
+}
+
+// Request turns the flags into a profile request.
+func (o *SetupOptions) Request() profile.Request {
 	return profile.Request{
 		DisplayName:           o.Name,
 		AppID:                 o.AppID,
-		Values:                values,
+		Values:                o.values(),
 		Audience:              o.Audience,
 		Credential:            o.Credential,
 		SecretExpiry:          o.SecretExpiry,

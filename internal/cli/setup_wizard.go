@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -378,7 +379,13 @@ func checkVerifiedDomain(org graph.Organization, raw string) error {
 // questions, so that what preflight read still applies.
 func sameRequest(a, b *profile.Spec) bool {
 	return a != nil && b != nil && a.Profile == b.Profile && a.AppID == b.AppID && a.DisplayName == b.DisplayName &&
-		strings.Join(a.Tags, ",") == strings.Join(b.Tags, ",")
+		slices.Equal(lookupTags(a.Tags), lookupTags(b.Tags))
+}
+
+// lookupTags are the tags preflight finds apps by: not the inputs tag,
+// which only records what the URIs were made of.
+func lookupTags(tags []string) []string {
+	return slices.DeleteFunc(slices.Clone(tags), profile.IsInputsTag)
 }
 
 // wizardReview is the plan as the review page shows it: the same lines as

@@ -29,6 +29,7 @@ type VerifyOptions struct {
 	ProfileFile string
 	WarnDays    int
 	All         bool
+	InputFlags
 
 	ctx     context.Context
 	fixArgs []string
@@ -49,6 +50,9 @@ profile does not ask for (an extra permission, consent, role, redirect or identi
 A credential that has expired or expires within --warn-days is a problem too.
 
 The profile is the one recorded on the app by entra-link, or --profile / --profile-file.
+The inputs (Relution's server URL, Unify's redirect URIs) are the ones setup applied: it
+records their fingerprint in a tag on the app, so that a URI added or replaced after setup is
+a problem too. --server-url, --redirect-uri and --input check against the given values instead.
 Each problem comes with the command that fixes it: setup --app-id … (with --prune for extras)
 or rotate-secret. --output json prints {"app", "profile", "healthy", "checks": [{"name",
 "status", "detail", "fix"}], "problems", "plan"}.
@@ -61,9 +65,10 @@ not grow with the number of apps (the per-app reads are batched). --output json 
 {"apps": [{"app", "profile", "healthy", "problems", "nearestCredentialExpiry"}], "summary"}.
 
 Exit status: 0 healthy, 3 problems found (with --all: in any app), 2 when the app cannot
-be found or has no profile.`,
+be found or has no profile, or a flag's value is invalid.`,
 		Example: `  entra-link verify --name Relution
   entra-link verify --app-id 00001111-aaaa-2222-bbbb-3333cccc4444 --warn-days 60 --output json
+  entra-link verify --name Unify --redirect-uri https://app.unifyapps.com/oauth/callback
 
   # Every app in the tenant, e.g. from cron: exit status 3 when any needs attention
   entra-link verify --all --warn-days 45 --output json`,
@@ -75,6 +80,9 @@ be found or has no profile.`,
 				}
 				if opts.ProfileID != "" {
 					return exit.UsageErrorf("--all checks each app against the profile recorded on it: --profile cannot be combined with it (--profile-file supplies a profile that is not built in)")
+				}
+				if opts.InputFlags.anySet() {
+					return exit.UsageErrorf("--all checks each app against the inputs setup applied to it: --server-url, --redirect-uri and --input check one app (--app-id or --name)")
 				}
 				// Suitable for cron and pipelines: it never asks.
 				opts.NoInput = true
@@ -102,6 +110,16 @@ be found or has no profile.`,
 				}
 				opts.profile = p
 			}
+			if err := opts.InputFlags.validate(); err != nil {
+				return err
+			}
+			if opts.profile != nil {
+				// Checked before signing in when the profile is known; else
+				// once the app's recorded profile is read.
+				if _, err := setup.GivenValues(opts.profile, opts.values(), f.Now()); err != nil {
+					return exit.UsageError(err)
+				}
+			}
 			return nil
 		}, func() error {
 			if runF != nil {
@@ -120,6 +138,7 @@ be found or has no profile.`,
 	cmd.Flags().StringVarP(&opts.ProfileID, "profile", "p", "", "check against this built-in profile instead of the one recorded on the app")
 	cmd.Flags().StringVar(&opts.ProfileFile, "profile-file", "", "check against this profile file")
 	cmd.Flags().IntVar(&opts.WarnDays, "warn-days", 30, "report credentials that expire within this many days")
+	opts.InputFlags.register(cmd.Flags(), true)
 	cmd.Flags().BoolVar(&opts.All, "all", false, "check every app entra-link made in the tenant (one line each, then the problems; never prompts)")
 	cmd.MarkFlagsMutuallyExclusive("profile", "profile-file")
 	return cmd
@@ -138,6 +157,7 @@ func verifyRun(o *VerifyOptions) error {
 	}
 	rep, err := setup.Verify(ctx, d.env, setup.VerifyRequest{
 		Selector: sel, Profile: o.profile, ProfileFile: o.ProfileFile, WarnDays: o.WarnDays, FixArgs: d.fixArgs, Sandbox: d.sandbox(),
+		Values: o.values(),
 	})
 	if err != nil {
 		return d.failed(ctx, err)

@@ -231,7 +231,7 @@ func TestVerifyAllFindsExactlyTheProblems(t *testing.T) {
 		"Entitle      Entitle 008          missing admin consent",
 		"Relution     Relution             extra redirect URI",
 		"✗ admin consent Microsoft Graph · Directory.ReadWrite.All\n    admin consent is missing\n",
-		"✗ redirect URI https://stray.contoso.com/callback\n    Relution does not need it\n",
+		"✗ redirect URI https://stray.contoso.com/callback\n    not one setup applied (added or changed after setup); Relution does not need it\n",
 	)
 	last := lines[len(lines)-1]
 	if last != "✗ 40 apps checked, 37 healthy: 3 problems in 3 apps, 1 expiring credential." {

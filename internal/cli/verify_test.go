@@ -280,7 +280,7 @@ func TestVerifyBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tt.setup(0, "--profile", "entitle")
+	entitle, _ := tt.setup(0, "--profile", "entitle")
 	tt.setup(0, "--profile", "roger365", "--name", "Entitle")
 	cases := []struct {
 		name string
@@ -293,6 +293,13 @@ func TestVerifyBadInput(t *testing.T) {
 		{"foreign app by name", []string{"--name", "Legacy sync"}, []string{"did not create exists (client ID " + foreign + ")", "--app-id"}},
 		{"foreign app without a profile", []string{"--app-id", foreign}, []string{"was not made by entra-link", "--profile ID or --profile-file PATH"}},
 		{"env output", []string{"--name", "x", "--output", "env"}, []string{"verify prints text or json"}},
+		{"input the recorded profile does not take", []string{"--app-id", str(entitle, "clientId"), "--server-url", "https://r.contoso.com"},
+			[]string{"--server-url", "profile entitle takes no server-url"}},
+		{"http server URL", []string{"--name", "x", "--profile", "relution", "--server-url", "http://r.contoso.com"}, []string{"--server-url", "https"}},
+		{"redirect URI given twice", []string{"--name", "x", "--profile", "unify", "--redirect-uri", "https://a.example.com/cb", "--redirect-uri", "https://a.example.com/cb"},
+			[]string{"--redirect-uri", "given twice"}},
+		{"input without a value", []string{"--name", "x", "--input", "portal-url"}, []string{"--input", "want ID=VALUE"}},
+		{"inputs with --all", []string{"--all", "--redirect-uri", "https://a.example.com/cb"}, []string{"--all checks each app against the inputs setup applied", "--app-id or --name"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,4 +318,22 @@ func TestVerifyBadInput(t *testing.T) {
 		"! notes: who set the app up, for what — the app's notes do not say that entra-link set it up",
 		"✗ tag WindowsAzureActiveDirectoryIntegratedApp on the enterprise application — the enterprise application lacks the tag",
 		"fix: entra-link setup --profile roger365 --app-id "+foreign)
+}
+
+// TestVerifyGivenInputs: --redirect-uri checks the app against the given
+// URIs instead of the ones setup applied; verify --app-id with the ones
+// setup applied is healthy.
+func TestVerifyGivenInputs(t *testing.T) {
+	tt := newTenant(t)
+	const applied, other = "https://app.unifyapps.com/oauth/callback", "https://eu.unifyapps.com/oauth/callback"
+	res, _ := tt.setup(0, "--profile", "unify", "--redirect-uri", applied, "--audience", "multi-tenant")
+	appID := str(res, "clientId")
+	tt.day2(0, "verify", "--app-id", appID, "--redirect-uri", applied)
+	r := tt.day2(3, "verify", "--app-id", appID, "--redirect-uri", other)
+	mustContain(t, "checklist", r.stdout, "✗ redirect URI "+other+" — not among the app's web redirect URIs",
+		"✗ redirect URI "+applied+" — Unify Integrations does not need it",
+		"! entra-link tags — the --redirect-uri recorded on the app by setup differ from the ones given")
+	if fix := fixFor(t, r.stdout, "redirect URI "+applied); !strings.Contains(fix, "--redirect-uri "+other+" --prune") {
+		t.Errorf("fix %q", fix)
+	}
 }

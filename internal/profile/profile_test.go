@@ -129,11 +129,35 @@ func TestRelutionURIs(t *testing.T) {
 	if !slices.Equal(s.VerifiedDomainHosts, []string{"relution.contoso.com"}) {
 		t.Errorf("VerifiedDomainHosts = %v", s.VerifiedDomainHosts)
 	}
-	if s.SignInAudience != "AzureADMyOrg" || !slices.Equal(s.Tags, []string{"entra-link", "entra-link:profile:relution"}) {
+	if s.SignInAudience != "AzureADMyOrg" || !slices.Equal(s.Tags, []string{"entra-link", "entra-link:profile:relution", InputsTag(p, map[string][]string{"server-url": {"https://relution.contoso.com/"}})}) {
 		t.Errorf("audience/tags = %s %v", s.SignInAudience, s.Tags)
 	}
 	if got := s.SecretExpiry.AddTo(now); !got.Equal(now.AddDate(1, 0, 0)) {
 		t.Errorf("default expiry = %v", got)
+	}
+}
+
+// TestInputsTag: the fingerprint of the URI inputs setup applied is
+// recorded in a tag; another value (or one more) changes it, the order of
+// a list does not, and a profile whose URIs take no input has none.
+func TestInputsTag(t *testing.T) {
+	unify, _ := Builtin("unify")
+	a := InputsTag(unify, map[string][]string{"redirect-uri": {"https://a.example.com/cb", "https://b.example.com/cb"}})
+	b := InputsTag(unify, map[string][]string{"redirect-uri": {"https://b.example.com/cb", "https://a.example.com/cb"}})
+	c := InputsTag(unify, map[string][]string{"redirect-uri": {"https://a.example.com/cb"}})
+	if a != b || a == c || !strings.HasPrefix(a, TagInputsPrefix) || len(a) != len(TagInputsPrefix)+12 {
+		t.Errorf("tags %q %q %q", a, b, c)
+	}
+	if InputsTagOf([]string{"entra-link", a}) != a || InputsTagOf([]string{"entra-link"}) != "" {
+		t.Error("InputsTagOf")
+	}
+	entitle, _ := Builtin("entitle")
+	if tag := InputsTag(entitle, map[string][]string{}); tag != "" {
+		t.Errorf("entitle: %q", tag)
+	}
+	s, err := Resolve(entitle, Request{}, now)
+	if err != nil || slices.ContainsFunc(s.Tags, func(t string) bool { return strings.HasPrefix(t, TagInputsPrefix) }) {
+		t.Errorf("entitle's tags %v: %v", s.Tags, err)
 	}
 }
 

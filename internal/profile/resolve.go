@@ -335,6 +335,9 @@ func Resolve(p *Profile, r Request, now time.Time) (*Spec, error) {
 	for _, f := range s.Features {
 		s.Tags = append(s.Tags, TagFeaturePrefix+f)
 	}
+	if tag := InputsTag(p, s.Values); tag != "" && len(s.Placeholders) == 0 {
+		s.Tags = append(s.Tags, tag)
+	}
 	return s, nil
 }
 

@@ -259,6 +259,18 @@ func (b *planner) desiredTags(existing []string) []string {
 	return append(out, b.s.Tags...)
 }
 
+// tagWords lists tags for the plan, the inputs tag with what it records.
+func (b *planner) tagWords(tags []string) string {
+	words := make([]string, len(tags))
+	for i, t := range tags {
+		words[i] = t
+		if profile.IsInputsTag(t) {
+			words[i] = t + " (fingerprint of " + profile.URIInputFlags(b.s.Profile) + ")"
+		}
+	}
+	return strings.Join(words, ", ")
+}
+
 // app plans the app registration and its lists: tags, identifier URIs,
 // redirect URIs and requested permissions, carried out by one request.
 func (b *planner) app() {
@@ -268,7 +280,7 @@ func (b *planner) app() {
 	part := func(id string, kind Kind, action Action, target, detail string) *Step {
 		return b.add(&Step{ID: id, Kind: kind, Action: action, Target: target, Detail: detail, PartOf: "app"})
 	}
-	tags := strings.Join(s.Tags, ", ")
+	tags := b.tagWords(s.Tags)
 	key := UniqueName(s.Profile.ID, s.DisplayName)
 	if b.offline() {
 		appStep.payload = offlineOnly{}
@@ -371,8 +383,13 @@ func (b *planner) app() {
 			}
 		}
 		var d []string
+		if i, j := slices.IndexFunc(add, profile.IsInputsTag), slices.IndexFunc(del, profile.IsInputsTag); i >= 0 && j >= 0 {
+			// Other URI inputs than last time: one tag replaces the other.
+			d = append(d, "record the new "+profile.URIInputFlags(s.Profile)+" ("+add[i]+")")
+			add, del = slices.Delete(add, i, i+1), slices.Delete(del, j, j+1)
+		}
 		if len(add) > 0 {
-			d = append(d, "add "+strings.Join(add, ", "))
+			d = append(d, "add "+b.tagWords(add))
 		}
 		if len(del) > 0 {
 			d = append(d, "remove "+strings.Join(del, ", "))

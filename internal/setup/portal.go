@@ -173,7 +173,10 @@ func (b *planner) servicePrincipalTags(sp *Step) {
 
 // spTags are the tags a new service principal gets.
 func (b *planner) spTags() []string {
-	return append(append([]string(nil), b.s.Tags...), PortalTag)
+	// The inputs tag is the app's: verify reads it there, and a re-run with
+	// other inputs updates the app's tags, not these.
+	tags := slices.DeleteFunc(slices.Clone(b.s.Tags), profile.IsInputsTag)
+	return append(tags, PortalTag)
 }
 
 // owners plans the requested owners: added, or kept when they are owners.

@@ -458,7 +458,7 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 func (ro *Rotation) fillHandover(env *Env, res *output.Result) {
 	values := map[string][]string{}
 	if ro.Profile.ID != "" {
-		values = inferValues(ro.Profile, ro.Found.App)
+		values, _ = appliedValues(ro.Profile, ro.Found.App)
 	}
 	spec := &profile.Spec{Profile: ro.Profile, Credential: profile.CredentialSecret, Values: values, DisplayName: ro.Found.App.DisplayName}
 	fillHandover(res, spec, env.Cloud, nil, nil)

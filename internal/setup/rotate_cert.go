@@ -138,7 +138,7 @@ func (cr *CertRotation) makePlan(env *Env, t *Tenant, req CertRotateRequest, asI
 	spec := &profile.Spec{Profile: p, DisplayName: app.DisplayName, Credential: profile.CredentialCertificate,
 		CertificateFile: req.CertificateFile, CertificateOut: req.CertificateOut, Values: map[string][]string{}}
 	if p.ID != "" {
-		spec.Values = inferValues(p, app)
+		spec.Values, _ = appliedValues(p, app)
 	}
 	opt := PlanOptions{Now: env.Now().UTC(), NewCredential: true, Force: req.Force, OutputFormat: req.OutputFormat,
 		OutputFile: req.OutputFile, Cloud: env.Cloud, Sandbox: req.Sandbox, PFXPassword: req.PFXPassword}

@@ -51,6 +51,10 @@ type VerifyRequest struct {
 	// this run's tenant and cloud.
 	FixArgs []string
 	Sandbox bool
+	// Values are the profile inputs to check the app against (--server-url,
+	// --redirect-uri, --input), by input id; the others are the ones setup
+	// applied, read back from the app.
+	Values map[string][]string
 }
 
 // AppRef identifies the checked app in the report.
@@ -188,6 +192,137 @@ func inferValues(p *profile.Profile, app graph.Application) map[string][]string 
 	return out
 }
 
+// appliedValues are the inputs setup applied to the app: the values read
+// back from its URIs (inferValues); when the app records a fingerprint of
+// them (profile.TagInputsPrefix), the ones among its URIs that match it,
+// so that a URI added after setup is not taken for an input. changed
+// reports a fingerprint that none of them match: the URIs setup put there
+// were replaced.
+func appliedValues(p *profile.Profile, app graph.Application) (values map[string][]string, changed bool) {
+	values = inferValues(p, app)
+	tag := profile.InputsTagOf(app.Tags)
+	if tag == "" || profile.InputsTag(p, values) == tag {
+		return values, false
+	}
+	m, complete := matchInputs(p, app, tag)
+	switch {
+	case m != nil:
+		return m, false
+	case !complete:
+		// Too many URIs to search: read back as before the fingerprint.
+		return values, false
+	}
+	return values, true
+}
+
+// maxInputCandidates and maxInputTries bound the search of matchInputs
+// (2^n subsets of a list's candidates, for each input).
+const (
+	maxInputCandidates = 12
+	maxInputTries      = 1 << 14
+)
+
+// matchInputs finds the values among the app's URIs whose fingerprint is
+// tag: for a list input any subset of its candidates, for a single one
+// any candidate (an optional one may have had none). nil when none does;
+// complete is false when the search gave up before it could say.
+func matchInputs(p *profile.Profile, app graph.Application, tag string) (values map[string][]string, complete bool) {
+	ids := profile.URIInputs(p)
+	options := make([][][]string, len(ids))
+	for i, id := range ids {
+		in, _ := p.Input(id)
+		ref := templateRef(id)
+		var cands []string
+		add := func(list []string) {
+			for _, u := range list {
+				if !slices.Contains(cands, u) {
+					cands = append(cands, u)
+				}
+			}
+		}
+		if slices.Contains(p.IdentifierURIs, ref) {
+			add(app.IdentifierURIs)
+		}
+		if slices.Contains(p.Web.RedirectURIs, ref) {
+			add(app.Web.RedirectURIs)
+		}
+		if len(cands) > maxInputCandidates {
+			return nil, false
+		}
+		if !in.Required {
+			options[i] = append(options[i], nil)
+		}
+		if in.Type == profile.InputURLList {
+			for mask := 1; mask < 1<<len(cands); mask++ {
+				var sub []string
+				for j, c := range cands {
+					if mask&(1<<j) != 0 {
+						sub = append(sub, c)
+					}
+				}
+				options[i] = append(options[i], sub)
+			}
+		} else {
+			for _, c := range cands {
+				options[i] = append(options[i], []string{c})
+			}
+		}
+	}
+	values = map[string][]string{}
+	tries := 0
+	var try func(i int) bool
+	try = func(i int) bool {
+		if i == len(ids) {
+			tries++
+			return profile.InputsTag(p, values) == tag
+		}
+		if tries >= maxInputTries {
+			return false
+		}
+		for _, o := range options[i] {
+			if o == nil {
+				delete(values, ids[i])
+			} else {
+				values[ids[i]] = o
+			}
+			if try(i + 1) {
+				return true
+			}
+		}
+		delete(values, ids[i])
+		return false
+	}
+	if !try(0) {
+		return nil, tries < maxInputTries
+	}
+	return values, true
+}
+
+// GivenValues validates the inputs verify was given as setup does (an
+// http server URL, an input the profile does not take, a value given
+// twice: *UsageError naming the flag) and returns them as setup would
+// apply them.
+func GivenValues(p *profile.Profile, values map[string][]string, now time.Time) (map[string][]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	spec, err := profile.Resolve(p, profile.Request{Values: values, Placeholders: true}, now)
+	var ie *profile.InvalidError
+	if errors.As(err, &ie) {
+		return nil, &UsageError{Msg: ie.Error()}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for id := range values {
+		if vs := spec.Values[id]; len(vs) > 0 {
+			out[id] = vs
+		}
+	}
+	return out, nil
+}
+
 // shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {
 	if s == "" {
@@ -276,7 +411,11 @@ func Verify(ctx context.Context, env *Env, req VerifyRequest) (*Report, error) {
 	if p == nil {
 		return nil, &UsageError{Msg: why + ": say which product it is for with --profile ID or --profile-file PATH"}
 	}
-	ev, err := Evaluate(ctx, env, found, p, pre)
+	given, err := GivenValues(p, req.Values, env.Now())
+	if err != nil {
+		return nil, err
+	}
+	ev, err := Evaluate(ctx, env, found, p, given, pre)
 	if err != nil {
 		return nil, err
 	}
@@ -340,14 +479,19 @@ type Evaluation struct {
 	// Invalid are inputs recovered from the app that the profile refuses
 	// (an http server URL), by input id, in words.
 	Invalid map[string]string
+	// InputsChanged: the app records a fingerprint of the inputs setup
+	// applied, and none of its URIs match it (they were replaced).
+	InputsChanged bool
+	// InputsGiven: Values are the ones verify was given, not read back.
+	InputsGiven bool
 }
 
 // Evaluate plans, read-only, what setup would do to found for profile p:
 // the desired state is p with the app's own name, audience, features and
 // inputs. It reads the app's service principal and what that holds (pre,
 // when given, holds reads already under way).
-func Evaluate(ctx context.Context, env *Env, found *FoundApp, p *profile.Profile, pre *prefetch) (*Evaluation, error) {
-	ev, spec, err := newEvaluation(env, found, p)
+func Evaluate(ctx context.Context, env *Env, found *FoundApp, p *profile.Profile, given map[string][]string, pre *prefetch) (*Evaluation, error) {
+	ev, spec, err := newEvaluation(env, found, p, given)
 	if err != nil {
 		return nil, err
 	}
@@ -359,11 +503,25 @@ func Evaluate(ctx context.Context, env *Env, found *FoundApp, p *profile.Profile
 }
 
 // newEvaluation starts the evaluation of found against p: its features,
-// inputs and desired state, before anything is read.
-func newEvaluation(env *Env, found *FoundApp, p *profile.Profile) (*Evaluation, *profile.Spec, error) {
+// inputs (given, else the ones setup applied, read back from the app) and
+// desired state, before anything is read.
+func newEvaluation(env *Env, found *FoundApp, p *profile.Profile, given map[string][]string) (*Evaluation, *profile.Spec, error) {
 	ev := &Evaluation{Invalid: map[string]string{}}
 	ev.Features, ev.UnknownFeatures = profileFeatures(p, found.Features)
-	ev.Values = inferValues(p, found.App)
+	ev.Values, ev.InputsChanged = appliedValues(p, found.App)
+	switch {
+	case len(given) > 0:
+		ev.InputsGiven, ev.InputsChanged = true, false
+		for id, vs := range given {
+			ev.Values[id] = vs
+		}
+	case ev.InputsChanged:
+		// The app's URIs are not the inputs setup applied, and which ones
+		// were is unknown: they are missing, the app's are extras.
+		for _, id := range profile.URIInputs(p) {
+			delete(ev.Values, id)
+		}
+	}
 	spec, err := ev.spec(p, found.App, env.Now().UTC())
 	if err != nil {
 		return nil, nil, err
@@ -400,6 +558,7 @@ func (ev *Evaluation) spec(p *profile.Profile, app graph.Application, now time.T
 				// Verify asks whether the app has a valid certificate, not
 				// where a new one would go.
 				spec.CertificateOut = ""
+				spec.Tags = verifyTags(spec.Tags, app.Tags)
 			}
 			return spec, err
 		}
@@ -415,6 +574,21 @@ func (ev *Evaluation) spec(p *profile.Profile, app graph.Application, now time.T
 			return nil, err
 		}
 	}
+}
+
+// verifyTags are the tags verify expects: the spec's, but the inputs tag
+// only on an app that has one (an app set up before setup recorded it is
+// checked as it was then), and the app's own where the spec has none (an
+// input verify does not know: the tag cannot be judged).
+func verifyTags(want, have []string) []string {
+	tag := profile.InputsTagOf(have)
+	switch {
+	case tag == "":
+		return slices.DeleteFunc(want, profile.IsInputsTag)
+	case profile.InputsTagOf(want) == "":
+		return append(want, tag)
+	}
+	return want
 }
 
 // readTenantFor reads, concurrently, the tenant, the resource APIs (the
@@ -581,6 +755,9 @@ func (v *verifier) step(s *Step) {
 	case KindTags:
 		if s.Action != ActKeep {
 			detail := "entra-link's tags on the app differ: " + s.Detail
+			if v.onlyInputsTagDiffers() {
+				detail = fmt.Sprintf("the %s recorded on the app by setup differ from the ones given; if those are right, setup records them", profile.URIInputFlags(v.p))
+			}
 			if !v.found.Tagged {
 				detail = missing[KindTags]
 			} else if v.found.ProfileID != v.p.ID {
@@ -605,7 +782,11 @@ func (v *verifier) step(s *Step) {
 	case s.Action == ActKeep:
 		v.ok(name, s.Detail)
 	case s.Action == ActExtra:
-		v.about(string(s.Kind), "extra "+noun(s.Kind)).problem(name, v.p.Product+" does not need it", v.fix.setup("--prune"))
+		detail := v.p.Product + " does not need it"
+		if (s.Kind == KindRedirectURI || s.Kind == KindIdentifierURI) && profile.InputsTagOf(v.found.App.Tags) != "" && !v.ev.InputsGiven {
+			detail = "not one setup applied (added or changed after setup); " + detail
+		}
+		v.about(string(s.Kind), "extra "+noun(s.Kind)).problem(name, detail, v.fix.setup("--prune"))
 	case s.Action == ActUpdate && s.Kind == KindApp:
 		if u, ok := s.payload.(*appUpdate); ok && len(u.own) == 0 {
 			// Only its lists change: each is a step of its own.
@@ -615,6 +796,9 @@ func (v *verifier) step(s *Step) {
 		v.about(string(s.Kind), noun(s.Kind)+" differ").problem(name, "differs from the profile: "+s.Detail, v.fix.setup())
 	case s.Action == ActUpdate && s.Kind == KindGrant:
 		v.about(string(s.Kind), "incomplete delegated consent").problem(name, "tenant-wide admin consent lacks some of these ("+s.Detail+")", v.fix.setup())
+	case strings.Contains(s.Target, "<--") && v.ev.InputsChanged:
+		in := placeholderInput(v.p, s.Target)
+		v.about(string(s.Kind), in+" changed").problem(name, fmt.Sprintf("the %s setup applied is no longer among the app's URIs: they were changed after setup. Run the fix with the right %s (it removes the others); if the app's is right, run setup with it to record it", in, in), v.fix.setup("--prune"))
 	case strings.Contains(s.Target, "<--"):
 		in := placeholderInput(v.p, s.Target)
 		v.about(string(s.Kind), "no "+in).problem(name, fmt.Sprintf("the app has no %s; %s needs it here", in, v.p.Product), v.fix.setup())
@@ -629,6 +813,21 @@ func (v *verifier) step(s *Step) {
 		}
 		v.about(string(s.Kind), short).problem(name, detail, v.fix.setup())
 	}
+}
+
+// onlyInputsTagDiffers: the app's entra-link tags are the plan's but for
+// the inputs tag (verify was given other inputs than setup recorded).
+func (v *verifier) onlyInputsTagDiffers() bool {
+	own := func(tags []string) []string {
+		var out []string
+		for _, t := range tags {
+			if (t == profile.Tag || strings.HasPrefix(t, profile.Tag+":")) && !profile.IsInputsTag(t) {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	return profile.InputsTagOf(v.found.App.Tags) != "" && sameSet(own(v.found.App.Tags), own(v.ev.Plan.Spec.Tags))
 }
 
 // placeholderInput names the input a placeholder in target stands for.

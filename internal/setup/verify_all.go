@@ -118,7 +118,7 @@ func VerifyAll(ctx context.Context, env *Env, req VerifyAllRequest) (*AllReport,
 		if w.p == nil {
 			continue
 		}
-		w.ev, w.spec, w.err = newEvaluation(env, w.found, w.p)
+		w.ev, w.spec, w.err = newEvaluation(env, w.found, w.p, nil)
 		if w.err != nil {
 			continue
 		}
