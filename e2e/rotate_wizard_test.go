@@ -102,19 +102,20 @@ func TestNetnsWizardTerminalGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := strings.TrimSpace(string(data))
+	server, err := tm.tmux("display-message", "-p", "#{pid}")
+	if err != nil {
+		t.Fatalf("tmux server pid: %v: %s", err, server)
+	}
 	// The session drops: the terminal is gone, and SIGHUP is sent.
 	if out, err := tm.tmux("kill-server"); err != nil {
 		t.Fatalf("kill-server: %v: %s", err, out)
 	}
+	// kill-server returns before the server has exited; only then is the
+	// terminal's master side closed. Answered before that, the hand-over
+	// screen would be written to a terminal still there.
+	waitGone(t, strings.TrimSpace(server), "the tmux server")
 	tn.release()
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat("/proc/" + pid); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("entra-link (pid %s) still runs a minute after its terminal went away", pid)
-		}
-	}
+	waitGone(t, pid, "entra-link, a minute after its terminal went away,")
 	app := tn.state().appNamed("Terminal gone")
 	if app == nil || len(app.secretKeys()) != 1 {
 		t.Fatalf("app %+v: want it with the secret the gone screen was to show", app)
@@ -127,5 +128,18 @@ func TestNetnsWizardTerminalGone(t *testing.T) {
 	tn.proveSecret(app.AppID, str(j, "clientSecret"))
 	if keys := tn.state().app(app.AppID).secretKeys(); len(keys) != 1 || keys[0] == orphan {
 		t.Errorf("secrets %v; want only the new one, not %s", keys, orphan)
+	}
+}
+
+// waitGone waits until process pid has exited (a minute at most).
+func waitGone(t *testing.T, pid, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat("/proc/" + pid); err != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s (pid %s) still runs", what, pid)
+		}
 	}
 }
