@@ -119,7 +119,7 @@ func retireRun(o *RetireOptions) error {
 	if err != nil {
 		return err
 	}
-	req := setup.RetireRequest{Selector: sel, KeyIDs: o.KeyIDs, Force: o.Force, Sandbox: d.sandbox()}
+	req := setup.RetireRequest{Selector: sel, KeyIDs: o.KeyIDs, Force: o.Force, Sandbox: d.sandbox(), SignInSecretHint: d.conn.SecretHint}
 	if req.Signer, err = envSigner(o.f, &o.TenantOptions); err != nil {
 		return err
 	}
