@@ -287,8 +287,12 @@ func renderRetire(w io.Writer, r *setup.RetireResult, st output.Style, width int
 		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", r.Error, width)...)
 	}
 	if plan {
+		next := "Run the same command without --dry-run to retire them."
+		if len(r.Retired) == 0 {
+			next = "Nothing to retire: the app has no credential besides the newest valid ones."
+		}
 		out = append(out, "")
-		out = append(out, layout.Wrap("Run the same command without --dry-run to retire them.", width)...)
+		out = append(out, layout.Wrap(next, width)...)
 	}
 	_, _ = io.WriteString(w, layout.Text(out))
 }

@@ -128,6 +128,11 @@ func TestRetireNeverTheNewest(t *testing.T) {
 	logReader(t, tt)
 	res, _ := tt.setup(0, "--profile", "roger365")
 	appID, oldKey := str(res, "clientId"), str(res, "clientSecretKeyId")
+	r := tt.day2(0, "retire", "--app-id", appID, "--dry-run")
+	mustContain(t, "dry run of an app with one secret", r.stdout, "Nothing to retire")
+	if strings.Contains(r.stdout, "without --dry-run to retire") {
+		t.Errorf("the dry run offers to retire nothing:\n%s", r.stdout)
+	}
 	newKey := str(decode(t, tt.day2(0, "rotate-secret", "--app-id", appID, "--output", "json").stdout), "clientSecretKeyId")
 	before := len(tt.sb.Requests())
 	for _, args := range [][]string{
