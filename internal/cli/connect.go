@@ -37,6 +37,9 @@ type connection struct {
 	Trace io.Writer
 	// progress receives "waiting" events when the Graph client retries.
 	progress atomic.Pointer[func(setup.Event)]
+	// SecretHint is the hint (first three characters) of the client
+	// secret the run signed in with, empty for any other sign-in.
+	SecretHint string
 }
 
 // setProgress routes the Graph client's retries to a progress sink.
@@ -175,6 +178,11 @@ func (o *TenantOptions) connect(ctx context.Context, f *Factory) (*connection, e
 		}
 	}
 	authOpts.HTTPClient = conn.HTTP
+	if authOpts.Method == auth.MethodEnv && authOpts.Getenv != nil {
+		// --auth env signs in with the secret when one is set.
+		s := authOpts.Getenv("AZURE_CLIENT_SECRET")
+		conn.SecretHint = s[:min(3, len(s))]
+	}
 	if o.Verbose {
 		conn.Trace = f.IO.ErrOut
 		authOpts.Trace = conn.Trace

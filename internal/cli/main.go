@@ -92,6 +92,9 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 	}()
 	root := NewRootCmd(f)
 	root.SetArgs(args)
+	if c, _, err := root.Find(args); err == nil {
+		onceFlags(c)
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exit.OK

@@ -112,7 +112,7 @@ func retireRun(o *RetireOptions) error {
 	if err != nil {
 		return err
 	}
-	req := setup.RetireRequest{Selector: sel, KeyIDs: o.KeyIDs, Force: o.Force, Sandbox: d.sandbox()}
+	req := setup.RetireRequest{Selector: sel, KeyIDs: o.KeyIDs, Force: o.Force, Sandbox: d.sandbox(), SignInSecretHint: d.conn.SecretHint}
 	if req.Signer, err = envSigner(o.f, &o.TenantOptions); err != nil {
 		return err
 	}
@@ -254,8 +254,12 @@ func renderRetire(w io.Writer, r *setup.RetireResult, st output.Style, width int
 		out = append(out, layout.Hang(st.Red("✗")+" ", "  ", r.Error, width)...)
 	}
 	if plan {
+		next := "Run the same command without --dry-run to retire them."
+		if len(r.Retired) == 0 {
+			next = "Nothing to retire: the app has no credential besides the newest valid ones."
+		}
 		out = append(out, "")
-		out = append(out, layout.Wrap("Run the same command without --dry-run to retire them.", width)...)
+		out = append(out, layout.Wrap(next, width)...)
 	}
 	_, _ = io.WriteString(w, layout.Text(out))
 }

@@ -128,6 +128,11 @@ func TestRetireNeverTheNewest(t *testing.T) {
 	logReader(t, tt)
 	res, _ := tt.setup(0, "--profile", "roger365")
 	appID, oldKey := str(res, "clientId"), str(res, "clientSecretKeyId")
+	r := tt.day2(0, "retire", "--app-id", appID, "--dry-run")
+	mustContain(t, "dry run of an app with one secret", r.stdout, "Nothing to retire")
+	if strings.Contains(r.stdout, "without --dry-run to retire") {
+		t.Errorf("the dry run offers to retire nothing:\n%s", r.stdout)
+	}
 	newKey := str(decode(t, tt.day2(0, "rotate-secret", "--app-id", appID, "--output", "json").stdout), "clientSecretKeyId")
 	before := len(tt.sb.Requests())
 	for _, args := range [][]string{
@@ -202,6 +207,35 @@ func TestRetireForce(t *testing.T) {
 	mustContain(t, "stderr", r.stderr, "retired anyway (--force)")
 	if got := tt.state().secretKeys(t, appID); !slices.Equal(got, []string{newKey}) {
 		t.Errorf("secrets %v", got)
+	}
+}
+
+// TestRetireNotItsOwnSecret: signed in as the app itself with a secret
+// (an automation app that may update apps, the sandbox's own admin),
+// retire never removes the secret it signed in with, --force or not: it
+// would lock out entra-link and whatever else signs in with it. Once
+// switched to the new secret, the old one goes.
+func TestRetireNotItsOwnSecret(t *testing.T) {
+	tt := newTenant(t)
+	id, secret := sandboxtest.Principal(t, tt.sb, "", "self-rotating", []string{"Application.ReadWrite.All", "Organization.Read.All"}, nil)
+	tt.env["AZURE_CLIENT_ID"], tt.env["AZURE_CLIENT_SECRET"] = id, secret
+	j := decode(t, tt.day2(0, "rotate-secret", "--app-id", id, "--output", "json").stdout)
+	newSecret, newKey := str(j, "clientSecret"), str(j, "clientSecretKeyId")
+	before := len(tt.sb.Requests())
+	for _, args := range [][]string{{"--yes"}, {"--yes", "--force"}, {"--dry-run"}} {
+		r := tt.day2(2, append([]string{"retire", "--app-id", id}, args...)...)
+		mustContain(t, "stderr", r.stderr, "is the client secret entra-link is signed in with", "switch to the new secret", "nothing was changed")
+	}
+	if w := tt.writes(before); len(w) != 0 {
+		t.Fatalf("changed the tenant: %v", w)
+	}
+	if n := len(tt.state().secretKeys(t, id)); n != 2 {
+		t.Fatalf("%d secrets, want both", n)
+	}
+	tt.env["AZURE_CLIENT_SECRET"] = newSecret
+	tt.day2(0, "retire", "--app-id", id, "--yes")
+	if got := tt.state().secretKeys(t, id); !slices.Equal(got, []string{newKey}) {
+		t.Errorf("secrets %v after switching to the new one, want only it", got)
 	}
 }
 

@@ -87,6 +87,46 @@ Built-in product profiles: relution, hire2retire, entitle, unify, roger365
 	return root
 }
 
+// onceFlags makes a single-value flag of c (or inherited by it) given twice
+// with different values bad input: pflag keeps the last value silently, so
+// `rotate-secret --name A --name B` rotated B.
+func onceFlags(c *cobra.Command) {
+	wrap := func(f *pflag.Flag) {
+		switch f.Value.(type) {
+		case *onceValue, pflag.SliceValue:
+			return
+		}
+		// Not durations: wrapped, one would show "(default 0s)" in the help.
+		if t := f.Value.Type(); t == "string" || t == "int" {
+			f.Value = &onceValue{Value: f.Value}
+		}
+	}
+	for p := c; p != nil; p = p.Parent() {
+		p.Flags().VisitAll(wrap)
+		p.PersistentFlags().VisitAll(wrap)
+	}
+}
+
+// onceValue refuses a second, different value of its flag.
+type onceValue struct {
+	pflag.Value
+	set   bool
+	first string
+}
+
+// errGivenTwice is onceValue's refusal (flagError says it in words).
+type errGivenTwice struct{ first string }
+
+func (e *errGivenTwice) Error() string { return "given twice" }
+
+func (v *onceValue) Set(s string) error {
+	if v.set && s != v.first {
+		return &errGivenTwice{first: v.first}
+	}
+	v.set, v.first = true, s
+	return v.Value.Set(s)
+}
+
 // IsUsageError recognises cobra's own usage errors (unknown command,
 // unknown flag, wrong argument count), which it returns as plain errors.
 func IsUsageError(err error) bool {

@@ -43,7 +43,7 @@ const summaryWidth = 80
 func (o *SetupOptions) validateSeveral() error {
 	switch {
 	case o.Sandbox:
-		return exit.UsageErrorf("--sandbox runs one emulated tenant, so it takes one --tenant at most. To try several tenants, run `entra-link sandbox --add-tenant NAME …` and set them up with --auth env (see entra-link sandbox --help)")
+		return exit.UsageErrorf("--sandbox runs one emulated tenant, so it takes one --tenant at most. To try several tenants, run `entra-link sandbox --add-tenant NAME …` and set them up with --auth env, as this command shows: entra-link sandbox --help")
 	case o.AppID != "":
 		return exit.UsageErrorf("--app-id names an app registration, which lives in one tenant; across several tenants setup finds the app it made in each (by its tags) or creates it: leave out --app-id")
 	case o.Auth == auth.MethodManagedIdentity:

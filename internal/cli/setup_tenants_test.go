@@ -467,6 +467,11 @@ func TestSetupTenantsBadInput(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, strings.Fields(strings.Join(args[1:3], " "))[0]) {
 			t.Errorf("%v: exit %d\n%s", args, r.code, r.stderr)
 		}
+		for _, l := range strings.Split(r.stderr, "\n") {
+			if s := strings.TrimSpace(l); s != "" && strings.Trim(s, "().,;") == "" {
+				t.Errorf("%v: a line of punctuation alone:\n%s", args, r.stderr)
+			}
+		}
 	}
 
 	// One tenant by its ID and by its domain: found once signed in, and

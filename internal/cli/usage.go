@@ -107,6 +107,10 @@ func flagError(c *cobra.Command, err error) error {
 	case errors.As(err, &vr):
 		name := "--" + vr.GetFlag().Name
 		return exit.UsageErrorf("%s needs a value: %s", name, flagUsage(vr.GetFlag()))
+	case errors.As(err, new(*errGivenTwice)) && errors.As(err, &iv):
+		var tw *errGivenTwice
+		errors.As(err, &tw)
+		return exit.UsageErrorf("--%s was given twice, as %q and as %q: give it once (nothing was changed)", iv.GetFlag().Name, tw.first, iv.GetValue())
 	case errors.As(err, &iv):
 		fl := iv.GetFlag()
 		want := map[string]string{

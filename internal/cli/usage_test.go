@@ -97,6 +97,48 @@ func TestEmptyFlagValues(t *testing.T) {
 	}
 }
 
+// TestFlagGivenTwice: a single-value flag of any command given twice with
+// different values is refused with exit 2 naming it (pflag would keep the
+// last silently: `rotate-secret --name A --name B` rotated B); the same
+// value twice is no contradiction.
+func TestFlagGivenTwice(t *testing.T) {
+	values := map[string][2]string{"string": {"a", "b"}, "int": {"1", "2"}}
+	var walk func(c *cobra.Command)
+	n := 0
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.Runnable() {
+			return
+		}
+		path := strings.Fields(c.CommandPath())[1:]
+		c.Flags().AddFlagSet(c.InheritedFlags())
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			v, ok := values[f.Value.Type()]
+			if !ok {
+				return
+			}
+			n++
+			args := append(append([]string(nil), path...), "--"+f.Name, v[0], "--"+f.Name+"="+v[1])
+			r := run(t, args...)
+			if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--"+f.Name+" was given twice") {
+				t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", args, r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+	f, _ := testFactory(nil)
+	walk(NewRootCmd(f))
+	if n < 40 {
+		t.Errorf("only %d flags checked: the walk missed commands", n)
+	}
+	r := run(t, "rotate-secret", "--name", "Relution", "--name", "Entitle")
+	mustContain(t, "stderr", r.stderr, `--name was given twice, as "Relution" and as "Entitle": give it once`, "nothing was changed")
+	if r := run(t, "setup", "--profile", "entitle", "--profile", "entitle", "--dry-run"); r.code != 0 {
+		t.Errorf("the same value twice: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
 // TestVersionFlag: entra-link --version prints what entra-link version
 // prints.
 func TestVersionFlag(t *testing.T) {

@@ -133,7 +133,9 @@ func Line(line string, width int) []string {
 	if ansi.StringWidth(line) <= width {
 		return []string{line}
 	}
-	hang := min(hangOf(line), width/2)
+	// A flag's help continues under its column, as wide as setup's
+	// longest flag (--service-management-reference string) makes it.
+	hang := min(hangOf(line), width*3/5)
 	// The line's own indentation is kept as-is (it may carry escape
 	// sequences); the words after it keep their spacing.
 	lead := leadingSpaces(line)
@@ -235,7 +237,7 @@ func continues(p, l string) bool {
 	t := lp[ind:]
 	pt := strings.TrimSpace(pp)
 	switch {
-	case strings.HasPrefix(t, "#"), strings.HasPrefix(t, "-"), strings.HasPrefix(t, "•"), isCommandLine(t),
+	case strings.HasPrefix(t, "#"), strings.HasPrefix(t, "-") && !strings.HasPrefix(t, "--"), strings.HasPrefix(t, "•"), isCommandLine(t),
 		strings.HasPrefix(t, "export "), strings.HasPrefix(pt, "#"), isCommandLine(pt), strings.HasSuffix(pt, ":"):
 		return false
 	}

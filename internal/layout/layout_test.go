@@ -390,3 +390,27 @@ Flags:
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestReflowFlagsInProse: a line of prose that starts with a flag continues
+// its paragraph, and a flag's help continues under its own column, however
+// wide the longest flag makes it (setup's is 46 columns).
+func TestReflowFlagsInProse(t *testing.T) {
+	col := strings.Repeat(" ", 46)
+	help := "--app-id adopts an existing app: its name is kept unless\n--name, its other permissions stay unless --prune.\n\n" +
+		"      --accessible" + col[18:] + "ask with plain line prompts, for screen readers (also ACCESSIBLE=1)\n" +
+		"  -y, --yes" + col[11:] + "apply without asking for confirmation, ever, in any case"
+	got := Reflow(help, 80)
+	fits(t, got, 80)
+	want := []string{
+		"--app-id adopts an existing app: its name is kept unless --name, its other",
+		"permissions stay unless --prune.",
+		"",
+		"      --accessible" + col[18:] + "ask with plain line prompts, for",
+		col + "screen readers (also ACCESSIBLE=1)",
+		"  -y, --yes" + col[11:] + "apply without asking for",
+		col + "confirmation, ever, in any case",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -40,6 +40,10 @@ type RetireRequest struct {
 	// Signer, when entra-link is signed in as the app itself with a
 	// certificate, proves possession to removeKey (nil otherwise).
 	Signer *certs.Signer
+	// SignInSecretHint is the hint (first three characters, as Entra
+	// shows it) of the client secret entra-link signed in with; empty
+	// when it signed in otherwise.
+	SignInSecretHint string
 }
 
 // RetireCredential is one credential of the app and what retire does with it.
@@ -166,6 +170,9 @@ func PrepareRetirement(ctx context.Context, env *Env, req RetireRequest) (*Retir
 		return nil, err
 	}
 	if err := rt.asItself(); err != nil {
+		return nil, err
+	}
+	if err := rt.notItsSecret(id); err != nil {
 		return nil, err
 	}
 	rt.plan = rt.makePlan()
@@ -339,6 +346,22 @@ func (rt *Retirement) asItself() error {
 			return &UsageError{Msg: fmt.Sprintf("entra-link is signed in as %s itself, which may not update its own registration: it can remove a certificate only with removeKey, proven by a certificate it holds. Sign in with that certificate (--auth env with AZURE_CLIENT_CERTIFICATE_PATH), or as an admin (nothing was changed)", rt.Found.Label())}
 		case strings.EqualFold(c.Thumbprint, rt.req.Signer.Thumbprint()):
 			return &UsageError{Msg: fmt.Sprintf("%s is the certificate entra-link is signed in with as %s; it cannot retire itself. Sign in with the new certificate, or as an admin (nothing was changed)", c.Label(), rt.Found.Label())}
+		}
+	}
+	return nil
+}
+
+// notItsSecret refuses to retire the client secret entra-link signed in
+// with as the app itself (whatever its permissions, --force or not):
+// removing it locks out this run and whatever else signs in with it.
+func (rt *Retirement) notItsSecret(id graph.Identity) error {
+	h := rt.req.SignInSecretHint
+	if h == "" || !id.AppOnly || !strings.EqualFold(id.ClientAppID, rt.Found.App.AppID) {
+		return nil
+	}
+	for _, c := range rt.Credentials {
+		if c.Retire && c.Kind == KindSecret && c.Hint == h {
+			return &UsageError{Msg: fmt.Sprintf("%s is the client secret entra-link is signed in with as %s; retiring it would lock out entra-link and whatever else uses it. First switch to the new secret (AZURE_CLIENT_SECRET), then run retire again (nothing was changed)", c.Label(), rt.Found.Label())}
 		}
 	}
 	return nil
