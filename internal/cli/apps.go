@@ -262,7 +262,7 @@ func startDayTwo(ctx context.Context, f *Factory, command string, t *TenantOptio
 	}
 	rememberCloud(f, t)
 	d := &dayTwo{conn: conn, fixArgs: fixArgs, command: command}
-	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose), StopWaiting: insisted(ctx)}
+	d.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: f.Now, Progress: progressPrinter(f, t.Verbose), StopWaiting: insisted(ctx), CommandFlags: fixArgs}
 	return d, nil
 }
 

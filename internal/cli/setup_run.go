@@ -68,6 +68,9 @@ func (fl *setupFlow) signIn(ctx context.Context, progress func(setup.Event)) err
 	rememberCloud(fl.o.f, &fl.o.TenantOptions)
 	conn.setProgress(progress)
 	fl.env = &setup.Env{Graph: conn.Graph, Cloud: conn.Cloud, Now: fl.o.f.Now, Progress: progress, Journal: conn.Journal, StopWaiting: insisted(ctx)}
+	if fs := fl.o.TenantOptions.flags; fs != nil {
+		fl.env.CommandFlags = tenantFlags(&fl.o.TenantOptions, fs)
+	}
 	return nil
 }
 

@@ -70,7 +70,7 @@ var (
 // Builtin template variables available to handover fields and URIs.
 var builtinVars = []string{
 	"clientId", "tenantId", "tenantDomain", "clientSecret", "clientSecretExpiresAt", "cloud", "cloudTitle",
-	"displayName", "certificateThumbprint", "certificateExpiresAt", "authorityHost", "graphEndpoint", "exchangeResource",
+	"displayName", "certificateThumbprint", "certificateExpiresAt", "authorityHost", "graphEndpoint", "exchangeResource", "commandFlags",
 }
 
 // Parse parses and validates a profile document. name is used in errors.

@@ -426,7 +426,7 @@ func (r *run) fillHandover(res *output.Result) {
 	if res.ClientID == "" {
 		return
 	}
-	fillHandover(res, r.p.Spec, r.env.Cloud, r.p.KeptSecret, r.p.KeptCertificate)
+	fillHandover(res, r.p.Spec, r.env, r.p.KeptSecret, r.p.KeptCertificate)
 }
 
 func (r *run) appObject() graph.Application {

@@ -71,8 +71,11 @@ func render(t string, vars map[string]string, values map[string][]string) (strin
 
 // fillHandover renders the product's hand-over fields and next steps. A
 // field or next step that needs a value the run does not have is left out.
-func fillHandover(res *output.Result, s *profile.Spec, c cloud.Cloud, keptSecret, keptCert *CredentialInfo) {
-	vars := handoverVars(res, c, keptSecret, keptCert)
+func fillHandover(res *output.Result, s *profile.Spec, env *Env, keptSecret, keptCert *CredentialInfo) {
+	vars := handoverVars(res, env.Cloud, keptSecret, keptCert)
+	// The flags that make a suggested entra-link command reach this same
+	// tenant; empty for the defaults, and present even then.
+	vars["commandFlags"] = strings.TrimPrefix(env.Command(), "entra-link")
 	h := &output.Handover{}
 	for _, f := range s.Profile.Handover.Fields {
 		v, ok := render(f.Value, vars, s.Values)

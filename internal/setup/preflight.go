@@ -51,6 +51,17 @@ type Env struct {
 	// signal): a secret being added is no longer waited for then (its
 	// journal record stays open). nil: never.
 	StopWaiting context.Context
+	// CommandFlags are the flags that make a command entra-link suggests
+	// reach this same tenant and cloud the same way (--sandbox, --cloud,
+	// --tenant, --auth): a suggestion copied as printed must not sign in
+	// elsewhere.
+	CommandFlags []string
+}
+
+// Command is the entra-link command args, with CommandFlags, as the user
+// would type it.
+func (e *Env) Command(args ...string) string {
+	return strings.Join(append(append([]string{"entra-link"}, args...), e.CommandFlags...), " ")
 }
 
 // Event is one progress report.

@@ -369,7 +369,7 @@ func (d *Deletion) Apply(ctx context.Context, env *Env) (*DeleteResult, error) {
 	}
 	setupAgain := "entra-link setup again (with --app-id " + app.AppID + ")"
 	if d.Found.ProfileID != "" {
-		setupAgain = fmt.Sprintf("entra-link setup --profile %s --app-id %s", d.Found.ProfileID, app.AppID)
+		setupAgain = env.Command("setup", "--profile", d.Found.ProfileID, "--app-id", app.AppID)
 	}
 	if d.SP != nil {
 		res.RecycleBin.RestoreServicePrincipalRequest = fmt.Sprintf(restoreRequestTmpl, graphBase, d.SP.ID)

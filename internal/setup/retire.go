@@ -82,6 +82,7 @@ type LastSignIn struct {
 // Retirement is a planned retire: everything read, nothing changed.
 type Retirement struct {
 	Found *FoundApp
+	env   *Env
 	// Product names the product in messages (the app's name when it
 	// records no profile).
 	Product     string
@@ -138,7 +139,7 @@ func PrepareRetirement(ctx context.Context, env *Env, req RetireRequest) (*Retir
 	if logs == nil {
 		logs = signInsOf(found.App.AppID)
 	}
-	rt := &Retirement{Found: found, req: req, now: env.Now().UTC(), Product: found.App.DisplayName}
+	rt := &Retirement{Found: found, req: req, now: env.Now().UTC(), Product: found.App.DisplayName, env: env}
 	if !found.Tagged {
 		rt.Warnings = append(rt.Warnings, fmt.Sprintf("%s was not made by entra-link (it carries no entra-link tags); its credentials are retired because --app-id names it", found.Label()))
 	}
@@ -445,9 +446,9 @@ func kindWord(kind string) string {
 // rotateCommand is the command that adds a credential of kind to the app.
 func (rt *Retirement) rotateCommand(kind string) string {
 	if kind == KindCertificate {
-		return "entra-link rotate-certificate --app-id " + rt.Found.App.AppID + " --certificate-out DIR"
+		return rt.env.Command("rotate-certificate", "--app-id", rt.Found.App.AppID, "--certificate-out", "DIR")
 	}
-	return "entra-link rotate-secret --app-id " + rt.Found.App.AppID
+	return rt.env.Command("rotate-secret", "--app-id", rt.Found.App.AppID)
 }
 
 // credentialDetail says why a credential goes or stays, and what is known

@@ -75,7 +75,7 @@ func genericProfile(app graph.Application) *profile.Profile {
 				{Label: "Client secret", Value: "{{clientSecret}}"},
 			},
 			NextSteps: []string{
-				"Give the new client secret to the product that uses this app. It expires on {{clientSecretExpiresAt}}; renew it before then with: entra-link rotate-secret --app-id {{clientId}}",
+				"Give the new client secret to the product that uses this app. It expires on {{clientSecretExpiresAt}}; renew it before then with: entra-link rotate-secret --app-id {{clientId}}{{commandFlags}}",
 			},
 		},
 	}
@@ -95,8 +95,8 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 		p = genericProfile(found.App)
 		ro.Warnings = append(ro.Warnings, why+"; the hand-over uses generic labels")
 	} else if !p.AllowsCredential(profile.CredentialSecret) {
-		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a client secret; nothing was changed. For a new certificate run: entra-link rotate-certificate --app-id %s --certificate-file NEW-CERTIFICATE.cer",
-			found.Label(), p.ID, p.Product, p.Credential.Default, found.App.AppID)}
+		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a client secret; nothing was changed. For a new certificate run: %s",
+			found.Label(), p.ID, p.Product, p.Credential.Default, env.Command("rotate-certificate", "--app-id", found.App.AppID, "--certificate-file", "NEW-CERTIFICATE.cer"))}
 	}
 	ro.Profile = p
 
@@ -151,7 +151,7 @@ func PrepareRotation(ctx context.Context, env *Env, req RotateRequest) (*Rotatio
 		if id, err := env.Graph.WhoAmI(ctx); err == nil && id.AppOnly && strings.EqualFold(id.ClientAppID, found.App.AppID) {
 			// Its other secrets include the one this run signed in with:
 			// removing it cuts off whatever else signs in with it.
-			return nil, &UsageError{Msg: fmt.Sprintf("--remove-old: entra-link is signed in as %s itself, and its other secrets include the one it signed in with. Run without --remove-old, switch to the new secret, then retire the old ones: entra-link retire --app-id %s (nothing was changed)", found.Label(), found.App.AppID)}
+			return nil, &UsageError{Msg: fmt.Sprintf("--remove-old: entra-link is signed in as %s itself, and its other secrets include the one it signed in with. Run without --remove-old, switch to the new secret, then retire the old ones: %s (nothing was changed)", found.Label(), env.Command("retire", "--app-id", found.App.AppID))}
 		}
 	}
 	if ro.SP == nil {
@@ -382,8 +382,8 @@ func (ro *Rotation) Apply(ctx context.Context, env *Env) (*output.Result, error)
 	ro.fillHandover(env, res)
 	set("secret", output.StepDone, "expires "+exp.Format("2006-01-02"))
 	if !ro.req.RemoveOld && len(ro.Others) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, retire them: entra-link retire --app-id %s",
-			len(ro.Others), secretList(ro.Others), p.Product, app.AppID))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other secret(s) were kept and still work (%s). Once %s uses the new secret, retire them: %s",
+			len(ro.Others), secretList(ro.Others), p.Product, env.Command("retire", "--app-id", app.AppID)))
 	}
 	res.Steps = steps()
 	if env.OnSecret != nil {
@@ -461,7 +461,7 @@ func (ro *Rotation) fillHandover(env *Env, res *output.Result) {
 		values, _ = appliedValues(ro.Profile, ro.Found.App)
 	}
 	spec := &profile.Spec{Profile: ro.Profile, Credential: profile.CredentialSecret, Values: values, DisplayName: ro.Found.App.DisplayName}
-	fillHandover(res, spec, env.Cloud, nil, nil)
+	fillHandover(res, spec, env, nil, nil)
 }
 
 func snapshotResult(res *output.Result, mu *sync.Mutex) *output.Result {

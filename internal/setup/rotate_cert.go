@@ -90,8 +90,8 @@ func PrepareCertificateRotation(ctx context.Context, env *Env, req CertRotateReq
 		p = genericCertificateProfile(found.App)
 		cr.Warnings = append(cr.Warnings, why+"; the hand-over uses generic labels")
 	case !p.AllowsCredential(profile.CredentialCertificate):
-		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a certificate; nothing was changed. For a new client secret run: entra-link rotate-secret --app-id %s",
-			found.Label(), p.ID, p.Product, p.Credential.Default, found.App.AppID)}
+		return nil, &UsageError{Msg: fmt.Sprintf("%s uses profile %s, and %s authenticates with a %s, not a certificate; nothing was changed. For a new client secret run: %s",
+			found.Label(), p.ID, p.Product, p.Credential.Default, env.Command("rotate-secret", "--app-id", found.App.AppID))}
 	}
 	cr.Profile = p
 	id, err := env.Graph.WhoAmI(ctx)
@@ -233,8 +233,8 @@ func (cr *CertRotation) Apply(ctx context.Context, env *Env) (*output.Result, er
 		res.Permissions, res.DirectoryRoles = nil, nil
 		res.Warnings = append(append([]string(nil), cr.Warnings...), res.Warnings...)
 		if err == nil && len(cr.Others) > 0 && res.CertificateThumbprint != "" {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other certificate(s) were kept and still work. Once %s uses the new certificate, retire them: entra-link retire --app-id %s",
-				len(cr.Others), cr.Profile.Product, cr.Found.App.AppID))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("The app's %d other certificate(s) were kept and still work. Once %s uses the new certificate, retire them: %s",
+				len(cr.Others), cr.Profile.Product, env.Command("retire", "--app-id", cr.Found.App.AppID)))
 		}
 	}
 	return res, err
