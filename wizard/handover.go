@@ -120,7 +120,7 @@ func (w *Wizard) writeValues(ctx context.Context, res *output.Result) (string, e
 		}
 		return nil
 	}
-	if err := w.input(ctx, "File for the values", "Written with mode 0600 (only you can read it).", "", &name, validate, completePath); err != nil {
+	if err := w.input(ctx, "File for the values", "Enter keeps the suggested name (edit it for another). Written with mode 0600: only you can read it.", "", &name, validate, completePath); err != nil {
 		return "", err
 	}
 	path := expandHome(strings.TrimSpace(name))

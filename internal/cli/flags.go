@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -148,6 +149,9 @@ func (o *TenantOptions) validate(f *Factory, fs *pflag.FlagSet) error {
 		if problem := setup.CheckOutputFile(o.OutputFile, o.Force, false); problem != "" {
 			return exit.UsageErrorf("%s (nothing was changed)", problem)
 		}
+		if flag := inputFileAt(fs, o.OutputFile); flag != "" {
+			return exit.UsageErrorf("--output-file %s is the file of %s, which this run reads: the result would overwrite it, --force or not; choose another --output-file (nothing was changed)", o.OutputFile, flag)
+		}
 	}
 	if !f.IO.IsStdinTTY() {
 		o.NoInput = true
@@ -204,4 +208,26 @@ func dryRunAndYes(dryRun, yes bool) error {
 		return exit.UsageErrorf("--dry-run and --yes contradict each other: a dry run applies nothing")
 	}
 	return nil
+}
+
+// inputFiles are the flags naming a file a command reads.
+var inputFiles = []string{"certificate-file", "profile-file", "tenants-file", "pfx-password-file"}
+
+// inputFileAt names the flag (of fs) whose file is path, by any spelling
+// or link; "" when none is.
+func inputFileAt(fs *pflag.FlagSet, path string) string {
+	out, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	for _, name := range inputFiles {
+		fl := fs.Lookup(name)
+		if fl == nil || fl.Value.String() == "" {
+			continue
+		}
+		if in, err := os.Stat(fl.Value.String()); err == nil && os.SameFile(in, out) {
+			return "--" + name
+		}
+	}
+	return ""
 }

@@ -74,7 +74,7 @@ func TestPFXPasswordFileBadInput(t *testing.T) {
 		{[]string{"--profile", "hire2retire", "--certificate-out", dir, "--pfx-password-file", dir}, "is a directory"},
 		// --force or not, the result would overwrite the PFX's only password.
 		{[]string{"--profile", "hire2retire", "--certificate-out", filepath.Join(dir, "k"), "--pfx-password-file", pw, "--output-file", dir + "/./pw", "--force"},
-			"--output-file " + dir + "/./pw is the --pfx-password-file"},
+			"--output-file " + dir + "/./pw is the file of --pfx-password-file"},
 	} {
 		before := len(tt.sb.Requests())
 		r := tt.run(append([]string{"setup", "--auth", "env", "--yes"}, tc.args...)...)

@@ -115,7 +115,7 @@ func (o *RotateCertOptions) validate() error {
 		if o.CertificateFile != "" {
 			return exit.UsageErrorf("%s", pfxWithFile)
 		}
-		pw, err := readPFXPasswordFile(o.PFXPasswordFile, o.OutputFile)
+		pw, err := readPFXPasswordFile(o.PFXPasswordFile)
 		if err != nil {
 			return err
 		}

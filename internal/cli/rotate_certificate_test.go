@@ -267,7 +267,7 @@ func TestRotateCertificateBadInput(t *testing.T) {
 		{"both sources", []string{"--app-id", appID, "--certificate-file", "testdata/hire2retire.cer", "--certificate-out", dir}, []string{"give either --certificate-file", "or --certificate-out", "not both"}},
 		{"no source, runbook style", []string{"--app-id", appID, "--no-input"}, []string{"--certificate-file or --certificate-out"}},
 		{"password for an upload", []string{"--app-id", appID, "--certificate-file", "testdata/hire2retire.cer", "--pfx-password-file", pw}, []string{"with --certificate-file nothing is generated"}},
-		{"output over the password", []string{"--app-id", appID, "--certificate-out", filepath.Join(dir, "o"), "--pfx-password-file", pw, "--output-file", pw, "--force"}, []string{"--output-file " + pw + " is the --pfx-password-file", "nothing was changed"}},
+		{"output over the password", []string{"--app-id", appID, "--certificate-out", filepath.Join(dir, "o"), "--pfx-password-file", pw, "--output-file", pw, "--force"}, []string{"--output-file " + pw + " is the file of --pfx-password-file", "nothing was changed"}},
 		{"secret-only product", []string{"--app-id", str(entitle, "clientId"), "--certificate-out", filepath.Join(dir, "e")}, []string{"Entitle authenticates with a secret, not a certificate", "entra-link rotate-secret --app-id"}},
 		{"files exist", []string{"--app-id", appID, "--certificate-out", filepath.Join(dir, "h2r")}, []string{"--certificate-out " + filepath.Join(dir, "h2r") + " already holds hire2retire.key.pem", "--force", "nothing was changed"}},
 		{"not a certificate", []string{"--app-id", appID, "--certificate-file", pw}, []string{"--certificate-file: certificate " + pw, "the file is not a certificate"}},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -397,7 +396,7 @@ func (o *SetupOptions) readPFXPassword() error {
 	if cred != "" && cred != profile.CredentialCertificate {
 		return exit.UsageErrorf("--pfx-password-file protects the PFX of a generated certificate, and this run adds a %s, not a certificate", cred)
 	}
-	pw, err := readPFXPasswordFile(o.PFXPasswordFile, o.OutputFile)
+	pw, err := readPFXPasswordFile(o.PFXPasswordFile)
 	if err != nil {
 		return err
 	}
@@ -405,20 +404,13 @@ func (o *SetupOptions) readPFXPassword() error {
 	return nil
 }
 
-// readPFXPasswordFile reads --pfx-password-file (exit 2 when it cannot,
-// or when --output-file is that very file: the result would overwrite
-// the only copy of the PFX's password, --force or not).
-func readPFXPasswordFile(path, outputFile string) (string, error) {
+// readPFXPasswordFile reads --pfx-password-file (exit 2 when it cannot).
+// (An --output-file that is this file is refused with the other input
+// files, by TenantOptions.validate.)
+func readPFXPasswordFile(path string) (string, error) {
 	pw, err := certs.ReadPasswordFile(path)
 	if err != nil {
 		return "", exit.UsageErrorf("--pfx-password-file: %v", err)
-	}
-	if outputFile != "" {
-		a, errA := os.Stat(path)
-		b, errB := os.Stat(outputFile)
-		if errA == nil && errB == nil && os.SameFile(a, b) {
-			return "", exit.UsageErrorf("--output-file %s is the --pfx-password-file: the result would overwrite the password of the PFX; choose another --output-file (nothing was changed)", outputFile)
-		}
 	}
 	return pw, nil
 }

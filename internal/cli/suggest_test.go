@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,5 +48,45 @@ func TestSuggestedCommandsReachTheSameTenant(t *testing.T) {
 	r = runWith(t, env, "setup", "--profile", "roger365", "--dry-run")
 	if strings.Contains(r.stdout, "--sandbox") {
 		t.Errorf("a dry run without --sandbox suggests --sandbox:\n%s", r.stdout)
+	}
+}
+
+// TestOutputFileIsNotAnInput: --output-file naming a file the run reads
+// (the certificate to upload, the profile file), by any spelling, is bad
+// input even with --force: the result would overwrite it.
+func TestOutputFileIsNotAnInput(t *testing.T) {
+	dir := t.TempDir()
+	cert := filepath.Join(dir, "up.cer")
+	prof := filepath.Join(dir, "p.yaml")
+	for src, dst := range map[string]string{"testdata/hire2retire.cer": cert, "testdata/acme.yaml": prof} {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"setup", "--profile", "hire2retire", "--certificate-file", cert, "--output-file", dir + "/./up.cer", "--force", "--dry-run"}, "--certificate-file"},
+		{[]string{"setup", "--profile-file", prof, "--output-file", prof, "--force", "--dry-run"}, "--profile-file"},
+		{[]string{"rotate-certificate", "--app-id", "11111111-2222-3333-4444-555555555555", "--certificate-file", cert, "--output-file", cert, "--force", "--no-input"}, "--certificate-file"},
+	} {
+		before := map[string][]byte{}
+		for _, p := range []string{cert, prof} {
+			before[p], _ = os.ReadFile(p)
+		}
+		r := run(t, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "is the file of "+tc.flag) {
+			t.Errorf("%v: exit %d\n%s", tc.args, r.code, r.stderr)
+		}
+		for p, data := range before {
+			if now, _ := os.ReadFile(p); string(now) != string(data) {
+				t.Errorf("%v: %s was overwritten", tc.args, p)
+			}
+		}
 	}
 }
