@@ -362,7 +362,7 @@ func (rt *Retirement) notItsSecret(id graph.Identity) error {
 	}
 	for _, c := range rt.Credentials {
 		if c.Retire && c.Kind == KindSecret && c.Hint == h {
-			return &UsageError{Msg: fmt.Sprintf("%s is the client secret entra-link is signed in with as %s; retiring it would lock out entra-link and whatever else uses it. First switch to the new secret (AZURE_CLIENT_SECRET), then run retire again (nothing was changed)", c.Label(), rt.Found.Label())}
+			return &UsageError{Msg: fmt.Sprintf("%s is the client secret entra-link is signed in with as %s; retiring it would lock out entra-link and whatever else uses it. First sign in with the new secret (for --auth env, in AZURE_CLIENT_SECRET), then run retire again (nothing was changed)", c.Label(), rt.Found.Label())}
 		}
 	}
 	return nil
