@@ -254,7 +254,7 @@ func TestScreensAt80x24(t *testing.T) {
 		mustShow(t, "setup wizard", out, "Secret lifetime: 1 year", "What the permissions allow",
 			"directory role templates, directory roles and memberships.", "Applying", "Entitle is set up in")
 		// The suggested command is whole on a line of its own.
-		if !regexp.MustCompile(`(?m)^\s+entra-link rotate-secret --app-id [0-9a-f-]{36}$`).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^\s*entra-link rotate-secret --app-id [0-9a-f-]{36} --sandbox$`).MatchString(out) {
 			t.Errorf("the rotate-secret command is not alone on a line:\n%s", out)
 		}
 		// The transcript keeps the whole review, before the steps.
