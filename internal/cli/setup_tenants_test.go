@@ -668,3 +668,45 @@ func TestProgressTags(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupTenantsSuggestionsNameTheTenant: across the tenants of a
+// --tenants-file, each tenant's hand-over suggests commands with that
+// tenant's --tenant: the environment's AZURE_TENANT_ID names another one,
+// where the suggested rotate-secret would find no such app. Run verbatim,
+// it rotates the secret in the tenant it was printed for.
+func TestSetupTenantsSuggestionsNameTheTenant(t *testing.T) {
+	tt, ids := threeTenants(t)
+	fabrikam := ids[1]
+	list := filepath.Join(t.TempDir(), "customers.txt")
+	if err := os.WriteFile(list, []byte(fabrikam+"\n"+ids[2]+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "handovers")
+	r := tt.run("setup", "--auth", "env", "--yes", "--profile", "entitle", "--output-file", dir, "--tenants-file", list)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, fabrikam+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command, its continuation lines joined.
+	text := strings.ReplaceAll(string(data), "\\\n", " ")
+	i := strings.Index(text, "entra-link rotate-secret ")
+	if i < 0 {
+		t.Fatalf("no rotate-secret suggested:\n%s", data)
+	}
+	line, _, _ := strings.Cut(text[i:], "\n")
+	args := strings.Fields(line)[1:]
+	if !strings.Contains(line, "--tenant "+fabrikam) {
+		t.Errorf("the suggestion does not name its tenant: %s", line)
+	}
+	r = tt.run(append(args, "--output", "json")...)
+	if r.code != 0 {
+		t.Fatalf("%s: exit %d\n%s", line, r.code, r.stderr)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || str(res, "tenantId") != fabrikam || str(res, "clientSecret") == "" {
+		t.Errorf("%s: %v %v", line, err, res)
+	}
+}
