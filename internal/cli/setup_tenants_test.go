@@ -710,3 +710,25 @@ func TestSetupTenantsSuggestionsNameTheTenant(t *testing.T) {
 		t.Errorf("%s: %v %v", line, err, res)
 	}
 }
+
+// TestHangingKeepsPathsWhole: a path too long for what is left of the
+// first line after a tenant's label moves to the next line whole; it was
+// cut there and joined back with a space ("…9043f1 .txt"), a path that
+// does not exist.
+func TestHangingKeepsPathsWhole(t *testing.T) {
+	path := "hof/5f5b8262-a644-40b4-b2b3-180e1f9043f1.txt"
+	head := "  5f5b8262-a644-40b4-b2b3-180e1f9043f1: "
+	lines := hanging(head, "--output-file "+path+" exists and may hold the app's client secret from an earlier run", 80)
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, path) {
+		t.Errorf("the path is not whole:\n%s", text)
+	}
+	for _, l := range lines {
+		if len([]rune(l)) > 80 {
+			t.Errorf("line wider than 80 columns: %q", l)
+		}
+	}
+	if got := strings.Join(strings.Fields(text), " "); got != strings.TrimSpace(head)+" --output-file "+path+" exists and may hold the app's client secret from an earlier run" {
+		t.Errorf("words changed: %q", got)
+	}
+}
