@@ -224,7 +224,7 @@ func TestRetireNotItsOwnSecret(t *testing.T) {
 	before := len(tt.sb.Requests())
 	for _, args := range [][]string{{"--yes"}, {"--yes", "--force"}, {"--dry-run"}} {
 		r := tt.day2(2, append([]string{"retire", "--app-id", id}, args...)...)
-		mustContain(t, "stderr", r.stderr, "is the client secret entra-link is signed in with", "switch to the new secret", "nothing was changed")
+		mustContain(t, "stderr", r.stderr, "is the client secret entra-link is signed in with", "First sign in with the new secret", "nothing was changed")
 	}
 	if w := tt.writes(before); len(w) != 0 {
 		t.Fatalf("changed the tenant: %v", w)
