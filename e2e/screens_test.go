@@ -455,3 +455,34 @@ func TestScreensHarnessFailsOnlyItsSubtest(t *testing.T) {
 		t.Errorf("the harness reported to a test that had returned:\n%s", text)
 	}
 }
+
+// TestWizardHandOverAfterResize: the terminal is narrowed to 60 columns
+// while the wizard asks; the hand-over it shows afterwards is laid out for
+// 60 columns, not for the 80 the terminal had when the wizard began (each
+// line wrapped again by the terminal, commands broken).
+func TestWizardHandOverAfterResize(t *testing.T) {
+	s := newScreens(t)
+	tm := s.start("$EL setup --sandbox --profile roger365 --cloud global")
+	tm.waitFor(60*time.Second, "Display name")
+	if out, err := tm.tmux("resize-window", "-t", "wizard", "-x", "60", "-y", "24"); err != nil {
+		t.Fatalf("resize-window: %v: %s", err, out)
+	}
+	tm.keys("Enter")
+	tm.waitFor(60*time.Second, "How long should the client secret be valid?")
+	tm.keys("Enter")
+	tm.waitFor(60*time.Second, "Apply")
+	tm.keys("y")
+	tm.waitFor(60*time.Second, "Leave")
+	text := tm.transcript()
+	i := strings.Index(text, "is set up in")
+	if i < 0 {
+		t.Fatalf("no hand-over:\n%s", text)
+	}
+	for _, l := range strings.Split(text[i:], "\n") {
+		if w := layout.StringWidth(strings.TrimRight(l, " ")); w > 60 && strings.Contains(strings.TrimSpace(l), " ") {
+			t.Errorf("hand-over line wider than the 60-column terminal (%d): %q", w, l)
+		}
+	}
+	tm.keys("Enter")
+	tm.waitFor(30*time.Second, "EXIT=0")
+}

@@ -182,3 +182,28 @@ func TestAuthPickerOffersOnlyWhatWorks(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessiblePickFits: in accessible mode a choice is a numbered line
+// ending in "(default)" for the pre-selected one; a long app line still
+// fits the terminal's 80 columns (it was cut for the list's indent only,
+// and the terminal broke "(default)" onto a line of its own).
+func TestAccessiblePickFits(t *testing.T) {
+	t.Parallel()
+	w, out := accessibleWizard("1\n")
+	apps := []AppChoice{{Name: "ROGER365.io Azure Entra replicator", ClientID: "a", Profile: "roger365", Expiry: "secret 2027-12-07 (in 365 days)"}}
+	if _, err := w.PickApp(context.Background(), "Which app gets a new client secret?", "", apps); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	found := false
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "1. ") {
+			found = true
+			if n := len([]rune(l)); n > 80 || !strings.HasSuffix(l, "(default)") {
+				t.Errorf("choice line (%d columns): %q", n, l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no numbered choice:\n%s", out)
+	}
+}

@@ -24,8 +24,13 @@ type Choice struct {
 func (w *Wizard) Pick(ctx context.Context, title, description string, choices []Choice, def string) (string, error) {
 	opts := make([]huh.Option[string], 0, len(choices))
 	found := false
+	limit := w.width() - 6
+	if w.cfg.Accessible {
+		// The numbered line is "12. label (default)".
+		limit = w.width() - len(fmt.Sprintf("%d. ", len(choices))) - len(" (default)")
+	}
 	for _, c := range choices {
-		opts = append(opts, huh.NewOption(layout.Truncate(c.Label, w.width()-6), c.Value))
+		opts = append(opts, huh.NewOption(layout.Truncate(c.Label, limit), c.Value))
 		found = found || c.Value == def
 	}
 	if !found && len(choices) > 0 {

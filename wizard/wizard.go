@@ -25,6 +25,7 @@ import (
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
+	"golang.org/x/term"
 
 	"github.com/entra-link/entra-link/internal/layout"
 )
@@ -278,9 +279,18 @@ func (w *Wizard) sayLines(lines []string) {
 	_, _ = io.WriteString(w.out, layout.Text(lines))
 }
 
-// width is the width text is wrapped to: the terminal's, but no wider
-// than lines stay easy to read.
-func (w *Wizard) width() int { return min(w.cfg.Width, 100) }
+// width is the width text is wrapped to: the terminal's as it is now (it
+// may have been resized since the wizard began), but no wider than lines
+// stay easy to read.
+func (w *Wizard) width() int {
+	width := w.cfg.Width
+	if f, ok := w.cfg.Out.(interface{ Fd() uintptr }); ok {
+		if c, _, err := term.GetSize(int(f.Fd())); err == nil && c > 0 {
+			width = c
+		}
+	}
+	return min(width, 100)
+}
 
 // style decorates printed text; plain without colour.
 type style struct{ color bool }

@@ -270,7 +270,9 @@ func startDayTwo(ctx context.Context, f *Factory, command string, t *TenantOptio
 // this run, for the commands entra-link suggests (verify's fixes).
 func tenantFlags(t *TenantOptions, fs *pflag.FlagSet) []string {
 	var out []string
-	if fs.Changed("tenant") && t.Tenant != "" {
+	// Across several tenants (--tenants-file too) each run's t.Tenant is
+	// its own tenant, which no environment variable names.
+	if (fs.Changed("tenant") || fs.Changed("tenants-file")) && t.Tenant != "" {
 		out = append(out, "--tenant", t.Tenant)
 	}
 	switch {

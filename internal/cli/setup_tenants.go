@@ -741,14 +741,27 @@ func hanging(head, text string, width int) []string {
 	if cols > width/3 {
 		cols = 4
 	}
+	// The first line takes the whole words that fit after the head: a
+	// word (a path, an id) that does not fit starts the next line whole,
+	// rather than being cut there and joined back with a space.
 	first := width - len([]rune(stripANSI(head)))
-	lines := output.Wrap(text, max(first, 20))
-	if len(lines) == 0 {
-		return []string{strings.TrimRight(head, " ")}
+	words := strings.Fields(text)
+	n, used := 0, 0
+	for ; n < len(words); n++ {
+		l := len([]rune(words[n]))
+		if n > 0 {
+			l++
+		}
+		if used+l > first {
+			break
+		}
+		used += l
 	}
-	out := []string{head + lines[0]}
-	rest := strings.Join(lines[1:], " ")
-	for _, l := range output.Wrap(rest, width-cols) {
+	out := []string{strings.TrimRight(head, " ")}
+	if n > 0 {
+		out[0] = head + strings.Join(words[:n], " ")
+	}
+	for _, l := range output.Wrap(strings.Join(words[n:], " "), width-cols) {
 		out = append(out, strings.Repeat(" ", cols)+l)
 	}
 	return out

@@ -668,3 +668,67 @@ func TestProgressTags(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupTenantsSuggestionsNameTheTenant: across the tenants of a
+// --tenants-file, each tenant's hand-over suggests commands with that
+// tenant's --tenant: the environment's AZURE_TENANT_ID names another one,
+// where the suggested rotate-secret would find no such app. Run verbatim,
+// it rotates the secret in the tenant it was printed for.
+func TestSetupTenantsSuggestionsNameTheTenant(t *testing.T) {
+	tt, ids := threeTenants(t)
+	fabrikam := ids[1]
+	list := filepath.Join(t.TempDir(), "customers.txt")
+	if err := os.WriteFile(list, []byte(fabrikam+"\n"+ids[2]+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "handovers")
+	r := tt.run("setup", "--auth", "env", "--yes", "--profile", "entitle", "--output-file", dir, "--tenants-file", list)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, fabrikam+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command, its continuation lines joined.
+	text := strings.ReplaceAll(string(data), "\\\n", " ")
+	i := strings.Index(text, "entra-link rotate-secret ")
+	if i < 0 {
+		t.Fatalf("no rotate-secret suggested:\n%s", data)
+	}
+	line, _, _ := strings.Cut(text[i:], "\n")
+	args := strings.Fields(line)[1:]
+	if !strings.Contains(line, "--tenant "+fabrikam) {
+		t.Errorf("the suggestion does not name its tenant: %s", line)
+	}
+	r = tt.run(append(args, "--output", "json")...)
+	if r.code != 0 {
+		t.Fatalf("%s: exit %d\n%s", line, r.code, r.stderr)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || str(res, "tenantId") != fabrikam || str(res, "clientSecret") == "" {
+		t.Errorf("%s: %v %v", line, err, res)
+	}
+}
+
+// TestHangingKeepsPathsWhole: a path too long for what is left of the
+// first line after a tenant's label moves to the next line whole; it was
+// cut there and joined back with a space ("…9043f1 .txt"), a path that
+// does not exist.
+func TestHangingKeepsPathsWhole(t *testing.T) {
+	path := "hof/5f5b8262-a644-40b4-b2b3-180e1f9043f1.txt"
+	head := "  5f5b8262-a644-40b4-b2b3-180e1f9043f1: "
+	lines := hanging(head, "--output-file "+path+" exists and may hold the app's client secret from an earlier run", 80)
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, path) {
+		t.Errorf("the path is not whole:\n%s", text)
+	}
+	for _, l := range lines {
+		if len([]rune(l)) > 80 {
+			t.Errorf("line wider than 80 columns: %q", l)
+		}
+	}
+	if got := strings.Join(strings.Fields(text), " "); got != strings.TrimSpace(head)+" --output-file "+path+" exists and may hold the app's client secret from an earlier run" {
+		t.Errorf("words changed: %q", got)
+	}
+}

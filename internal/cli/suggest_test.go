@@ -51,6 +51,29 @@ func TestSuggestedCommandsReachTheSameTenant(t *testing.T) {
 	}
 }
 
+// TestRotateCertificateDryRunSuggestsRetireHere: the dry run of
+// rotate-certificate names, for each certificate kept, the retire command
+// that reaches this same tenant (here the sandbox), as the real run does.
+func TestRotateCertificateDryRunSuggestsRetireHere(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"ENTRA_LINK_SANDBOX_DIR": t.TempDir(), "XDG_STATE_HOME": t.TempDir()}
+	r := runWith(t, env, "setup", "--profile", "hire2retire", "--sandbox", "--yes", "--certificate-out", filepath.Join(dir, "a"), "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("setup: exit %d\n%s", r.code, r.stderr)
+	}
+	var res struct {
+		ClientID string `json:"clientId"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	r = runWith(t, env, "rotate-certificate", "--sandbox", "--app-id", res.ClientID, "--certificate-out", filepath.Join(dir, "b"), "--dry-run", "--output", "json")
+	want := "entra-link retire --app-id " + res.ClientID + " --sandbox"
+	if r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit %d; the dry run lacks %q:\n%s\n%s", r.code, want, r.stdout, r.stderr)
+	}
+}
+
 // TestOutputFileIsNotAnInput: --output-file naming a file the run reads
 // (the certificate to upload, the profile file), by any spelling, is bad
 // input even with --force: the result would overwrite it.

@@ -176,7 +176,7 @@ func (cr *CertRotation) makePlan(env *Env, t *Tenant, req CertRotateRequest, asI
 			continue // the credential step says it
 		}
 		b.add(&Step{ID: credentialStepID(c), Kind: KindKeyCredential, Action: ActKeep, Target: c.Label(),
-			Detail: fmt.Sprintf("expires %s; keeps working until retired (entra-link retire --app-id %s)", k.EndDateTime.UTC().Format("2006-01-02"), app.AppID)})
+			Detail: fmt.Sprintf("expires %s; keeps working until retired (%s)", k.EndDateTime.UTC().Format("2006-01-02"), env.Command("retire", "--app-id", app.AppID))})
 	}
 	plan.Steps = append(b.checks, b.steps...)
 	plan.computeRounds()
