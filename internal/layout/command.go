@@ -136,6 +136,11 @@ func commandAt(ws []word, i int) (n int, last, tail string, quoted, copyable boo
 		quote = p[0]
 		p = p[1:]
 	}
+	if quote == 0 {
+		// "(entra-link retire --app-id X)": the parenthesis opens the
+		// sentence's aside; the command is what follows it.
+		p = strings.TrimPrefix(p, "(")
+	}
 	if p != Program {
 		return 0, "", "", false, false
 	}
