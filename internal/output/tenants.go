@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/entra-link/entra-link/internal/layout"
 	"io"
 	"maps"
 	"slices"
@@ -301,6 +302,22 @@ func TenantSummaryLines(outs []TenantOutcome, dryRun bool, width int) []string {
 			lines = append(lines, strings.TrimRight(fmt.Sprintf("%-*s  %-*s  %s", tw, t, rw, r, d), " "))
 		}
 	}
+	// The files, whole: a path cut to fit a column is no path at all.
+	files := false
+	for _, o := range outs {
+		if o.OutputFile == "" {
+			continue
+		}
+		if !files {
+			lines = append(lines, "", "Written, one file per tenant:")
+			files = true
+		}
+		if l := "  " + o.Tenant + ": " + o.OutputFile; layout.StringWidth(l) <= width {
+			lines = append(lines, l)
+		} else {
+			lines = append(lines, "  "+o.Tenant+":", "    "+o.OutputFile)
+		}
+	}
 	lines = append(lines, "", CountTenants(outs).Words(dryRun)+".")
 	return lines
 }
@@ -348,9 +365,6 @@ func tenantDetail(o TenantOutcome) string {
 		parts = append(parts, "client secret kept")
 	case r != nil && r.CertificateThumbprint != "":
 		parts = append(parts, "certificate "+r.CertificateThumbprint)
-	}
-	if o.OutputFile != "" {
-		parts = append(parts, "in "+o.OutputFile)
 	}
 	return strings.Join(parts, "; ")
 }

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,8 @@ func TestTenantSummaryLines(t *testing.T) {
 		{Tenant: "fabrikam.com", Status: TenantPending, ExitCode: 4, Result: &Result{ConsentURL: "https://x"}},
 		{Tenant: "northwind.com", Status: TenantInvalid, ExitCode: 2, Error: "relution.contoso.com is not a verified domain"},
 	}
+	dir := "handovers/" + strings.Repeat("d", 20)
+	outs[0].OutputFile = dir + "/00001111-aaaa-2222-bbbb-3333cccc4444.json"
 	lines := TenantSummaryLines(outs, false, 80)
 	for _, l := range lines {
 		if n := len([]rune(l)); n > 80 {
@@ -80,6 +83,10 @@ func TestTenantSummaryLines(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("table lacks %q:\n%s", want, text)
 		}
+	}
+	// The file's path is whole, on a line of its own.
+	if !slices.Contains(lines, "    "+outs[0].OutputFile) {
+		t.Errorf("the hand-over file is not shown whole:\n%s", text)
 	}
 	if strings.Count(text, "AADSTS700016") != 1 {
 		t.Errorf("the long message was not cut to three lines:\n%s", text)
