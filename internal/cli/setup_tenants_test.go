@@ -181,7 +181,10 @@ func summaryFits(t *testing.T, what, s string) {
 		if strings.HasPrefix(l, "Tenant  ") {
 			in = true
 		}
-		if in && len([]rune(l)) > 80 {
+		// A path alone on its line is never cut (nor is a URL): it may be
+		// wider than the terminal, as the directory given is long.
+		alone := len(strings.Fields(l)) == 1 && strings.Contains(l, "/")
+		if in && len([]rune(l)) > 80 && !alone {
 			t.Errorf("%s: summary line wider than 80 columns (%d): %q", what, len([]rune(l)), l)
 		}
 	}
