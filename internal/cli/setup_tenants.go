@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/entra-link/entra-link/internal/layout"
 	"io"
 	"os"
 	"path/filepath"
@@ -649,7 +650,9 @@ func printTenantsPlan(w io.Writer, o *SetupOptions, runs []*tenantRun, st output
 			fmt.Fprintln(w, l)
 		}
 		for _, l := range output.PlanLines(g.Steps) {
-			fmt.Fprintf(w, "  %s\n", l)
+			for _, wrapped := range layout.Line("  "+l, 80) {
+				fmt.Fprintln(w, wrapped)
+			}
 		}
 	}
 	if len(planned) > 0 && !slicesAny(plans, (*setup.Plan).Changes) {

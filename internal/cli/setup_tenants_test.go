@@ -322,6 +322,15 @@ func TestSetupTenantsOutputDirectory(t *testing.T) {
 	}
 	mustContain(t, "stderr", r.stderr, "AADSTS700016", "Not set up — nothing changes there:", northwind+": ")
 	summaryFits(t, "stderr", r.stderr)
+	// The whole of stderr, the review included, fits 80 columns but for
+	// a path or URL alone on its line.
+	for _, l := range strings.Split(r.stderr, "\n") {
+		// (A dash never starts a line: it stays after the path.)
+		alone := len(strings.Fields(strings.TrimSuffix(l, " —"))) == 1 && strings.Contains(l, "/")
+		if len([]rune(l)) > 80 && !alone {
+			t.Errorf("stderr line wider than 80 columns (%d): %q", len([]rune(l)), l)
+		}
+	}
 
 	// Again, without --force: the files exist; refused before any write.
 	before := len(tt.sb.Requests())
