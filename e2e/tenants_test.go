@@ -61,7 +61,9 @@ func TestNetnsSetupSeveralTenants(t *testing.T) {
 	mustContain(t, "stderr", r.stderr, "Plan for Entitle (profile entitle) in 3 tenants:", "AADSTS700016", "3 tenants: 2 done, 1 failed.")
 	table := r.stderr[strings.LastIndex(r.stderr, "\nTenant "):]
 	for _, l := range strings.Split(table, "\n") {
-		if len([]rune(l)) > 80 {
+		// A path alone on its line (a hand-over file) is never cut.
+		alone := len(strings.Fields(l)) == 1 && strings.Contains(l, "/")
+		if len([]rune(l)) > 80 && !alone {
 			t.Errorf("summary line of %d columns: %q", len([]rune(l)), l)
 		}
 	}

@@ -141,7 +141,7 @@ func TestRotateCertificateUpload(t *testing.T) {
 	before := len(tt.sb.Requests())
 	r := tt.day2(0, "rotate-certificate", "--name", "Hire2Retire", "--certificate-file", "testdata/hire2retire.cer", "--dry-run")
 	mustContain(t, "dry run", r.stdout, "upload testdata/hire2retire.cer (public part only), expires 2075-12-20",
-		"keeps working until retired (entra-link retire --app-id "+appID+" --auth env)")
+		"keeps working until retired", "(entra-link retire --app-id "+appID+" --auth env)")
 	if w := tt.writes(before); len(w) != 0 {
 		t.Fatalf("a dry run changed the tenant: %v", w)
 	}

@@ -114,6 +114,12 @@ func commands(ws []word) []word {
 				b.WriteString(ws[j].text)
 			}
 		}
+		if strings.HasPrefix(ansi.Strip(ws[i].text), "(") {
+			// An aside's closing parenthesis stays with it, wherever the
+			// command goes.
+			b.WriteString(tail)
+			tail = ""
+		}
 		out = append(out, word{gap: ws[i].gap, text: b.String(), cmd: true, copyable: copyable || quoted})
 		if tail != "" {
 			out = append(out, word{text: tail})

@@ -136,7 +136,7 @@ func TestCommandRecognition(t *testing.T) {
 		{"then entra-link verify --app-id " + guid + " --sandbox shows it", "entra-link verify --app-id " + guid + " --sandbox"},
 		{"print it: entra-link --version", "entra-link --version"},
 		// In parentheses: the command is one word with its parenthesis.
-		{"keeps working until retired (entra-link retire --app-id " + guid + " --sandbox)", "(entra-link retire --app-id " + guid + " --sandbox"},
+		{"keeps working until retired (entra-link retire --app-id " + guid + " --sandbox)", "(entra-link retire --app-id " + guid + " --sandbox)"},
 	} {
 		var got string
 		for _, w := range words(tc.text) {
