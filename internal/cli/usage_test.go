@@ -58,35 +58,22 @@ func TestUsageMessages(t *testing.T) {
 // 2 naming the flag, before anything else happens — never taken for "not
 // given". Found by walking the command tree, so a new flag is covered too.
 func TestEmptyFlagValues(t *testing.T) {
-	var walk func(c *cobra.Command)
 	n := 0
-	walk = func(c *cobra.Command) {
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-		if !c.Runnable() {
+	eachFlag(func(path []string, f *pflag.Flag) {
+		switch f.Value.Type() {
+		case "string", "stringArray", "stringSlice":
+		default:
 			return
 		}
-		path := strings.Fields(c.CommandPath())[1:]
-		c.Flags().AddFlagSet(c.InheritedFlags())
-		c.Flags().VisitAll(func(f *pflag.Flag) {
-			switch f.Value.Type() {
-			case "string", "stringArray", "stringSlice":
-			default:
-				return
+		for _, form := range [][]string{{"--" + f.Name, ""}, {"--" + f.Name + "=   "}} {
+			n++
+			args := append(append([]string(nil), path...), form...)
+			r := run(t, args...)
+			if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--"+f.Name+" was given an empty value") {
+				t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", args, r.code, r.stdout, r.stderr)
 			}
-			for _, form := range [][]string{{"--" + f.Name, ""}, {"--" + f.Name + "=   "}} {
-				n++
-				args := append(append([]string(nil), path...), form...)
-				r := run(t, args...)
-				if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--"+f.Name+" was given an empty value") {
-					t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", args, r.code, r.stdout, r.stderr)
-				}
-			}
-		})
-	}
-	f, _ := testFactory(nil)
-	walk(NewRootCmd(f))
+		}
+	})
 	if n < 40 {
 		t.Errorf("only %d flag forms checked: the walk missed commands", n)
 	}
@@ -106,32 +93,19 @@ func TestFlagGivenTwice(t *testing.T) {
 	// writes ("sandbox --state-dir b") lands in a temporary directory.
 	t.Chdir(t.TempDir())
 	values := map[string][2]string{"string": {"a", "b"}, "int": {"1", "2"}}
-	var walk func(c *cobra.Command)
 	n := 0
-	walk = func(c *cobra.Command) {
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-		if !c.Runnable() {
+	eachFlag(func(path []string, f *pflag.Flag) {
+		v, ok := values[f.Value.Type()]
+		if !ok {
 			return
 		}
-		path := strings.Fields(c.CommandPath())[1:]
-		c.Flags().AddFlagSet(c.InheritedFlags())
-		c.Flags().VisitAll(func(f *pflag.Flag) {
-			v, ok := values[f.Value.Type()]
-			if !ok {
-				return
-			}
-			n++
-			args := append(append([]string(nil), path...), "--"+f.Name, v[0], "--"+f.Name+"="+v[1])
-			r := run(t, args...)
-			if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--"+f.Name+" was given twice") {
-				t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", args, r.code, r.stdout, r.stderr)
-			}
-		})
-	}
-	f, _ := testFactory(nil)
-	walk(NewRootCmd(f))
+		n++
+		args := append(append([]string(nil), path...), "--"+f.Name, v[0], "--"+f.Name+"="+v[1])
+		r := run(t, args...)
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--"+f.Name+" was given twice") {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", args, r.code, r.stdout, r.stderr)
+		}
+	})
 	if n < 40 {
 		t.Errorf("only %d flags checked: the walk missed commands", n)
 	}
@@ -186,4 +160,29 @@ func TestLayoutKnowsTheCommands(t *testing.T) {
 	for k := range known {
 		t.Errorf("layout knows %q, which is not a command", k)
 	}
+}
+
+// eachFlag calls fn for every flag (its own and inherited) of every
+// command that runs, with the command's words ("rotate-secret"), and
+// returns how many flags it saw.
+func eachFlag(fn func(path []string, f *pflag.Flag)) int {
+	n := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.Runnable() {
+			return
+		}
+		path := strings.Fields(c.CommandPath())[1:]
+		c.Flags().AddFlagSet(c.InheritedFlags())
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			n++
+			fn(path, f)
+		})
+	}
+	f, _ := testFactory(nil)
+	walk(NewRootCmd(f))
+	return n
 }
