@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,7 +17,10 @@ func signInAs(t *testing.T, tt *tenant, name string, perms, roles []string) {
 }
 
 // rawGraph are the words a refusal must not reach the user in.
-var rawGraph = []string{"403", "Authorization_RequestDenied", "graph:", "request-id", "Insufficient privileges"}
+var rawGraph = []string{"Authorization_RequestDenied", "graph:", "request-id", "Insufficient privileges"}
+
+// status403 is a bare "403", not part of an id (a GUID may hold "403").
+var status403 = regexp.MustCompile(`(^|[^0-9A-Za-z-])403([^0-9A-Za-z-]|$)`)
 
 func mustNotContain(t *testing.T, what, s string, parts ...string) {
 	t.Helper()
@@ -24,6 +28,9 @@ func mustNotContain(t *testing.T, what, s string, parts ...string) {
 		if strings.Contains(s, p) {
 			t.Errorf("%s contains %q:\n%s", what, p, s)
 		}
+	}
+	if status403.MatchString(s) {
+		t.Errorf("%s shows a raw 403:\n%s", what, s)
 	}
 }
 
