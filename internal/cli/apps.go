@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -96,17 +95,12 @@ func appsListRun(o *AppsListOptions) error {
 	if err != nil {
 		return d.failed(ctx, err)
 	}
-	if o.Output == output.FormatJSON {
-		apps := list.Apps
-		if apps == nil {
-			apps = []setup.AppSummary{}
-		}
-		return writeJSON(o.f.IO.Out, appsListJSON{Sandbox: d.sandbox(), Cloud: o.Cloud.Name, TenantID: list.Org.ID, TenantName: list.Org.DisplayName, Apps: apps})
+	apps := list.Apps
+	if apps == nil {
+		apps = []setup.AppSummary{}
 	}
-	var b bytes.Buffer
-	renderAppsList(&b, list, d.fixArgs, layout.Width(o.f.IO.Out), o.Wide)
-	_, err = o.f.IO.Out.Write(b.Bytes())
-	return err
+	js := appsListJSON{Sandbox: d.sandbox(), Cloud: o.Cloud.Name, TenantID: list.Org.ID, TenantName: list.Org.DisplayName, Apps: apps}
+	return report(o.f, &o.TenantOptions, js, func(w io.Writer, _ output.Style, width int) { renderAppsList(w, list, d.fixArgs, width, o.Wide) })
 }
 
 // renderAppsList writes the list as a table in at most width columns:

@@ -174,6 +174,14 @@ func tenantArgs(ids ...string) []string {
 }
 
 // fitsWidth fails for a line of the summary table wider than 80 columns.
+// tooWide: l is wider than 80 columns and is not a path or URL alone on
+// its line, which is never cut and may be wider than the terminal (a dash
+// never starts a line: it may stay after the path).
+func tooWide(l string) bool {
+	alone := len(strings.Fields(strings.TrimSuffix(l, " —"))) == 1 && strings.Contains(l, "/")
+	return len([]rune(l)) > 80 && !alone
+}
+
 func summaryFits(t *testing.T, what, s string) {
 	t.Helper()
 	in := false
@@ -181,10 +189,7 @@ func summaryFits(t *testing.T, what, s string) {
 		if strings.HasPrefix(l, "Tenant  ") {
 			in = true
 		}
-		// A path alone on its line is never cut (nor is a URL): it may be
-		// wider than the terminal, as the directory given is long.
-		alone := len(strings.Fields(l)) == 1 && strings.Contains(l, "/")
-		if in && len([]rune(l)) > 80 && !alone {
+		if in && tooWide(l) {
 			t.Errorf("%s: summary line wider than 80 columns (%d): %q", what, len([]rune(l)), l)
 		}
 	}
@@ -325,9 +330,7 @@ func TestSetupTenantsOutputDirectory(t *testing.T) {
 	// The whole of stderr, the review included, fits 80 columns but for
 	// a path or URL alone on its line.
 	for _, l := range strings.Split(r.stderr, "\n") {
-		// (A dash never starts a line: it stays after the path.)
-		alone := len(strings.Fields(strings.TrimSuffix(l, " —"))) == 1 && strings.Contains(l, "/")
-		if len([]rune(l)) > 80 && !alone {
+		if tooWide(l) {
 			t.Errorf("stderr line wider than 80 columns (%d): %q", len([]rune(l)), l)
 		}
 	}
